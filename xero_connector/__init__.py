@@ -1,0 +1,1 @@
+"""Pure-Python engine of the Xero connector (never imports odoo)."""

@@ -1,0 +1,427 @@
+"""The one gateway to Xero's accounting API.
+
+Every call to Xero goes through `XeroGateway`, built on the official
+`xero-python` SDK. The SDK itself has no timeout, no retry, no back-off and
+raises on 304; this class adds all of that:
+
+* a timeout on every request and the `xero-tenant-id` of its organisation;
+* paging, and `If-Modified-Since` where a 304 means "nothing changed";
+* an `Idempotency-Key` on every write, derived from the logical operation
+  and its content, so a retry (ours or the job queue's) never writes twice;
+* retries with back-off on 5xx, timeouts and lost connections; a wait of
+  `Retry-After` on 429; one token refresh on 401;
+* a rate limiter shared by every worker (see `ratelimit.py`);
+* translation of every failure into the errors of `errors.py`.
+
+Records go in and come out as plain dicts shaped like Xero's JSON
+(`{"Name": ..., "Addresses": [...]}`), so the rest of the engine and the Odoo
+models never handle SDK classes.
+"""
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import certifi
+import urllib3
+from xero_python.accounting import AccountingApi
+from xero_python.api_client import ApiClient, Configuration
+from xero_python.api_client.deserializer import deserialize
+from xero_python.api_client.oauth2 import OAuth2Token
+from xero_python.api_client.serializer import serialize
+from xero_python.exceptions import ApiException
+
+from . import errors
+
+_logger = logging.getLogger(__name__)
+
+XERO_API_URL = "https://api.xero.com/api.xro/2.0"
+MAX_IDEMPOTENCY_KEY = 128
+
+
+class StaticToken:
+    """A token source for a fixed access token (tests, short scripts)."""
+
+    def __init__(self, access_token):
+        self._token = access_token
+
+    def access_token(self):
+        return self._token
+
+    def refresh(self):
+        raise errors.XeroAuthError("The access token was refused and cannot be refreshed.", 401)
+
+
+class NullLimiter:
+    """No shared budget: used when nothing else is given."""
+
+    @contextlib.contextmanager
+    def slot(self):
+        yield
+
+    def observe(self, headers):
+        pass
+
+    def pause(self, seconds, problem=None):
+        pass
+
+
+def idempotency_key(tenant_id, operation, payload=None):
+    """A key that is the same for the same logical write, and only for it.
+
+    `operation` names the logical operation (for example
+    "contacts-push:job-42:batch-3"); the payload's hash is added so that the
+    same operation sent with other content is another write.
+    """
+    blob = json.dumps([tenant_id, operation, payload], sort_keys=True, default=str)
+    digest = hashlib.sha256(blob.encode()).hexdigest()
+    prefix = "".join(c if c.isalnum() or c in "-_:." else "-" for c in operation)[:50]
+    return f"{prefix}-{digest}"[:MAX_IDEMPOTENCY_KEY]
+
+
+def parse_xero_datetime(value):
+    """Xero's "/Date(1574275974000+0000)/" or ISO text, as an aware datetime."""
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value)
+    if text.startswith("/Date("):
+        millis = int(text[6:].split("+", maxsplit=1)[0].split(")", maxsplit=1)[0].split("-", maxsplit=1)[0])
+        return datetime.fromtimestamp(millis / 1000, tz=UTC)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@dataclass
+class ItemResult:
+    """The outcome of one record of a batch write."""
+
+    index: int
+    record: dict | None
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+@dataclass
+class BatchResult:
+    items: list
+
+    @property
+    def saved(self):
+        return [item for item in self.items if item.ok]
+
+    @property
+    def failed(self):
+        return [item for item in self.items if not item.ok]
+
+
+class XeroGateway:
+    """Calls Xero's accounting API for one organisation (tenant)."""
+
+    def __init__(
+        self,
+        tenant_id,
+        token_source,
+        base_url=XERO_API_URL,
+        timeout=(5.0, 30.0),
+        max_retries=4,
+        max_wait=90.0,
+        limiter=None,
+        sleep=time.sleep,
+    ):
+        self.tenant_id = tenant_id
+        self.token_source = token_source
+        self.timeout = timeout
+        self.max_retries = max_retries
+        # Longest 429 wait done in place; a longer one is left to the job queue.
+        self.max_wait = max_wait
+        self.limiter = limiter or NullLimiter()
+        self.sleep = sleep
+        self.calls = 0
+        self.last_limits = {}
+        self._token = None
+        config = Configuration(oauth2_token=OAuth2Token())
+        self._client = ApiClient(config, oauth2_token_getter=self._sdk_token, oauth2_token_saver=lambda token: None)
+        # Our retry policy must be the only one: urllib3 would otherwise
+        # silently retry a timed-out PUT three times on its own.
+        self._client.rest_client.pool_manager = urllib3.PoolManager(
+            num_pools=4, maxsize=5, retries=False, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where()
+        )
+        self._client.user_agent = "odoo-xero-connector"
+        self._api = AccountingApi(self._client, base_url=base_url)
+
+    # -- reading ----------------------------------------------------------
+
+    def get_organisation(self):
+        data = self._call("get_organisations")
+        return self._records(data, "Organisations")[0]
+
+    def get_contacts(self, modified_since=None, include_archived=True, ids=None, where=None, page_size=1000):
+        """Every contact (all pages), or only those changed since `modified_since`."""
+        return list(
+            self.iter_pages(
+                "get_contacts",
+                "Contacts",
+                page_size=page_size,
+                if_modified_since=modified_since,
+                include_archived=include_archived,
+                i_ds=list(ids) if ids else None,
+                where=where,
+            )
+        )
+
+    def get_contact_groups(self):
+        return self._records(self._call("get_contact_groups"), "ContactGroups")
+
+    def get_invoices(self, modified_since=None, contact_ids=None, statuses=None, numbers=None, page_size=100):
+        return list(
+            self.iter_pages(
+                "get_invoices",
+                "Invoices",
+                page_size=page_size,
+                if_modified_since=modified_since,
+                contact_i_ds=list(contact_ids) if contact_ids else None,
+                statuses=list(statuses) if statuses else None,
+                invoice_numbers=list(numbers) if numbers else None,
+            )
+        )
+
+    def get_credit_notes(self, modified_since=None, where=None, page_size=100):
+        return list(
+            self.iter_pages(
+                "get_credit_notes", "CreditNotes", page_size=page_size, if_modified_since=modified_since, where=where
+            )
+        )
+
+    def get_accounts(self):
+        return self._records(self._call("get_accounts"), "Accounts")
+
+    def get_tax_rates(self):
+        return self._records(self._call("get_tax_rates"), "TaxRates")
+
+    def iter_pages(self, method, list_key, page_size=100, **kwargs):
+        """Yield the records of every page.
+
+        Xero's `pagination.pageCount` ends the loop without asking for an
+        empty page; a short page ends it where that is missing.
+        """
+        page = 1
+        while True:
+            data = self._call(method, page=page, page_size=page_size, **kwargs)
+            records = self._records(data, list_key)
+            yield from records
+            page_count = getattr(getattr(data, "pagination", None), "page_count", None)
+            if len(records) < page_size or (page_count is not None and page >= page_count):
+                return
+            page += 1
+
+    # -- writing ----------------------------------------------------------
+
+    def save_contacts(self, contacts, operation):
+        """Create or update contacts; each one succeeds or fails on its own."""
+        return self._save("update_or_create_contacts", "Contacts", contacts, operation)
+
+    def create_contact_group(self, name, operation):
+        data = self._write("create_contact_group", "ContactGroups", [{"Name": name}], operation)
+        return self._records(data, "ContactGroups")[0]
+
+    def add_contacts_to_group(self, group_id, contact_ids, operation):
+        records = [{"ContactID": cid} for cid in contact_ids]
+        data = self._write("create_contact_group_contacts", "Contacts", records, operation, contact_group_id=group_id)
+        return self._records(data, "Contacts")
+
+    def save_invoices(self, invoices, operation):
+        return self._save("update_or_create_invoices", "Invoices", invoices, operation)
+
+    def save_credit_notes(self, credit_notes, operation):
+        return self._save("create_credit_notes", "CreditNotes", credit_notes, operation)
+
+    def save_payments(self, payments, operation):
+        return self._save("create_payments", "Payments", payments, operation)
+
+    def _save(self, method, list_key, records, operation):
+        data = self._write(method, list_key, records, operation, summarize_errors=False)
+        results = []
+        for index, record in enumerate(self._records(data, list_key)):
+            problems = errors.item_problems(list_key, record, index)
+            if problems:
+                # Name the record as the caller sent it: Xero may echo less.
+                label = errors.record_label(list_key, records[index]) if index < len(records) else None
+                for problem in problems:
+                    problem.record_label = problem.record_label or label
+            results.append(ItemResult(index, None if problems else record, problems))
+        return BatchResult(results)
+
+    def _write(self, method, list_key, records, operation, **kwargs):
+        payload = {list_key: records}
+        key = idempotency_key(self.tenant_id, operation, payload)
+        body = deserialize(list_key, payload, self._api.get_model_finder())
+        body_arg = _BODY_ARGUMENT[method]
+        return self._call(method, record_type=list_key, idempotency_key=key, **{body_arg: body}, **kwargs)
+
+    # -- the one place that talks to Xero ---------------------------------
+
+    def _call(self, method, record_type=None, if_modified_since=None, **kwargs):
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        if if_modified_since is not None:
+            kwargs["if_modified_since"] = parse_xero_datetime(if_modified_since)
+        api_method = getattr(self._api, method)
+        attempt = 0
+        refreshed = False
+        while True:
+            attempt += 1
+            try:
+                with self.limiter.slot():
+                    self.calls += 1
+                    data, _status, headers = api_method(
+                        self.tenant_id,
+                        _return_http_data_only=False,
+                        _request_timeout=self.timeout,
+                        **kwargs,
+                    )
+                self._observe(headers)
+                return data
+            except ApiException as exc:
+                status = exc.status
+                headers = exc.headers or {}
+                self._observe(headers)
+                if status == 304:
+                    return None
+                if status == 401 and not refreshed:
+                    refreshed = True
+                    self._token = self.token_source.refresh()
+                    continue
+                if status == 429:
+                    wait = _retry_after(headers)
+                    problem = headers.get("X-Rate-Limit-Problem")
+                    self.limiter.pause(wait, problem)
+                    if problem != "day" and wait <= self.max_wait and attempt <= self.max_retries:
+                        _logger.info("Xero rate limit (%s): waiting %.1fs as asked", problem, wait)
+                        self.sleep(wait)
+                        continue
+                    raise _rate_limit_error(wait, problem) from None
+                if isinstance(status, int) and status >= 500 and attempt <= self.max_retries:
+                    self.sleep(self._backoff(attempt))
+                    continue
+                raise _translate(exc, record_type) from None
+            except urllib3.exceptions.HTTPError as exc:
+                if attempt <= self.max_retries:
+                    self.sleep(self._backoff(attempt))
+                    continue
+                raise _transport_error(exc, self.timeout) from None
+
+    def _sdk_token(self):
+        if self._token is None:
+            self._token = self.token_source.access_token()
+        # expires_in None: the SDK never refreshes on its own; the token
+        # source (the Odoo connection) owns refreshing and storing tokens.
+        return {"access_token": self._token, "token_type": "Bearer", "scope": None, "expires_in": None}
+
+    def _observe(self, headers):
+        limits = {
+            name: headers.get(header)
+            for name, header in (
+                ("minute_remaining", "X-MinLimit-Remaining"),
+                ("day_remaining", "X-DayLimit-Remaining"),
+                ("app_minute_remaining", "X-AppMinLimit-Remaining"),
+            )
+            if headers.get(header) is not None
+        }
+        if limits:
+            self.last_limits = {k: int(v) for k, v in limits.items()}
+            self.limiter.observe(self.last_limits)
+
+    @staticmethod
+    def _backoff(attempt):
+        # 0.5 s, 1 s, 2 s, 4 s ... with jitter so workers do not retry in step.
+        return min(0.5 * 2 ** (attempt - 1), 30.0) * (0.8 + 0.4 * random.random())
+
+    @staticmethod
+    def _records(data, list_key):
+        if data is None:
+            return []
+        return serialize(data).get(list_key) or []
+
+
+_BODY_ARGUMENT = {
+    "update_or_create_contacts": "contacts",
+    "create_contact_group": "contact_groups",
+    "create_contact_group_contacts": "contacts",
+    "update_or_create_invoices": "invoices",
+    "create_credit_notes": "credit_notes",
+    "create_payments": "payments",
+}
+
+
+def _retry_after(headers):
+    try:
+        return max(float(headers.get("Retry-After")), 0.0)
+    except (TypeError, ValueError):
+        return 60.0
+
+
+def _rate_limit_error(wait, problem):
+    what = {"day": "today's", "minute": "this minute's", "concurrent": "the concurrent-call"}.get(problem, "the")
+    return errors.XeroRateLimitError(
+        f"Xero's {what} API limit for this organisation is used up; try again in {math.ceil(wait)} seconds.",
+        retry_after=wait,
+        problem=problem,
+    )
+
+
+def _transport_error(exc, timeout):
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        read = timeout[1] if isinstance(timeout, tuple) else timeout
+        return errors.XeroUnavailableError(f"Xero did not answer within {read:g} seconds.")
+    return errors.XeroUnavailableError(f"Xero could not be reached ({type(exc).__name__}).")
+
+
+def _body(exc):
+    try:
+        return json.loads(exc.body or b"{}")
+    except (TypeError, ValueError):
+        return {}
+
+
+def _translate(exc, record_type):
+    status = exc.status
+    body = _body(exc)
+    if status == 400:
+        if body.get("Type") == "ValidationException" or body.get("Elements"):
+            problems = []
+            for index, element in enumerate(body.get("Elements") or []):
+                problems += errors.item_problems(record_type, element, index)
+            if problems:
+                return errors.XeroValidationError(problems)
+        if body.get("error") == "invalid_grant":
+            return errors.XeroAuthError(
+                "Xero no longer accepts this connection (invalid grant): reconnect to Xero.", 400, reconnect_needed=True
+            )
+        detail = body.get("Message") or body.get("Detail") or exc.reason
+        return errors.XeroRequestError(f"Xero refused the request: {detail}", 400)
+    if status == 401:
+        return errors.XeroAuthError(
+            "Xero refused the connection's access token even after a refresh: reconnect to Xero.", 401
+        )
+    if status == 403:
+        return errors.XeroAuthError(
+            "Xero refused access to this organisation: the connection does not cover it "
+            "or lacks the needed permission.",
+            403,
+        )
+    if status == 404:
+        return errors.XeroNotFoundError("Xero has no such record (it may have been deleted).", 404)
+    if isinstance(status, int) and status >= 500:
+        return errors.XeroUnavailableError(f"Xero is not answering properly (HTTP {status}); try again later.", status)
+    detail = body.get("Message") or body.get("Detail") or exc.reason
+    return errors.XeroRequestError(f"Xero refused the request (HTTP {status}): {detail}", status)

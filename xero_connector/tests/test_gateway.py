@@ -1,0 +1,179 @@
+"""The gateway against the running sandbox, through the real xero-python SDK."""
+
+import time
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+
+from xero_connector import errors
+from xero_connector.gateway import XeroGateway, idempotency_key, parse_xero_datetime
+
+
+def api_requests(sandbox, path_part):
+    return [r for r in sandbox.request_log if path_part in r["path"]]
+
+
+def test_reads_every_page_with_tenant_header(sandbox, make_gateway):
+    sandbox.seed_contacts(250)
+    gateway = make_gateway()
+    contacts = gateway.get_contacts(page_size=100)
+    assert len(contacts) == 250
+    assert len({c["ContactID"] for c in contacts}) == 250
+    calls = api_requests(sandbox, "/Contacts")
+    assert [parse_qs(r["query"])["page"] for r in calls] == [["1"], ["2"], ["3"]]
+    assert all(r["headers"].get("xero-tenant-id") == sandbox.tenant_id for r in calls)
+    assert gateway.calls == 3
+
+
+def test_exact_pages_need_no_extra_call(sandbox, make_gateway):
+    sandbox.seed_contacts(200)
+    gateway = make_gateway()
+    assert len(gateway.get_contacts(page_size=100)) == 200
+    assert gateway.calls == 2
+
+
+def test_incremental_read_returns_only_the_changed_contact(sandbox, make_gateway):
+    ids = sandbox.seed_contacts(30)
+    gateway = make_gateway()
+    since = max(parse_xero_datetime(c["UpdatedDateUTC"]) for c in gateway.get_contacts())
+    time.sleep(1.1)  # If-Modified-Since has a resolution of one second
+    sandbox.update_contact(ids[7], FirstName="Changed")
+    changed = gateway.get_contacts(modified_since=since)
+    assert [c["ContactID"] for c in changed] == [ids[7]]
+    assert changed[0]["FirstName"] == "Changed"
+
+
+def test_not_modified_is_an_empty_answer_not_an_error(sandbox, make_gateway):
+    sandbox.seed_contacts(3)
+    gateway = make_gateway()
+    time.sleep(1.1)
+    assert gateway.get_contacts(modified_since=parse_xero_datetime("2100-01-01T00:00:00")) == []
+    assert api_requests(sandbox, "/Contacts")[-1]["status"] == 304
+
+
+def test_429_waits_as_long_as_xero_asks(sandbox_server, make_gateway):
+    sandbox = sandbox_server
+    sandbox.reset(seed="empty")
+    sandbox.minute_limit, sandbox.minute_seconds = 3, 2.0
+    try:
+        gateway = make_gateway()
+        for _ in range(4):
+            gateway.get_organisation()
+        log = api_requests(sandbox, "/Organisation")
+        limited = [r for r in log if r["status"] == 429]
+        assert len(limited) == 1
+        retry_after = float(limited[0]["response_headers"]["retry-after"])
+        assert gateway.sleep.waits == [retry_after]
+        after = log[log.index(limited[0]) + 1]
+        assert after["status"] == 200
+        assert after["time"] - limited[0]["time"] >= retry_after
+    finally:
+        sandbox.minute_limit, sandbox.minute_seconds = 60, 60.0
+
+
+def test_lost_answer_then_retry_creates_one_contact(sandbox, make_gateway):
+    sandbox.inject_fault("500", method="POST", path_contains="/Contacts", when="after")
+    gateway = make_gateway()
+    result = gateway.save_contacts([{"Name": "Idempotent Ltd"}], operation="test-push:1")
+    assert [item.ok for item in result.items] == [True]
+    assert sandbox.count_contacts_named("Idempotent Ltd") == 1
+    posts = [r for r in api_requests(sandbox, "/Contacts") if r["method"] == "POST"]
+    assert [r["status"] for r in posts] == [500, 200]
+    keys = {r["headers"]["idempotency-key"] for r in posts}
+    assert len(keys) == 1 and len(next(iter(keys))) <= 128
+
+
+def test_idempotency_key_follows_operation_and_content():
+    a = idempotency_key("t", "push:1", {"Contacts": [{"Name": "A"}]})
+    assert a == idempotency_key("t", "push:1", {"Contacts": [{"Name": "A"}]})
+    assert a != idempotency_key("t", "push:1", {"Contacts": [{"Name": "B"}]})
+    assert a != idempotency_key("t", "push:2", {"Contacts": [{"Name": "A"}]})
+    assert len(idempotency_key("t", "x" * 300, {})) <= 128
+
+
+def test_validation_error_names_the_contact_and_field(sandbox, make_gateway):
+    gateway = make_gateway()
+    gateway.save_contacts([{"Name": "Bayside Club"}], operation="first")
+    result = gateway.save_contacts(
+        [{"Name": "Bayside Club"}, {"Name": "Fresh Co"}, {"Name": "Bad Mail", "EmailAddress": "not-an-email"}],
+        operation="second",
+    )
+    assert [item.ok for item in result.items] == [False, True, False]
+    duplicate, bad_mail = (item.problems[0] for item in result.failed)
+    assert duplicate.message.startswith('Xero refused contact "Bayside Club" (field Name): ')
+    assert "must be unique" in duplicate.message
+    assert bad_mail.message.startswith('Xero refused contact "Bad Mail" (field EmailAddress): ')
+    assert sandbox.count_contacts_named("Fresh Co") == 1
+
+
+def test_5xx_retried_then_given_up_in_plain_words(sandbox, make_gateway):
+    sandbox.inject_fault("503", count=10, path_contains="/Organisation")
+    gateway = make_gateway(max_retries=2)
+    with pytest.raises(errors.XeroUnavailableError, match=r"not answering properly \(HTTP 503\)") as info:
+        gateway.get_organisation()
+    assert info.value.retryable
+    assert len(api_requests(sandbox, "/Organisation")) == 3
+    assert len(gateway.sleep.waits) == 2
+
+
+def test_timeout_is_retried(sandbox, make_gateway):
+    sandbox.fault_delay = 1.0
+    sandbox.inject_fault("timeout", path_contains="/Organisation")
+    gateway = make_gateway(timeout=(1.0, 0.3))
+    assert gateway.get_organisation()["Name"]
+    assert len(gateway.sleep.waits) == 1
+
+
+def test_timeout_gives_up_with_a_clear_message(sandbox, make_gateway):
+    sandbox.fault_delay = 1.0
+    sandbox.inject_fault("timeout", count=5, path_contains="/Organisation")
+    gateway = make_gateway(timeout=(1.0, 0.3), max_retries=1)
+    with pytest.raises(errors.XeroUnavailableError, match=r"did not answer within 0.3 seconds"):
+        gateway.get_organisation()
+
+
+class RefreshingToken:
+    def __init__(self, sandbox):
+        self.sandbox = sandbox
+        self.refreshes = 0
+        self.token = sandbox.issue_token()["access_token"]
+
+    def access_token(self):
+        return self.token
+
+    def refresh(self):
+        self.refreshes += 1
+        self.token = self.sandbox.issue_token()["access_token"]
+        return self.token
+
+
+def test_expired_token_is_refreshed_once(sandbox):
+    source = RefreshingToken(sandbox)
+    sandbox.expire_access_tokens()
+    gateway = XeroGateway(sandbox.tenant_id, source, base_url=sandbox.accounting_url)
+    assert gateway.get_organisation()["Name"]
+    assert source.refreshes == 1
+
+
+def test_forbidden_tenant_is_an_auth_error(sandbox):
+    other = sandbox.add_tenant("Other Org")
+    token = sandbox.issue_token(tenant_ids=[sandbox.tenant_id])["access_token"]
+    from xero_connector.gateway import StaticToken
+
+    gateway = XeroGateway(other, StaticToken(token), base_url=sandbox.accounting_url)
+    with pytest.raises(errors.XeroAuthError, match="refused access to this organisation"):
+        gateway.get_organisation()
+
+
+def test_sandbox_rejects_what_xero_schema_rejects(sandbox):
+    token = sandbox.issue_token()["access_token"]
+    response = requests.post(
+        f"{sandbox.accounting_url}/Contacts",
+        json={"Contacts": [{"Name": "Typed", "ContactStatus": "SOMETIMES"}]},
+        headers={"Authorization": f"Bearer {token}", "xero-tenant-id": sandbox.tenant_id},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert response.json()["Type"] == "SchemaValidationException"
+    assert sandbox.count_contacts_named("Typed") == 0

@@ -1,0 +1,66 @@
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from xero_connector import oauth
+from xero_connector.errors import XeroAuthError
+
+
+def test_state_round_trip_and_forgery():
+    state = oauth.sign_state("secret", {"db": "x", "conn": 3})
+    assert oauth.verify_state("secret", state)["conn"] == 3
+    with pytest.raises(XeroAuthError, match="forged"):
+        oauth.verify_state("other secret", state)
+    raw, signature = state.rsplit(".", 1)
+    with pytest.raises(XeroAuthError, match="forged"):
+        oauth.verify_state("secret", raw[:-2] + "AA." + signature)
+    with pytest.raises(XeroAuthError, match="unreadable"):
+        oauth.verify_state("secret", "nonsense")
+
+
+def test_stale_state_is_refused(monkeypatch):
+    state = oauth.sign_state("secret", {"db": "x"})
+    later = time.time() + oauth.STATE_MAX_AGE + 5
+    monkeypatch.setattr(oauth.time, "time", lambda: later)
+    with pytest.raises(XeroAuthError, match="expired"):
+        oauth.verify_state("secret", state)
+
+
+def test_code_flow_and_refresh_rotation(sandbox):
+    sandbox.auto_consent = True
+    endpoints = oauth.Endpoints.at(sandbox.base_url)
+    url = oauth.authorize_url(endpoints, sandbox.client_id, "http://127.0.0.1:1/cb", oauth.scopes(), "st4te")
+    answer = requests.get(url, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    query = parse_qs(urlsplit(answer.headers["Location"]).query)
+    assert query["state"] == ["st4te"]
+    token = oauth.exchange_code(
+        endpoints, sandbox.client_id, sandbox.client_secret, query["code"][0], "http://127.0.0.1:1/cb"
+    )
+    tenants = oauth.get_connections(endpoints, token.access_token)
+    assert [t["tenantId"] for t in tenants] == [sandbox.tenant_id]
+
+    fresh = oauth.refresh(endpoints, sandbox.client_id, sandbox.client_secret, token.refresh_token)
+    assert fresh.refresh_token != token.refresh_token
+    with pytest.raises(XeroAuthError) as info:
+        oauth.refresh(endpoints, sandbox.client_id, sandbox.client_secret, token.refresh_token)
+    assert info.value.reconnect_needed
+
+    oauth.revoke(endpoints, sandbox.client_id, sandbox.client_secret, fresh.refresh_token)
+    with pytest.raises(XeroAuthError):
+        oauth.refresh(endpoints, sandbox.client_id, sandbox.client_secret, fresh.refresh_token)
+
+
+def test_client_credentials(sandbox):
+    endpoints = oauth.Endpoints.at(sandbox.base_url)
+    token = oauth.client_credentials(endpoints, sandbox.client_id, sandbox.client_secret, oauth.scopes())
+    assert token.access_token and token.refresh_token is None
+    assert oauth.get_connections(endpoints, token.access_token)[0]["tenantId"] == sandbox.tenant_id
+
+
+def test_wrong_client_is_refused(sandbox):
+    endpoints = oauth.Endpoints.at(sandbox.base_url)
+    with pytest.raises(XeroAuthError, match="does not know this client"):
+        oauth.client_credentials(endpoints, "nobody", "nothing", oauth.scopes())
