@@ -1,0 +1,38 @@
+import logging
+
+from markupsafe import escape
+
+from odoo import http
+from odoo.http import request
+
+from ..xero_connector.errors import XeroError
+
+_logger = logging.getLogger(__name__)
+
+
+class XeroController(http.Controller):
+    @http.route("/xero/oauth/callback", type="http", auth="user", methods=["GET"])
+    def oauth_callback(self, code=None, state=None, error=None, **kwargs):
+        """Where Xero sends the administrator back after the consent page."""
+        if error:
+            return self._error_page(f"Xero did not grant access: {error}.")
+        if not code or not state:
+            return self._error_page("The answer from Xero is incomplete: nothing was stored.")
+        if not request.env.user.has_group("base.group_system"):
+            return self._error_page("Only an administrator can connect the company to Xero.")
+        try:
+            request.env["xero.connection"]._oauth_callback(code, state)
+        except XeroError as exc:
+            request.env.cr.rollback()
+            return self._error_page(str(exc))
+        return request.redirect("/odoo/action-xero_connector.xero_settings_action")
+
+    def _error_page(self, message):
+        _logger.info("Xero connection refused: %s", message)
+        body = (
+            "<html><body style='font-family:sans-serif;margin:3em'>"
+            f"<h2>Connecting to Xero failed</h2><p>{escape(message)}</p>"
+            "<p><a href='/odoo/action-xero_connector.xero_settings_action'>Back to Settings &gt; Xero</a></p>"
+            "</body></html>"
+        )
+        return request.make_response(body, headers=[("Content-Type", "text/html; charset=utf-8")], status=400)

@@ -1,0 +1,4 @@
+-- A copied database must never sync against the production organisation.
+DELETE FROM xero_token;
+UPDATE xero_connection SET client_secret = NULL, enabled = false, state = 'disconnected';
+UPDATE xero_job SET state = 'cancelled' WHERE state IN ('pending', 'running', 'failed');

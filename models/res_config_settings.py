@@ -1,0 +1,38 @@
+from odoo import api, fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    xero_connection_id = fields.Many2one(
+        "xero.connection", default=lambda self: self.env["xero.connection"]._for_company()
+    )
+    xero_enabled = fields.Boolean(related="xero_connection_id.enabled", readonly=False)
+    xero_auth_flow = fields.Selection(related="xero_connection_id.auth_flow", readonly=False)
+    xero_legacy_scopes = fields.Boolean(related="xero_connection_id.legacy_scopes", readonly=False)
+    xero_client_id = fields.Char(related="xero_connection_id.client_id", readonly=False)
+    xero_client_secret = fields.Char(related="xero_connection_id.client_secret", readonly=False)
+    xero_service_url = fields.Char(related="xero_connection_id.service_url", readonly=False)
+    xero_state = fields.Selection(related="xero_connection_id.state")
+    xero_tenant_name = fields.Char(related="xero_connection_id.tenant_name")
+    xero_health = fields.Char(related="xero_connection_id.health")
+    xero_last_sync_at = fields.Datetime(related="xero_connection_id.last_sync_at")
+    xero_day_remaining = fields.Integer(related="xero_connection_id.day_remaining")
+    xero_last_error = fields.Text(related="xero_connection_id.last_error")
+    xero_tenant_choice = fields.Selection(selection="_selection_xero_tenants", string="Organisation to use")
+
+    @api.model
+    def _selection_xero_tenants(self):
+        conn = self.env["xero.connection"].sudo().search([("company_id", "=", self.env.company.id)], limit=1)
+        return [(t["tenantId"], t["tenantName"]) for t in (conn.available_tenants or [])]
+
+    def action_xero_connect(self):
+        return self.xero_connection_id.action_connect()
+
+    def action_xero_disconnect(self):
+        return self.xero_connection_id.action_disconnect()
+
+    def action_xero_choose_tenant(self):
+        if self.xero_tenant_choice:
+            self.xero_connection_id._choose_tenant(self.xero_tenant_choice)
+        return {"type": "ir.actions.client", "tag": "reload"}

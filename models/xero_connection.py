@@ -1,0 +1,304 @@
+import logging
+import time
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..xero_connector import oauth
+from ..xero_connector.errors import XeroAuthError
+from ..xero_connector.gateway import XeroGateway
+from .xero_rate_budget import short_transaction
+
+_logger = logging.getLogger(__name__)
+
+# Refresh an access token this long before Xero says it expires.
+TOKEN_MARGIN = 120
+
+
+class XeroConnection(models.Model):
+    """The link between one Odoo company and one Xero organisation."""
+
+    _name = "xero.connection"
+    _description = "Xero connection"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _rec_name = "company_id"
+
+    company_id = fields.Many2one(
+        "res.company", required=True, ondelete="cascade", default=lambda self: self.env.company
+    )
+    enabled = fields.Boolean(string="Xero integration active", default=True, tracking=True)
+    auth_flow = fields.Selection(
+        [("code", "Xero app (OAuth2, consent screen)"), ("client_credentials", "Custom Connection")],
+        default="code",
+        required=True,
+    )
+    legacy_scopes = fields.Boolean(help="For Xero apps created before March 2026 (accounting.transactions scope).")
+    client_id = fields.Char(groups="base.group_system")
+    client_secret = fields.Char(groups="base.group_system")
+    service_url = fields.Char(
+        string="Xero service URL",
+        groups="base.group_system",
+        help="Leave empty for Xero. The project's Xero sandbox is served at another address.",
+    )
+    state = fields.Selection(
+        [
+            ("disconnected", "Not connected"),
+            ("choose_tenant", "Choose the organisation"),
+            ("connected", "Connected"),
+            ("reconnect", "Reconnect needed"),
+        ],
+        default="disconnected",
+        required=True,
+        tracking=True,
+    )
+    tenant_id = fields.Char(string="Organisation id", readonly=True)
+    tenant_name = fields.Char(string="Organisation", readonly=True)
+    short_code = fields.Char(readonly=True)
+    available_tenants = fields.Json(groups="base.group_system", readonly=True)
+    xero_connection_ref = fields.Char(groups="base.group_system", readonly=True)
+    last_error = fields.Text(readonly=True)
+    last_sync_at = fields.Datetime(string="Last sync", readonly=True)
+    day_remaining = fields.Integer(string="API calls left today", compute="_compute_budget")
+    paused_until = fields.Datetime(compute="_compute_budget", help="Xero asked to wait: no call before this time.")
+    health = fields.Char(compute="_compute_health", string="Connection health")
+
+    _company_uniq = models.Constraint("UNIQUE(company_id)", "A company has one Xero connection.")
+
+    def _compute_budget(self):
+        budgets = self.env["xero.rate.budget"].sudo().search([("tenant_id", "in", self.mapped("tenant_id"))])
+        by_tenant = {b.tenant_id: b for b in budgets}
+        today = fields.Date.context_today(self)
+        for conn in self:
+            budget = by_tenant.get(conn.tenant_id)
+            conn.day_remaining = budget.day_remaining if budget and budget.day_date == today else 0
+            conn.paused_until = budget.paused_until if budget else False
+
+    @api.depends("state", "enabled", "last_error")
+    def _compute_health(self):
+        now = fields.Datetime.now()
+        for conn in self:
+            if conn.state != "connected":
+                conn.health = dict(self._fields["state"].selection)[conn.state]
+            elif not conn.enabled:
+                conn.health = self.env._("Connected, integration switched off")
+            elif conn.paused_until and conn.paused_until > now:
+                conn.health = self.env._("Waiting for Xero's rate limit until %s", conn.paused_until)
+            else:
+                conn.health = self.env._("Healthy")
+
+    @api.model
+    def _for_company(self, company=None):
+        company = company or self.env.company
+        conn = self.sudo().search([("company_id", "=", company.id)], limit=1)
+        return conn or self.sudo().create({"company_id": company.id})
+
+    def _endpoints(self):
+        self.ensure_one()
+        url = self.sudo().service_url
+        return oauth.Endpoints.at(url) if url else oauth.Endpoints.xero()
+
+    def _scope(self):
+        return oauth.scopes(self.legacy_scopes)
+
+    def _check_credentials(self):
+        conn = self.sudo()
+        if not (conn.client_id and conn.client_secret):
+            raise UserError(self.env._("Enter the Xero app's client id and secret first."))
+
+    # -- connecting ---------------------------------------------------------
+
+    def _redirect_uri(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        return f"{base}/xero/oauth/callback"
+
+    def _state_secret(self):
+        return self.env["ir.config_parameter"].sudo().get_param("database.secret")
+
+    def action_connect(self):
+        """Open Xero's consent page (or connect at once for a Custom Connection)."""
+        self.ensure_one()
+        self._check_credentials()
+        conn = self.sudo()
+        if conn.auth_flow == "client_credentials":
+            token = oauth.client_credentials(conn._endpoints(), conn.client_id, conn.client_secret, conn._scope())
+            conn._store_token(token)
+            tenants = oauth.get_connections(conn._endpoints(), token.access_token)
+            return conn._set_tenants(tenants)
+        state = oauth.sign_state(self._state_secret(), {"db": self.env.cr.dbname, "conn": conn.id, "uid": self.env.uid})
+        url = oauth.authorize_url(conn._endpoints(), conn.client_id, self._redirect_uri(), conn._scope(), state)
+        return {"type": "ir.actions.act_url", "url": url, "target": "self"}
+
+    @api.model
+    def _oauth_callback(self, code, state):
+        """Finish the consent: check `state`, exchange the code, list tenants."""
+        payload = oauth.verify_state(self._state_secret(), state)
+        if payload.get("db") != self.env.cr.dbname or payload.get("uid") != self.env.uid:
+            raise XeroAuthError(
+                self.env._("The answer from Xero was for another database or user: nothing was stored.")
+            )
+        conn = self.sudo().browse(payload.get("conn")).exists()
+        if not conn:
+            raise XeroAuthError(self.env._("The Xero connection being set up no longer exists."))
+        token = oauth.exchange_code(conn._endpoints(), conn.client_id, conn.client_secret, code, self._redirect_uri())
+        conn._store_token(token)
+        conn._set_tenants(oauth.get_connections(conn._endpoints(), token.access_token))
+        return conn
+
+    def _token(self):
+        return self.env["xero.token"].sudo().search([("connection_id", "=", self.id)], limit=1)
+
+    def _store_token(self, token):
+        values = {
+            "access_token": token.access_token,
+            "refresh_token": token.refresh_token or False,
+            "expires_at": token.expires_at,
+        }
+        record = self._token()
+        if record:
+            record.write(values)
+        else:
+            record.create(dict(values, connection_id=self.id))
+        if self.last_error:
+            self.last_error = False
+
+    def _set_tenants(self, tenants):
+        tenants = [
+            {"id": t["id"], "tenantId": t["tenantId"], "tenantName": t.get("tenantName")}
+            for t in tenants
+            if t.get("tenantType", "ORGANISATION") == "ORGANISATION"
+        ]
+        if not tenants:
+            raise UserError(self.env._("The consent given at Xero covers no organisation."))
+        self.available_tenants = tenants
+        if len(tenants) == 1:
+            self._choose_tenant(tenants[0]["tenantId"])
+        else:
+            self.state = "choose_tenant"
+        return True
+
+    def _choose_tenant(self, tenant_id):
+        self.ensure_one()
+        conn = self.sudo()
+        chosen = next((t for t in conn.available_tenants or [] if t["tenantId"] == tenant_id), None)
+        if not chosen:
+            raise UserError(self.env._("That organisation is not among those the consent covers."))
+        conn.write(
+            {
+                "tenant_id": chosen["tenantId"],
+                "tenant_name": chosen["tenantName"],
+                "xero_connection_ref": chosen["id"],
+                "state": "connected",
+            }
+        )
+        conn._refresh_organisation()
+
+    def action_disconnect(self):
+        """Revoke the consent at Xero and forget every token."""
+        for conn in self.sudo():
+            token = conn._token()
+            if token.refresh_token and conn.auth_flow == "code":
+                try:
+                    oauth.revoke(conn._endpoints(), conn.client_id, conn.client_secret, token.refresh_token)
+                except XeroAuthError as exc:
+                    _logger.info("Xero revocation refused for connection %s: %s", conn.id, exc)
+            elif token.access_token and conn.xero_connection_ref:
+                oauth.delete_connection(conn._endpoints(), token.access_token, conn.xero_connection_ref)
+            token.unlink()
+            conn.write(
+                {
+                    "state": "disconnected",
+                    "tenant_id": False,
+                    "tenant_name": False,
+                    "short_code": False,
+                    "available_tenants": False,
+                    "xero_connection_ref": False,
+                }
+            )
+            conn.message_post(body=self.env._("Disconnected from Xero by %s.", self.env.user.name))
+        return True
+
+    # -- tokens ---------------------------------------------------------------
+
+    def _get_access_token(self):
+        token = self._token()
+        if token.access_token and token.expires_at > time.time() + TOKEN_MARGIN:
+            return token.access_token
+        return self._refresh_tokens()
+
+    def _refresh_tokens(self, force=False):
+        """Get a fresh access token, safely across workers and rollbacks.
+
+        The refresh runs in its own transaction, committed at once: Xero has
+        already forgotten the old refresh token, so the new one must survive
+        whatever happens to the caller's transaction. The token row is
+        locked, so a second worker waits and then reuses the first one's
+        token instead of spending the (now dead) old refresh token.
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        with short_transaction(self.env.registry) as cr:
+            conn = self.env(cr=cr, su=True)["xero.connection"].browse(self.id)
+            # Bounded wait: a caller that itself holds the row must not hang.
+            cr.execute("SET LOCAL lock_timeout = '20s'")
+            cr.execute("SELECT id FROM xero_token WHERE connection_id = %s FOR UPDATE", [self.id])
+            token = conn._token()
+            if not force and token.access_token and token.expires_at > time.time() + TOKEN_MARGIN:
+                return token.access_token
+            try:
+                if conn.auth_flow == "client_credentials":
+                    new = oauth.client_credentials(conn._endpoints(), conn.client_id, conn.client_secret, conn._scope())
+                elif token.refresh_token:
+                    new = oauth.refresh(conn._endpoints(), conn.client_id, conn.client_secret, token.refresh_token)
+                else:
+                    raise XeroAuthError(self.env._("This company is not connected to Xero."), reconnect_needed=True)
+            except XeroAuthError as exc:
+                if exc.reconnect_needed:
+                    conn._mark_reconnect(str(exc))
+                    cr.commit()  # pylint: disable=invalid-commit
+                raise
+            conn._store_token(new)
+        self.env["xero.token"].invalidate_model()
+        return new.access_token
+
+    def _mark_reconnect(self, message):
+        """Stop the organisation's jobs and tell the administrators."""
+        self.write({"state": "reconnect", "last_error": message})
+        admins = self.env.ref("base.group_system").sudo().all_user_ids.filtered(lambda u: u.active and not u.share)
+        for admin in admins[:5]:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=admin.id,
+                summary=self.env._("Reconnect %s to Xero", self.company_id.name),
+                note=message,
+            )
+
+    # -- calling Xero ------------------------------------------------------------
+
+    def _gateway(self):
+        """The gateway for this company's organisation, with the shared budget."""
+        self.ensure_one()
+        if self.state != "connected":
+            raise XeroAuthError(self.env._("%s is not connected to Xero.", self.company_id.name))
+        limiter = self.env["xero.rate.budget"]._limiter(self)
+        return XeroGateway(self.tenant_id, _TokenSource(self), base_url=self._endpoints().api_url, limiter=limiter)
+
+    def _refresh_organisation(self):
+        org = self._gateway().get_organisation()
+        values = {"tenant_name": org.get("Name"), "short_code": org.get("ShortCode")}
+        # Write only on change: jobs of several workers read the organisation.
+        if any(self[name] != value for name, value in values.items()):
+            self.sudo().write(values)
+        return org
+
+
+class _TokenSource:
+    """What the gateway asks for tokens: the connection's own, refreshed safely."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def access_token(self):
+        return self.connection._get_access_token()
+
+    def refresh(self):
+        return self.connection._refresh_tokens(force=True)

@@ -1,0 +1,269 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..xero_connector.errors import XeroAuthError, XeroError, XeroRateLimitError
+
+_logger = logging.getLogger(__name__)
+
+ACTIVE_STATES = ("pending", "running", "failed")
+# A running job whose worker has not reported for this long is taken as
+# crashed (killed worker, lost host) and handed to the next cron run.
+STALE_AFTER = timedelta(minutes=15)
+
+
+class XeroJob(models.Model):
+    """A unit of background work against Xero, run by the `_cron_run` cron.
+
+    Work is done in steps; after each step the job's progress is committed,
+    so a crash resumes from the last committed step. Handlers are methods
+    `_xero_job_<kind>(job)` on the model named by `res_model` (or on
+    `xero.job` itself): each call does one step and returns True when the
+    whole job is finished.
+    """
+
+    _name = "xero.job"
+    _description = "Xero background job"
+    _order = "id desc"
+
+    name = fields.Char(required=True)
+    kind = fields.Selection([("ping", "Check the connection")], required=True)
+    connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("running", "Running"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="pending",
+        required=True,
+        index=True,
+    )
+    identity_key = fields.Char(
+        index=True, help="Two jobs with the same key are the same work: the second is not queued."
+    )
+    priority = fields.Integer(default=10)
+    res_model = fields.Char(string="Target model")
+    res_ids = fields.Json(string="Target records")
+    payload = fields.Json()
+    batch_size = fields.Integer(default=50)
+    progress_done = fields.Integer(string="Done")
+    progress_total = fields.Integer(string="Total")
+    progress = fields.Float(compute="_compute_progress", string="Progress (%)")
+    attempts = fields.Integer()
+    max_attempts = fields.Integer(default=6)
+    next_try = fields.Datetime(default=fields.Datetime.now, index=True)
+    error = fields.Text(help="What went wrong the last time, in plain words.")
+    date_started = fields.Datetime(string="Started")
+    date_done = fields.Datetime(string="Finished")
+    heartbeat = fields.Datetime()
+
+    _identity_key_active_uniq = models.UniqueIndex(
+        "(identity_key) WHERE state IN ('pending', 'running', 'failed')",
+        "The same work is already queued.",
+    )
+
+    @api.depends("progress_done", "progress_total", "state")
+    def _compute_progress(self):
+        for job in self:
+            if job.state == "done":
+                job.progress = 100.0
+            elif job.progress_total:
+                job.progress = 100.0 * min(job.progress_done, job.progress_total) / job.progress_total
+            else:
+                job.progress = 0.0
+
+    # -- queueing ----------------------------------------------------------
+
+    @api.model
+    def _enqueue(self, connection, kind, name, records=None, identity_key=None, payload=None, **values):
+        """Queue work once: a job with the same identity key still to do is returned instead."""
+        if identity_key:
+            existing = self.sudo().search(
+                [("identity_key", "=", identity_key), ("state", "in", ACTIVE_STATES)], limit=1
+            )
+            if existing:
+                if existing.state == "failed":
+                    existing.action_retry()
+                return existing
+        ids = records.ids if records is not None else []
+        job = self.sudo().create(
+            {
+                "connection_id": connection.id,
+                "kind": kind,
+                "name": name,
+                "identity_key": identity_key,
+                "payload": payload or {},
+                "res_model": records._name if records is not None else False,
+                "res_ids": ids,
+                "progress_total": len(ids),
+                **values,
+            }
+        )
+        self._trigger_runner()
+        return job
+
+    def _trigger_runner(self, at=None):
+        self.env.ref("xero_connector.ir_cron_xero_jobs").sudo()._trigger(at)
+
+    # -- user actions -------------------------------------------------------
+
+    def action_retry(self):
+        for job in self:
+            if job.state not in ("failed", "cancelled"):
+                raise UserError(self.env._("Only failed or cancelled jobs can be retried."))
+        self.write({"state": "pending", "next_try": fields.Datetime.now(), "attempts": 0})
+        self._trigger_runner()
+
+    def action_cancel(self):
+        if self.filtered(lambda j: j.state in ("done", "running")):
+            raise UserError(self.env._("A finished or running job cannot be cancelled."))
+        self.write({"state": "cancelled"})
+
+    # -- running ------------------------------------------------------------
+
+    @api.model
+    def _cron_run(self):
+        """Run due jobs until none is left or the cron's time is used up.
+
+        Several workers may run this at once: each job is claimed with
+        FOR UPDATE SKIP LOCKED and marked running in its own commit.
+        """
+        while True:
+            job = self._claim_next()
+            if not job:
+                return
+            time_left = job._run()
+            if time_left <= 0:
+                self._trigger_runner()
+                return
+
+    @api.model
+    def _claim_next(self):
+        """Take the next due job for this worker, in a transaction of its own.
+
+        READ COMMITTED: a job another worker claimed a moment ago is then
+        simply skipped, where REPEATABLE READ would fail on it.
+        """
+        cr = self.env.cr
+        cr.commit()  # pylint: disable=invalid-commit
+        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        # A running job whose worker stopped reporting crashed with it.
+        cr.execute(
+            "UPDATE xero_job SET state = 'pending' WHERE state = 'running' AND heartbeat < %s",
+            [fields.Datetime.now() - STALE_AFTER],
+        )
+        job = self._select_due_job()
+        if not job:
+            cr.commit()  # pylint: disable=invalid-commit
+            return job
+        now = fields.Datetime.now()
+        job.write(
+            {
+                "state": "running",
+                "attempts": job.attempts + 1,
+                "heartbeat": now,
+                "date_started": job.date_started or now,
+            }
+        )
+        cr.commit()  # pylint: disable=invalid-commit
+        return job
+
+    @api.model
+    def _select_due_job(self):
+        """The next job to run, locked; none for a disconnected or paused organisation."""
+        self.env.cr.execute(
+            """
+            SELECT job.id FROM xero_job job
+              JOIN xero_connection conn ON conn.id = job.connection_id
+         LEFT JOIN xero_rate_budget budget ON budget.tenant_id = conn.tenant_id
+             WHERE job.state = 'pending'
+               AND job.next_try <= now() AT TIME ZONE 'UTC'
+               AND conn.state = 'connected' AND conn.enabled
+               AND (budget.paused_until IS NULL OR budget.paused_until <= now() AT TIME ZONE 'UTC')
+             ORDER BY job.priority, job.id
+             LIMIT 1
+               FOR UPDATE OF job SKIP LOCKED
+            """
+        )
+        row = self.env.cr.fetchone()
+        return self.browse(row[0] if row else [])
+
+    def _run(self):
+        """Run this claimed job step by step; return the cron's time left."""
+        self.ensure_one()
+        cron = self.env["ir.cron"]
+        time_left = float("inf")
+        try:
+            handler = getattr(self.env[self.res_model or self._name], f"_xero_job_{self.kind}")
+            while True:
+                before = self.progress_done
+                finished = handler(self)
+                self.heartbeat = fields.Datetime.now()
+                if finished:
+                    self.write({"state": "done", "date_done": fields.Datetime.now(), "error": False})
+                time_left = cron._commit_progress(
+                    max(self.progress_done - before, 0),
+                    remaining=max(self.progress_total - self.progress_done, 0),
+                )
+                if finished:
+                    return time_left
+                if time_left <= 0:
+                    # Let other crons run; the job resumes from its last step.
+                    self.state = "pending"
+                    self.env.cr.commit()  # pylint: disable=invalid-commit
+                    return time_left
+        except XeroError as exc:
+            self._fail(exc)
+        except Exception as exc:
+            _logger.exception("Xero job %s failed", self.id)
+            self._fail(exc)
+        return time_left
+
+    def _fail(self, exc):
+        self.env.cr.rollback()
+        self.env.invalidate_all()
+        job = self.browse(self.id)
+        message = str(exc) if isinstance(exc, XeroError) else self.env._("Unexpected error: %s", exc)
+        values = {"error": message, "heartbeat": fields.Datetime.now()}
+        if isinstance(exc, XeroAuthError) and exc.reconnect_needed:
+            # Waits, unclaimed, until an administrator reconnects the company.
+            values.update(state="pending", attempts=max(job.attempts - 1, 0))
+        elif isinstance(exc, XeroRateLimitError):
+            # Xero's budget, not this job, is the problem: wait and do not count it.
+            values.update(
+                state="pending",
+                attempts=max(job.attempts - 1, 0),
+                next_try=fields.Datetime.now() + timedelta(seconds=exc.retry_after),
+            )
+        elif getattr(exc, "retryable", False) and job.attempts < job.max_attempts:
+            delay = timedelta(minutes=2 ** (job.attempts - 1))
+            values.update(state="pending", next_try=fields.Datetime.now() + delay)
+        else:
+            values["state"] = "failed"
+        job.write(values)
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+        if values["state"] == "pending":
+            self._trigger_runner(values.get("next_try"))
+
+    # -- helpers for handlers -------------------------------------------------
+
+    def _next_batch(self):
+        """The target records of the next step (the job's `batch_size`)."""
+        ids = (self.res_ids or [])[self.progress_done : self.progress_done + self.batch_size]
+        return self.env[self.res_model].browse(ids).exists() if ids else self.env[self.res_model or self._name]
+
+    def _batch_done(self, count):
+        self.progress_done += count
+        return self.progress_done >= self.progress_total
+
+    def _xero_job_ping(self, job):
+        """Read the organisation: proves the connection and refreshes its name."""
+        job.connection_id._refresh_organisation()
+        job.progress_total = job.progress_done = 1
+        return True

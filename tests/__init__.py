@@ -1,0 +1,1 @@
+from . import test_connection, test_queue, test_tour

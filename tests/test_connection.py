@@ -1,0 +1,167 @@
+from urllib.parse import urlsplit
+
+import requests
+
+from odoo.exceptions import AccessError
+from odoo.modules.neutralize import get_neutralization_queries
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.xero_connector.xero_connector import oauth
+from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
+
+from .common import XeroCase, start_sandbox
+
+
+@tagged("post_install", "-at_install")
+class TestOAuthFlow(HttpCase):
+    """The administrator's consent, from Settings to Xero and back."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox = start_sandbox(cls, seed="demo")
+        cls.sandbox.auto_consent = True
+        cls.admin = cls.env.ref("base.user_admin")
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.reset(seed="demo")
+        self.sandbox.auto_consent = True
+        self.connection = self.env["xero.connection"]._for_company(self.env.company)
+        self.connection.write(
+            {
+                "client_id": self.sandbox.client_id,
+                "client_secret": self.sandbox.client_secret,
+                "service_url": self.sandbox.base_url,
+            }
+        )
+        self.authenticate("admin", "admin")
+
+    def consent(self):
+        """Follow Connect to the consent page; return Xero's redirect back to Odoo."""
+        action = self.connection.with_user(self.admin).action_connect()
+        self.assertTrue(action["url"].startswith(self.sandbox.authorize_url))
+        answer = requests.get(action["url"], allow_redirects=False, timeout=10)
+        self.assertEqual(answer.status_code, 302)
+        back = urlsplit(answer.headers["Location"])
+        self.assertEqual(back.path, "/xero/oauth/callback")
+        return f"{back.path}?{back.query}"
+
+    def test_connect_through_the_consent_page(self):
+        response = self.url_open(self.consent(), allow_redirects=False)
+        self.assertIn(response.status_code, (302, 303))
+        self.connection.invalidate_recordset()
+        self.assertEqual(self.connection.state, "connected")
+        self.assertEqual(self.connection.tenant_id, self.sandbox.tenant_id)
+        self.assertEqual(self.connection.tenant_name, "Demo Company (Sandbox)")
+        self.assertTrue(self.connection.short_code)
+        self.assertTrue(self.connection._token().refresh_token)
+        self.assertIn("accounting.contacts", self.sandbox.request_log[0]["query"])
+
+    def test_several_organisations_are_offered_to_choose(self):
+        second = self.sandbox.add_tenant("Second Org Ltd")
+        self.url_open(self.consent(), allow_redirects=False)
+        self.connection.invalidate_recordset()
+        self.assertEqual(self.connection.state, "choose_tenant")
+        settings = self.env["res.config.settings"].with_user(self.admin).create({})
+        choices = dict(settings._fields["xero_tenant_choice"]._description_selection(settings.env))
+        self.assertIn(second, choices)
+        settings.xero_tenant_choice = second
+        settings.action_xero_choose_tenant()
+        self.assertEqual(self.connection.state, "connected")
+        self.assertEqual(self.connection.tenant_name, "Second Org Ltd")
+
+    def assert_refused(self, url, words):
+        response = self.url_open(url, allow_redirects=False)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn(words, response.text)
+        self.connection.invalidate_recordset()
+        self.assertEqual(self.connection.state, "disconnected")
+        self.assertFalse(self.connection._token())
+
+    def test_forged_state_is_refused_and_nothing_stored(self):
+        url = self.consent()
+        self.assert_refused(url.replace("state=", "state=x"), "not for this request")
+
+    def test_stale_state_is_refused_and_nothing_stored(self):
+        url = self.consent()
+        path, query = url.split("?")
+        code = dict(p.split("=", 1) for p in query.split("&"))["code"]
+        secret = self.env["ir.config_parameter"].get_param("database.secret")
+        stale = oauth.sign_state(secret, {"db": self.env.cr.dbname, "conn": self.connection.id, "uid": self.admin.id})
+        raw, signature = stale.rsplit(".", 1)
+        # Re-sign the same payload with a timestamp from 20 minutes ago.
+        import base64
+        import hashlib
+        import hmac
+        import json
+
+        body = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        body["ts"] -= 20 * 60
+        raw = base64.urlsafe_b64encode(json.dumps(body, sort_keys=True).encode()).decode().rstrip("=")
+        signature = hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
+        self.assert_refused(f"{path}?code={code}&state={raw}.{signature}", "expired")
+
+    def test_disconnect_revokes_at_xero(self):
+        self.url_open(self.consent(), allow_redirects=False)
+        self.connection.invalidate_recordset()
+        refresh_token = self.connection._token().refresh_token
+        self.connection.with_user(self.admin).action_disconnect()
+        self.assertEqual(self.connection.state, "disconnected")
+        self.assertFalse(self.connection._token())
+        endpoints = oauth.Endpoints.at(self.sandbox.base_url)
+        with self.assertRaises(XeroAuthError):
+            oauth.refresh(endpoints, self.sandbox.client_id, self.sandbox.client_secret, refresh_token)
+
+
+@tagged("post_install", "-at_install")
+class TestConnection(XeroCase):
+    def test_custom_connection_needs_no_consent(self):
+        self.connection._token().unlink()
+        self.connection.write({"auth_flow": "client_credentials", "state": "disconnected"})
+        self.connection.action_connect()
+        self.assertEqual(self.connection.state, "connected")
+        self.assertEqual(self.connection.tenant_id, self.sandbox.tenant_id)
+        self.assertTrue(self.connection._token().access_token)
+        self.assertFalse(self.connection._token().refresh_token)
+
+    def test_tokens_and_secrets_are_for_administrators_only(self):
+        accountant = new_test_user(self.env, "accountant", groups="account.group_account_manager")
+        connection = self.connection.with_user(accountant)
+        self.assertEqual(connection.tenant_name, "Demo Company (Sandbox)")
+        for secret_field in ("client_secret", "client_id"):
+            with self.assertRaises(AccessError):
+                connection.read([secret_field])
+        with self.assertRaises(AccessError):
+            self.env["xero.token"].with_user(accountant).search([])
+
+    def test_other_company_sees_nothing(self):
+        company_b = self.env["res.company"].create({"name": "Company B"})
+        user_b = new_test_user(
+            self.env,
+            "user_b",
+            groups="account.group_account_manager",
+            company_id=company_b.id,
+            company_ids=[(6, 0, company_b.ids)],
+        )
+        self.env["xero.job"]._enqueue(self.connection, "ping", "Check A")
+        self.assertFalse(self.env["xero.connection"].with_user(user_b).search([]))
+        self.assertFalse(self.env["xero.job"].with_user(user_b).search([]))
+        self.assertTrue(self.env["xero.job"].search([("company_id", "=", self.env.company.id)]))
+
+    def test_neutralization_clears_tokens(self):
+        self.env.flush_all()
+        for query in get_neutralization_queries(["xero_connector"]):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.assertFalse(self.connection._token())
+        self.assertFalse(self.connection.client_secret)
+        self.assertFalse(self.connection.enabled)
+
+    def test_identity_key_queues_the_same_work_once(self):
+        first = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
+        second = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
+        self.assertEqual(first, second)
+        first.state = "done"
+        third = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
+        self.assertNotEqual(third, first)

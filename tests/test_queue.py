@@ -1,0 +1,210 @@
+"""Jobs and tokens across real transactions and concurrent workers.
+
+These tests use real cursors (not the test transaction), as two Odoo workers
+would, and remove the Xero records they committed (the test company stays).
+"""
+
+# pylint: disable=invalid-commit
+
+import sys
+import threading
+import time
+import traceback
+import uuid
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.orm.environments import Transaction
+from odoo.tests import BaseCase, get_db_name, tagged
+
+from odoo.addons.xero_connector.xero_connector import oauth
+from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
+
+from .common import connect, give_token, start_sandbox
+
+
+def stuck_threads_report():
+    frames = sys._current_frames()
+    return "\n".join(
+        f"--- {t.name}\n" + "".join(traceback.format_stack(frames[t.ident]))
+        for t in threading.enumerate()
+        if t.ident in frames and t is not threading.current_thread()
+    )
+
+
+@tagged("post_install", "-at_install")
+class TestAcrossTransactions(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls.sandbox = start_sandbox(cls, seed="demo")
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].create({"name": f"Queue Test Co {uuid.uuid4().hex[:8]}"})
+            cls.company_id = company.id
+            cls.connection_id = connect(env, cls.sandbox, company).id
+            cr.commit()
+        cls.addClassCleanup(cls._cleanup)
+
+    @classmethod
+    def _cleanup(cls):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
+            env["xero.connection"].browse(cls.connection_id).unlink()
+            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
+            env["ir.config_parameter"].set_param("xero_connector.minute_seconds", False)
+            cr.commit()
+
+    def env_of(self, cr):
+        # The test runner holds the registry's lock: a worker thread must not
+        # look the registry up by name, so its transaction is set here.
+        if cr.transaction is None:
+            cr.transaction = Transaction(self.registry)
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def connection(self, cr):
+        return self.env_of(cr)["xero.connection"].browse(self.connection_id)
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.reset(seed="demo")
+        with self.registry.cursor() as cr:
+            connection = self.connection(cr)
+            connection.state = "connected"
+            # Expired: the next call refreshes.
+            self.first_refresh_token = give_token(connection, self.sandbox, expires_at=0)
+            cr.execute("DELETE FROM xero_rate_budget")
+            cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
+            cr.commit()
+
+    def test_new_refresh_token_survives_a_rollback(self):
+        with self.registry.cursor() as cr:
+            access_token = self.connection(cr)._get_access_token()
+            cr.rollback()  # the surrounding work fails after the refresh
+        with self.registry.cursor() as cr:
+            connection = self.connection(cr)
+            self.assertEqual(connection._token().access_token, access_token)
+            self.assertNotEqual(connection._token().refresh_token, self.first_refresh_token)
+            new_refresh_token = connection._token().refresh_token
+            self.assertEqual(connection._refresh_organisation()["Name"], "Demo Company (Sandbox)")
+        endpoints = oauth.Endpoints.at(self.sandbox.base_url)
+        with self.assertRaises(XeroAuthError):  # rotation: the old one is dead at Xero
+            oauth.refresh(endpoints, self.sandbox.client_id, self.sandbox.client_secret, self.first_refresh_token)
+        fresh = oauth.refresh(endpoints, self.sandbox.client_id, self.sandbox.client_secret, new_refresh_token)
+        self.assertTrue(fresh.access_token)
+
+    def test_two_workers_refreshing_at_once_keep_one_valid_token(self):
+        tokens, failures = [], []
+
+        def worker():
+            try:
+                with self.registry.cursor() as cr:
+                    tokens.append(self.connection(cr)._get_access_token())
+            except Exception as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        self.assertFalse([t for t in threads if t.is_alive()], stuck_threads_report())
+        self.assertEqual(failures, [])
+        self.assertEqual(len(set(tokens)), 1, "the second worker reuses the first one's token")
+        refreshes = [r for r in self.sandbox.request_log if r["path"] == "/connect/token"]
+        self.assertEqual(len(refreshes), 1)
+        with self.registry.cursor() as cr:
+            self.assertEqual(self.connection(cr).state, "connected")
+
+    def test_two_cron_workers_run_300_jobs_exactly_once(self):
+        # A compressed minute (3 s) with Xero's 60 calls: the same limiter code.
+        self.sandbox.minute_limit, self.sandbox.minute_seconds = 60, 3.0
+        self.addCleanup(setattr, self.sandbox, "minute_seconds", 60.0)
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            env["ir.config_parameter"].set_param("xero_connector.minute_seconds", 3)
+            connection = self.connection(cr)
+            connection._get_access_token()
+            jobs = env["xero.job"]
+            for n in range(300):
+                jobs |= jobs._enqueue(connection, "ping", f"Check {n}", identity_key=f"queue-test-{n}")
+            job_ids = jobs.ids
+            cr.commit()
+        calls_before = len([r for r in self.sandbox.request_log if r["path"].endswith("/Organisation")])
+        failures = []
+
+        def cron_worker():
+            try:
+                with self.registry.cursor() as cr:
+                    self.env_of(cr)["xero.job"]._cron_run()
+                    cr.commit()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        started = time.monotonic()
+        workers = [threading.Thread(target=cron_worker) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(240)
+        self.assertFalse([w for w in workers if w.is_alive()], stuck_threads_report())
+        self.assertEqual(failures, [])
+        with self.registry.cursor() as cr:
+            jobs = self.env_of(cr)["xero.job"].browse(job_ids)
+            self.assertEqual(set(jobs.mapped("state")), {"done"})
+            self.assertEqual(set(jobs.mapped("attempts")), {1}, "every job ran exactly once")
+        calls = len([r for r in self.sandbox.request_log if r["path"].endswith("/Organisation")]) - calls_before
+        self.assertEqual(calls, 300)
+        self.assertEqual(self.sandbox.stats["http_429"], 0, "the shared budget kept the pace")
+        self.assertLessEqual(self.sandbox.stats["max_calls_in_window"], 60)
+        # 300 calls at 60 per 3 s cannot take less than 12 s: the limiter really paced them.
+        self.assertGreaterEqual(time.monotonic() - started, 12)
+
+    def test_failed_job_is_visible_and_retried(self):
+        self.sandbox.inject_fault("503", count=20, path_contains="/Organisation")
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            job = env["xero.job"]._enqueue(self.connection(cr), "ping", "Check", max_attempts=1)
+            job_id = job.id
+            cr.commit()
+            env["xero.job"]._cron_run()
+        with self.registry.cursor() as cr:
+            job = self.env_of(cr)["xero.job"].browse(job_id)
+            self.assertEqual(job.state, "failed")
+            self.assertIn("not answering properly (HTTP 503)", job.error)
+            self.sandbox.reset(seed="demo")
+            give_token(self.connection(cr), self.sandbox)
+            job.action_retry()
+            cr.commit()
+            self.env_of(cr)["xero.job"]._cron_run()
+        with self.registry.cursor() as cr:
+            job = self.env_of(cr)["xero.job"].browse(job_id)
+            self.assertEqual(job.state, "done")
+            self.assertFalse(job.error)
+            self.assertEqual(job.progress, 100.0)
+
+    def test_invalid_grant_asks_for_reconnection_and_stops_jobs(self):
+        with self.registry.cursor() as cr:
+            connection = self.connection(cr)
+            connection._token().refresh_token = "revoked-long-ago"
+            job_id = self.env_of(cr)["xero.job"]._enqueue(connection, "ping", "Check").id
+            cr.commit()
+            with self.assertRaises(XeroAuthError):
+                connection._get_access_token()
+            cr.rollback()
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            connection = self.connection(cr)
+            self.assertEqual(connection.state, "reconnect")
+            self.assertIn("reconnect", connection.last_error)
+            admin = env.ref("base.user_admin")
+            activity = connection.activity_ids.filtered(lambda a: a.user_id == admin)
+            self.assertIn("Reconnect", activity.summary)
+            calls_before = len(self.sandbox.request_log)
+            env["xero.job"]._cron_run()
+            self.assertEqual(env["xero.job"].browse(job_id).state, "pending", "it waits for the reconnection")
+            self.assertEqual(len(self.sandbox.request_log), calls_before, "no call while the connection is broken")
+            connection.activity_ids.unlink()
+            cr.commit()
