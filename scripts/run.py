@@ -1,0 +1,137 @@
+"""Run the product: Odoo 19 with the addon, connected to the Xero sandbox.
+
+Creates (or reuses) the database, installs (or updates) the addon, starts
+the Xero sandbox seeded with demo data, connects the company to it, then
+runs Odoo on http://127.0.0.1:8069 until Ctrl-C.
+
+  XERO_DB            database name (default: xero_demo)
+  ODOO_PORT          Odoo's HTTP port (default: 8069)
+  XERO_SANDBOX_PORT  the sandbox's port (default: 8765)
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import devenv
+
+CONFIGURE = """
+conn = env["xero.connection"]._for_company(env.company)
+if not conn.sudo().service_url and conn.state == "connected":
+    print("The company is connected to Xero itself: the sandbox is left alone.")
+else:
+    conn.sudo().write({
+        "client_id": "sandbox-client-id",
+        "client_secret": "sandbox-client-secret",
+        "service_url": SANDBOX_URL,
+        "auth_flow": "client_credentials",
+        "enabled": True,
+    })
+    # The sandbox keeps its data in memory: connect afresh at every start.
+    conn.state = "disconnected"
+    conn.action_connect()
+    print(f"Connected to the sandbox organisation {conn.tenant_name!r}.")
+env["ir.config_parameter"].sudo().set_param("web.base.url", ODOO_URL)
+env.cr.commit()
+"""
+
+
+def module_state(python, db, database):
+    script = (
+        "import psycopg2, sys;"
+        "c=psycopg2.connect(dbname=sys.argv[5], host=sys.argv[1], port=sys.argv[2], user=sys.argv[3],"
+        " password=sys.argv[4] or None); cr=c.cursor();"
+        "cr.execute(\"SELECT state FROM ir_module_module WHERE name='xero_connector'\"); r=cr.fetchone();"
+        "print(r[0] if r else 'absent')"
+    )
+    out = subprocess.run(
+        [python, "-c", script, db["host"], db["port"], db["user"], db["password"], database],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return out.stdout.strip() or "absent"
+
+
+def wait_for(port, process, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            devenv.fail(f"The Xero sandbox stopped at start (exit {process.returncode}); is port {port} taken?")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    devenv.fail(f"The Xero sandbox did not answer on port {port}.")
+
+
+def main():
+    python, odoo_addons = devenv.check_odoo()
+    db = devenv.check_postgres(python)
+    database = os.environ.get("XERO_DB", "xero_demo")
+    odoo_port = int(os.environ.get("ODOO_PORT", "8069"))
+    sandbox_port = int(os.environ.get("XERO_SANDBOX_PORT", "8765"))
+    workdir = devenv.REPO / ".run"
+    workdir.mkdir(exist_ok=True)
+    config = devenv.write_config(
+        workdir / "odoo.conf", odoo_addons, db, database, http_port=odoo_port, max_cron_threads=1
+    )
+    odoo = [python, "-m", "odoo"]
+
+    state = module_state(python, db, database) if devenv.database_exists(python, db, database) else "absent"
+    step = ["-u", devenv.ADDON] if state == "installed" else ["-i", devenv.ADDON]
+    print(f"Preparing database {database!r} ({'updating' if state == 'installed' else 'installing'} the addon)...")
+    log = workdir / "install.log"
+    with open(log, "w") as out:
+        done = subprocess.run(
+            [*odoo, "server", "-c", config, "-d", database, *step, "--stop-after-init"],
+            stdout=out,
+            stderr=out,
+            check=False,
+        )
+    if done.returncode:
+        devenv.fail(f"Installing the addon failed; see {log}")
+
+    sandbox = subprocess.Popen(
+        [python, "-m", "xero_connector.sandbox", "--port", str(sandbox_port), "--seed", "demo"],
+        cwd=devenv.REPO,
+    )
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    odoo_url = f"http://127.0.0.1:{odoo_port}"
+    try:
+        wait_for(sandbox_port, sandbox)
+        script = f"SANDBOX_URL = {sandbox_url!r}\nODOO_URL = {odoo_url!r}\n{CONFIGURE}"
+        configured = subprocess.run(
+            [*odoo, "shell", "-c", config, "-d", database, "--no-http"],
+            input=script,
+            text=True,
+            capture_output=True,
+            check=False,
+        )
+        sys.stdout.write("\n".join(line for line in configured.stdout.splitlines() if not line.startswith(">>>")))
+        if configured.returncode:
+            sys.stderr.write(configured.stderr[-3000:])
+            devenv.fail("Connecting the company to the Xero sandbox failed.")
+        print(f"\nOdoo with the Xero connector: {odoo_url}/odoo  (login: admin, password: admin)")
+        print(f"Xero sandbox: {sandbox_url}  (Contacts > Xero; Settings > Xero)")
+        print("Stop with Ctrl-C.", flush=True)
+        server = subprocess.Popen([*odoo, "server", "-c", config, "-d", database])
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            server.send_signal(signal.SIGINT)
+            server.wait()
+    finally:
+        sandbox.terminate()
+        sandbox.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    Path(devenv.REPO / ".run").mkdir(exist_ok=True)
+    sys.exit(main())

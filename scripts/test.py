@@ -1,0 +1,218 @@
+"""Run every test suite and end with one line: `N passed, N failed`.
+
+1. the engine tests (pytest, the pure-Python package and the Xero sandbox);
+2. Odoo's own test runner on a fresh database with the addon installed
+   (`--test-enable --test-tags /xero_connector`), browser tours included;
+   then the addon is uninstalled from that database and checked gone;
+3. ruff and pylint-odoo.
+
+Fails when any test fails, when the Odoo suite ran no test, and when any
+test was skipped (a skipped browser test means Chromium did not run).
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import devenv
+
+REPO = devenv.REPO
+LOGS = REPO / ".test-logs"
+
+
+class Tally:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.notes = []
+
+    def add(self, suite, passed, failed, note=""):
+        self.passed += passed
+        self.failed += failed
+        self.notes.append(f"{suite}: {passed} passed, {failed} failed{(' - ' + note) if note else ''}")
+
+
+def banner(text):
+    print(f"\n===== {text} =====", flush=True)
+
+
+def check_tools(python):
+    missing = []
+    probe = "import importlib.util as u, sys; print(' '.join(m for m in sys.argv[1:] if not u.find_spec(m)))"
+    modules = ["pytest", "openapi_core", "yaml", "websocket", "xero_python", "requests", "pylint_odoo", "ruff"]
+    out = subprocess.run([python, "-c", probe, *modules], capture_output=True, text=True, check=False)
+    missing += out.stdout.split()
+    if missing:
+        devenv.fail(
+            f"Python packages missing for '{python}': {', '.join(missing)}. "
+            "Install them with: pip install -r requirements.txt -r requirements-test.txt"
+        )
+    if not (shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")):
+        devenv.fail("Chromium is missing: Odoo's browser tests need it (Debian: apt-get install chromium).")
+
+
+def run_engine_tests(python, tally):
+    banner("Engine tests (pytest)")
+    report = LOGS / "engine-junit.xml"
+    command = [python, "-m", "pytest", "-c", "xero_connector/tests/pytest.ini", "-q", "-rfEs"]
+    proc = subprocess.run([*command, f"--junitxml={report}", "xero_connector/tests"], cwd=REPO, check=False)
+    try:
+        suite = ET.parse(report).getroot()
+        suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+        total, failures, errors, skipped = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+    except (OSError, ET.ParseError):
+        tally.add("engine", 0, 1, f"pytest produced no report (exit {proc.returncode})")
+        return
+    bad = failures + errors + skipped
+    note = f"{skipped} skipped (not allowed)" if skipped else ""
+    if not total:
+        bad, note = 1, "pytest ran no test"
+    if proc.returncode not in (0, 1) and not bad:
+        bad, note = 1, f"pytest exited {proc.returncode}"
+    tally.add("engine", total - failures - errors - skipped, bad, note)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+RESULT_LINE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+SKIP_LINE = re.compile(r" (?:INFO|WARNING) \S+ \S+: skipped (.*)")
+ERROR_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ \d+ (ERROR|CRITICAL) ")
+
+
+def run_odoo_tests(python, odoo_addons, db, tally):
+    banner("Odoo tests (fresh database, addon installed, --test-enable)")
+    database = f"xero_test_{os.getpid()}_{int(time.time())}"
+    workdir = Path(tempfile.mkdtemp(prefix="xero_odoo_test_"))
+    config = devenv.write_config(workdir / "odoo.conf", odoo_addons, db, database, http_port=free_port())
+    log_path = LOGS / "odoo-tests.log"
+    devenv.drop_database(python, db, database)
+    command = [
+        python,
+        "-m",
+        "odoo",
+        "server",
+        "-c",
+        config,
+        "-d",
+        database,
+        "-i",
+        devenv.ADDON,
+        "--test-enable",
+        f"--test-tags=/{devenv.ADDON}",
+        "--stop-after-init",
+        "--log-level=test",
+        "--max-cron-threads=0",
+        f"--screenshots={LOGS / 'screenshots'}",
+    ]
+    result, skips, errors = None, [], []
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            log.write(line)
+            if match := RESULT_LINE.search(line):
+                result = tuple(int(g) for g in match.groups())
+            if match := SKIP_LINE.search(line):
+                skips.append(match.group(1).strip())
+            if ERROR_LINE.match(line):
+                errors.append(line.strip())
+        returncode = proc.wait()
+    print(f"(full Odoo log: {log_path})")
+    if result is None:
+        tally.add("odoo", 0, 1, f"no test result line (exit {returncode}); install failed?")
+    else:
+        failed, errored, total = result
+        bad = failed + errored + len(skips)
+        notes = []
+        if total == 0:
+            bad += 1
+            notes.append("the Odoo suite ran no test")
+        if skips:
+            notes.append(f"{len(skips)} skipped (not allowed): " + "; ".join(skips[:3]))
+        if errors and not (failed or errored):
+            # An error logged outside any test (install, cron, tour console) is a failure too.
+            bad += 1
+            notes.append(f"{len(errors)} ERROR lines in the log, first: {errors[0][:300]}")
+        if returncode and not bad:
+            bad += 1
+            notes.append(f"odoo exited {returncode}")
+        tally.add("odoo", total - failed - errored - len(skips), bad, "; ".join(notes))
+        if result is not None and returncode == 0:
+            check_uninstall(python, config, db, database, tally)
+    devenv.drop_database(python, db, database)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def check_uninstall(python, config, db, database, tally):
+    banner("Uninstall check")
+    proc = subprocess.run(
+        [python, "-m", "odoo", "module", "uninstall", "-c", config, "-d", database, devenv.ADDON],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    script = (
+        "import psycopg2, sys;"
+        "c=psycopg2.connect(dbname=sys.argv[5], host=sys.argv[1], port=sys.argv[2], user=sys.argv[3],"
+        " password=sys.argv[4] or None); cr=c.cursor();"
+        "cr.execute(\"SELECT state FROM ir_module_module WHERE name='xero_connector'\"); state=cr.fetchone()[0];"
+        "cr.execute(\"SELECT count(*) FROM ir_model WHERE model LIKE 'xero.%%'\"); models=cr.fetchone()[0];"
+        "cr.execute(\"SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'xero\\\\_%%'\");"
+        " tables=cr.fetchone()[0];"
+        "cr.execute(\"SELECT count(*) FROM ir_model_data WHERE module='xero_connector'\"); data=cr.fetchone()[0];"
+        "print(state, models, tables, data)"
+    )
+    out = subprocess.run(
+        [python, "-c", script, db["host"], db["port"], db["user"], db["password"], database],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = out.stdout.split()
+    ok = proc.returncode == 0 and found == ["uninstalled", "0", "0", "0"]
+    print(f"module state, xero models, xero tables, xero data records: {' '.join(found) or out.stderr[-300:]}")
+    if not ok:
+        print(proc.stdout[-2000:], proc.stderr[-2000:])
+    tally.add("uninstall", int(ok), int(not ok), "" if ok else "the addon did not uninstall cleanly")
+
+
+def run_linters(python, tally):
+    banner("ruff")
+    ruff = subprocess.run([python, "-m", "ruff", "check", "."], cwd=REPO, check=False)
+    tally.add("ruff", int(ruff.returncode == 0), int(ruff.returncode != 0))
+    banner("pylint-odoo")
+    # pylint-odoo reviews the addon and its engine; scripts/ are plain CLI tools.
+    files = ["__init__.py", "__manifest__.py", "models", "controllers", "tests", "xero_connector"]
+    pylint = subprocess.run([python, "-m", "pylint", "--rcfile=.pylintrc", *files], cwd=REPO, check=False)
+    tally.add("pylint-odoo", int(pylint.returncode == 0), int(pylint.returncode != 0))
+
+
+def main():
+    python, odoo_addons = devenv.check_odoo()
+    db = devenv.check_postgres(python)
+    check_tools(python)
+    LOGS.mkdir(exist_ok=True)
+    tally = Tally()
+    run_engine_tests(python, tally)
+    run_odoo_tests(python, odoo_addons, db, tally)
+    run_linters(python, tally)
+    banner("Summary")
+    for note in tally.notes:
+        print(note)
+    print(f"{tally.passed} passed, {tally.failed} failed", flush=True)
+    return 1 if tally.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
