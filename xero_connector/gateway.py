@@ -273,7 +273,7 @@ class XeroGateway:
 
     def _call(self, method, record_type=None, if_modified_since=None, **kwargs):
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
-        if if_modified_since is not None:
+        if if_modified_since:  # None or False (an empty Odoo date): read everything
             kwargs["if_modified_since"] = parse_xero_datetime(if_modified_since)
         api_method = getattr(self._api, method)
         attempt = 0
