@@ -58,6 +58,9 @@ class XeroConnection(models.Model):
     xero_connection_ref = fields.Char(groups="base.group_system", readonly=True)
     last_error = fields.Text(readonly=True)
     last_sync_at = fields.Datetime(string="Last sync", readonly=True)
+    contacts_fetched_at = fields.Datetime(
+        readonly=True, help="Xero's time of the newest contact read: the next read asks only for newer changes."
+    )
     day_remaining = fields.Integer(string="API calls left today", compute="_compute_budget")
     paused_until = fields.Datetime(compute="_compute_budget", help="Xero asked to wait: no call before this time.")
     health = fields.Char(compute="_compute_health", string="Connection health")
@@ -188,9 +191,11 @@ class XeroConnection(models.Model):
                 "tenant_name": chosen["tenantName"],
                 "xero_connection_ref": chosen["id"],
                 "state": "connected",
+                "contacts_fetched_at": False,
             }
         )
         conn._refresh_organisation()
+        conn._enqueue_contacts_fetch()
 
     def action_disconnect(self):
         """Revoke the consent at Xero and forget every token."""
@@ -281,6 +286,16 @@ class XeroConnection(models.Model):
             raise XeroAuthError(self.env._("%s is not connected to Xero.", self.company_id.name))
         limiter = self.env["xero.rate.budget"]._limiter(self)
         return XeroGateway(self.tenant_id, _TokenSource(self), base_url=self._endpoints().api_url, limiter=limiter)
+
+    def _enqueue_contacts_fetch(self):
+        self.ensure_one()
+        return self.env["xero.job"]._enqueue(
+            self,
+            "contacts_fetch",
+            self.env._("Read contacts from Xero"),
+            records=self.env["xero.contact"],
+            identity_key=f"contacts_fetch:{self.id}",
+        )
 
     def _refresh_organisation(self):
         org = self._gateway().get_organisation()

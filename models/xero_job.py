@@ -29,7 +29,14 @@ class XeroJob(models.Model):
     _order = "id desc"
 
     name = fields.Char(required=True)
-    kind = fields.Selection([("ping", "Check the connection")], required=True)
+    kind = fields.Selection(
+        [
+            ("ping", "Check the connection"),
+            ("contacts_fetch", "Read contacts from Xero"),
+            ("contacts_import", "Import Xero contacts"),
+        ],
+        required=True,
+    )
     connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
     state = fields.Selection(
@@ -258,8 +265,9 @@ class XeroJob(models.Model):
         ids = (self.res_ids or [])[self.progress_done : self.progress_done + self.batch_size]
         return self.env[self.res_model].browse(ids).exists() if ids else self.env[self.res_model or self._name]
 
-    def _batch_done(self, count):
-        self.progress_done += count
+    def _batch_done(self):
+        """Count the step's batch as done; True when it was the last one."""
+        self.progress_done = min(self.progress_done + self.batch_size, self.progress_total)
         return self.progress_done >= self.progress_total
 
     def _xero_job_ping(self, job):

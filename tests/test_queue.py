@@ -11,12 +11,15 @@ import threading
 import time
 import traceback
 import uuid
+from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
 from odoo.tests import BaseCase, get_db_name, tagged
 
+from odoo.addons.xero_connector.models.xero_contact import XeroContact
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
@@ -208,3 +211,52 @@ class TestAcrossTransactions(BaseCase):
             self.assertEqual(len(self.sandbox.request_log), calls_before, "no call while the connection is broken")
             connection.activity_ids.unlink()
             cr.commit()
+
+    def test_bulk_import_of_1000_resumes_after_a_crash_without_duplicates(self):
+        self.sandbox.seed_contacts(1000, prefix="Bulk")
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            connection = self.connection(cr)
+            fetch = env["xero.job"]._enqueue(connection, "contacts_fetch", "Fetch", records=env["xero.contact"])
+            env["xero.contact"]._xero_job_contacts_fetch(fetch)
+            contacts = env["xero.contact"].search(
+                [("connection_id", "=", self.connection_id), ("name", "=like", "Bulk %")]
+            )
+            self.assertEqual(len(contacts), 1000)
+            contacts.action_import()
+            job = env["xero.job"].search([("kind", "=", "contacts_import"), ("connection_id", "=", self.connection_id)])
+            cr.commit()
+
+        # The worker dies in the middle of the third batch (after creating some partners).
+        calls = []
+        original = XeroContact._import_partners
+
+        def dying(records):
+            calls.append(len(records))
+            if len(calls) == 3:
+                original(records[:40])
+                raise KeyboardInterrupt("worker killed")
+            return original(records)
+
+        with patch.object(XeroContact, "_import_partners", dying), self.registry.cursor() as cr:
+            with self.assertRaises(KeyboardInterrupt):
+                self.env_of(cr)["xero.job"]._cron_run()
+            cr.rollback()
+        with self.registry.cursor() as cr:
+            job = self.env_of(cr)["xero.job"].browse(job.id)
+            self.assertEqual((job.state, job.progress_done), ("running", 200))
+            # Fifteen minutes without news from its worker: the next run takes it over.
+            job.heartbeat = job.heartbeat - timedelta(minutes=20)
+            cr.commit()
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            env["xero.job"]._cron_run()
+            job = env["xero.job"].browse(job.id)
+            self.assertEqual(job.state, "done")
+            contacts = env["xero.contact"].search(
+                [("connection_id", "=", self.connection_id), ("name", "=like", "Bulk %")]
+            )
+            self.assertEqual(len(contacts.partner_id), 1000)
+            partners = env["res.partner"].search([("name", "=like", "Bulk %"), ("parent_id", "=", False)])
+            self.assertEqual(len(partners), 1000, "no partner created twice")
+            self.assertEqual(len(set(partners.mapped("name"))), 1000)

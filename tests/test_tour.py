@@ -1,4 +1,9 @@
+from unittest.mock import patch
+
 from odoo.tests import HttpCase, tagged
+from odoo.tests.common import ChromeBrowser
+
+from .common import connect, start_sandbox
 
 
 @tagged("post_install", "-at_install")
@@ -6,3 +11,43 @@ class TestXeroMenuTour(HttpCase):
     def test_menu_tour(self):
         """An accountant logs in and opens Contacts > Xero > Jobs."""
         self.start_tour("/odoo/contacts", "xero_connector_menu_tour", login="admin")
+
+
+@tagged("post_install", "-at_install")
+class TestSyncPageTour(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox = start_sandbox(cls, seed="demo")
+
+    def test_sync_page_tour(self):
+        connection = connect(self.env, self.sandbox)
+        connection._enqueue_contacts_fetch()
+        job = self.env["xero.job"].search([("kind", "=", "contacts_fetch")], limit=1)
+        self.env["xero.contact"]._xero_job_contacts_fetch(job)
+        holdings = self.env["res.partner"].create({"name": "Bayside Holdings", "is_company": True})
+        # Shown as a suggested match on the page.
+        self.env["res.partner"].create({"name": "Coastal Dental Clinic Ltd", "is_company": True})
+        self.env["xero.contact"].search([])._compute_suggestions()
+        # The README's screenshot of the page, taken as the tour ends.
+        with patch.object(ChromeBrowser, "stop", stop_with_screenshot("xero_sync_page_")):
+            self.start_tour(
+                "/odoo/action-xero_connector.xero_contact_action", "xero_connector_sync_page_tour", login="admin"
+            )
+        contact = self.env["xero.contact"].search
+        self.assertEqual(contact([("name", "in", ["Basket Case", "Boom FM"])]).mapped("state"), ["synced"] * 2)
+        self.assertEqual(contact([("name", "=", "Bayside Club")]).partner_id, holdings)
+        self.assertEqual(contact([("name", "=", "City Agency")]).state, "to_review")
+        self.assertEqual(self.env["res.partner"].search_count([("name", "=", "Boom FM")]), 1)
+
+
+def stop_with_screenshot(prefix):
+    original = ChromeBrowser.stop
+
+    def stop(browser):
+        future = browser.take_screenshot(prefix=prefix)
+        if future:
+            future.result(timeout=10)
+        return original(browser)
+
+    return stop

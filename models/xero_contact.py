@@ -1,0 +1,378 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..xero_connector import fieldmap
+from ..xero_connector.gateway import parse_xero_datetime
+from ..xero_connector.matching import PartnerIndex
+
+_logger = logging.getLogger(__name__)
+
+# Bulk actions on more rows than this run as a background job.
+INLINE_LIMIT = 200
+IMPORT_BATCH = 100
+
+
+class XeroContact(models.Model):
+    """A Xero contact of one organisation, and its link to an Odoo partner.
+
+    One record per Xero contact and connection (the binding). It keeps the
+    contact's mapped values as Xero last sent them, the partner it is linked
+    to, and the values last synced both ways, which the difference
+    detection compares against.
+    """
+
+    _name = "xero.contact"
+    _description = "Xero contact"
+    _inherit = ["mail.thread"]
+    _order = "name, id"
+
+    connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
+    xero_id = fields.Char(string="Xero contact id", required=True, readonly=True)
+    name = fields.Char(string="Xero name", readonly=True)
+    first_name = fields.Char(readonly=True)
+    last_name = fields.Char(string="Surname", readonly=True)
+    main_contact = fields.Char(compute="_compute_main_contact", string="Main contact")
+    email = fields.Char(readonly=True)
+    phone = fields.Char(readonly=True)
+    tax_number = fields.Char(readonly=True)
+    city = fields.Char(readonly=True)
+    country = fields.Char(readonly=True)
+    xero_status = fields.Selection(
+        [("ACTIVE", "Active"), ("ARCHIVED", "Archived"), ("GDPRREQUEST", "Erased (GDPR)")],
+        string="Xero status",
+        readonly=True,
+    )
+    merged_to_id = fields.Many2one("xero.contact", string="Merged into", readonly=True, index="btree_not_null")
+    xero_updated_at = fields.Datetime(string="Changed in Xero", readonly=True)
+    remote_values = fields.Json(readonly=True, help="The mapped values as Xero has them.")
+    synced_values = fields.Json(readonly=True, help="The mapped values at the last import, link, push or pull.")
+
+    partner_id = fields.Many2one("res.partner", string="Odoo partner", index="btree_not_null", ondelete="set null")
+    ignored = fields.Boolean(tracking=True)
+    state = fields.Selection(
+        [("to_review", "To review"), ("synced", "Synced"), ("ignored", "Ignored")],
+        compute="_compute_state",
+        store=True,
+        index=True,
+    )
+    suggested_partner_id = fields.Many2one("res.partner", string="Suggested partner", readonly=True)
+    suggestion_reason = fields.Char(readonly=True)
+    import_notes = fields.Text(readonly=True, help="What could not be imported as Xero has it.")
+
+    _xero_id_uniq = models.UniqueIndex("(connection_id, xero_id)", "A Xero contact is recorded once.")
+    _partner_uniq = models.UniqueIndex(
+        "(connection_id, partner_id) WHERE partner_id IS NOT NULL",
+        "An Odoo partner is linked to one Xero contact per organisation.",
+    )
+
+    @api.depends("first_name", "last_name")
+    def _compute_main_contact(self):
+        for contact in self:
+            contact.main_contact = " ".join(filter(None, [contact.first_name, contact.last_name]))
+
+    @api.depends("partner_id", "ignored")
+    def _compute_state(self):
+        for contact in self:
+            if contact.partner_id:
+                contact.state = "synced"
+            elif contact.ignored:
+                contact.state = "ignored"
+            else:
+                contact.state = "to_review"
+
+    # -- fetching from Xero ---------------------------------------------------
+
+    def _xero_job_contacts_fetch(self, job):
+        """Read new and changed Xero contacts into bindings (one step)."""
+        connection = job.connection_id
+        gateway = connection._gateway()
+        contacts = gateway.get_contacts(modified_since=connection.contacts_fetched_at, include_archived=True)
+        self._store_fetched(connection, contacts)
+        latest = max((parse_xero_datetime(c.get("UpdatedDateUTC")) for c in contacts), default=None)
+        values = {"last_sync_at": fields.Datetime.now()}
+        if latest:
+            values["contacts_fetched_at"] = latest.replace(tzinfo=None)
+        connection.sudo().write(values)
+        job.progress_total = job.progress_done = len(contacts)
+        return True
+
+    @api.model
+    def _store_fetched(self, connection, contacts):
+        existing = {
+            c.xero_id: c
+            for c in self.search(
+                [("connection_id", "=", connection.id), ("xero_id", "in", [x["ContactID"] for x in contacts])]
+            )
+        }
+        to_create = []
+        for data in contacts:
+            values = self._values_from_xero(data)
+            binding = existing.get(data["ContactID"])
+            if binding:
+                binding.write(values)
+            else:
+                to_create.append(dict(values, connection_id=connection.id, xero_id=data["ContactID"]))
+        created = self.create(to_create)
+        touched = created | self.browse([b.id for b in existing.values()])
+        touched._follow_merges(contacts)
+        touched.filtered(lambda c: c.state == "to_review")._compute_suggestions()
+        return touched
+
+    @api.model
+    def _values_from_xero(self, data):
+        remote = fieldmap.from_xero(data)
+        return {
+            "name": remote["name"] or data.get("ContactID"),
+            "first_name": remote["first_name"],
+            "last_name": remote["last_name"],
+            "email": remote["email"],
+            "phone": remote["phone"],
+            "tax_number": remote["vat"],
+            "city": remote["city"],
+            "country": remote["country"],
+            "xero_status": data.get("ContactStatus") or "ACTIVE",
+            "xero_updated_at": (parse_xero_datetime(data.get("UpdatedDateUTC")) or fields.Datetime.now()).replace(
+                tzinfo=None
+            )
+            if data.get("UpdatedDateUTC")
+            else fields.Datetime.now(),
+            "remote_values": remote,
+        }
+
+    def _follow_merges(self, contacts):
+        """A contact merged in Xero hands its link to the surviving contact."""
+        merged = {c["ContactID"]: c["MergedToContactID"] for c in contacts if c.get("MergedToContactID")}
+        if not merged:
+            return
+        survivors = {
+            s.xero_id: s
+            for s in self.search(
+                [("connection_id", "in", self.connection_id.ids), ("xero_id", "in", list(merged.values()))]
+            )
+        }
+        for binding in self.filtered(lambda b: b.xero_id in merged):
+            survivor = survivors.get(merged[binding.xero_id])
+            if not survivor:
+                continue
+            binding.merged_to_id = survivor
+            if binding.partner_id and not survivor.partner_id:
+                partner = binding.partner_id
+                synced = binding.synced_values
+                binding.partner_id = False
+                survivor.write({"partner_id": partner.id, "synced_values": synced})
+                partner.message_post(
+                    body=self.env._(
+                        'Xero merged contact "%(old)s" into "%(new)s": the link now points to "%(new)s".',
+                        old=binding.name,
+                        new=survivor.name,
+                    )
+                )
+
+    @api.model
+    def _cron_fetch(self):
+        """Incremental pull of every connected organisation's contacts."""
+        for connection in (
+            self.env["xero.connection"].sudo().search([("state", "=", "connected"), ("enabled", "=", True)])
+        ):
+            connection._enqueue_contacts_fetch()
+
+    # -- suggestions ------------------------------------------------------------
+
+    def _compute_suggestions(self):
+        for company in self.company_id:
+            contacts = self.filtered(lambda c, company=company: c.company_id == company)
+            linked = set(self.search([("company_id", "=", company.id), ("partner_id", "!=", False)]).partner_id.ids)
+            partners = self.env["res.partner"].search_read(
+                [("company_id", "in", [company.id, False]), ("parent_id", "=", False)],
+                ["name", "email", "vat"],
+                order="is_company desc, id",
+            )
+            index = PartnerIndex((p["id"], p["name"], p["email"], p["vat"]) for p in partners if p["id"] not in linked)
+            for contact in contacts:
+                found = index.matches(name=contact.name, email=contact.email, vat=contact.tax_number)
+                contact.suggested_partner_id = found[0][0] if found else False
+                contact.suggestion_reason = found[0][1] if found else False
+
+    def _ranked_suggestions(self):
+        """Every partner that could be this contact, best first."""
+        self.ensure_one()
+        partners = self.env["res.partner"].search(
+            [("company_id", "in", [self.company_id.id, False]), ("parent_id", "=", False)]
+        )
+        index = PartnerIndex((p.id, p.name, p.email, p.vat) for p in partners)
+        return index.matches(name=self.name, email=self.email, vat=self.tax_number)
+
+    # -- user actions -------------------------------------------------------------
+
+    def _check_reviewable(self):
+        merged = self.filtered("merged_to_id")
+        if merged:
+            raise UserError(
+                self.env._(
+                    '"%(name)s" was merged into "%(into)s" in Xero: use that contact instead.',
+                    name=merged[0].name,
+                    into=merged[0].merged_to_id.name,
+                )
+            )
+
+    def action_import(self):
+        """Create the Odoo partners of the selected Xero contacts."""
+        todo = self.filtered(lambda c: c.state != "synced")
+        todo._check_reviewable()
+        if len(todo) > INLINE_LIMIT:
+            return todo._enqueue_import()
+        todo._import_partners()
+        return self._notify(self.env._("%s contact(s) imported from Xero.", len(todo)))
+
+    def action_import_all(self):
+        """Import every contact still to review (in the background)."""
+        connection = self.env["xero.connection"]._for_company()
+        todo = self.search(
+            [
+                ("connection_id", "=", connection.id),
+                ("state", "=", "to_review"),
+                ("merged_to_id", "=", False),
+                ("xero_status", "=", "ACTIVE"),
+            ]
+        )
+        if not todo:
+            return self._notify(self.env._("Nothing left to review."))
+        return todo._enqueue_import()
+
+    def _enqueue_import(self):
+        connection = self.connection_id[:1]
+        job = self.env["xero.job"]._enqueue(
+            connection,
+            "contacts_import",
+            self.env._("Import %s Xero contacts", len(self)),
+            records=self,
+            batch_size=IMPORT_BATCH,
+        )
+        return self._notify(
+            self.env._(
+                "%(count)s contacts will be imported in the background (job %(job)s).", count=len(self), job=job.id
+            )
+        )
+
+    def _xero_job_contacts_import(self, job):
+        # A contact imported by an earlier, interrupted run is synced: skipped.
+        job._next_batch().filtered(lambda c: c.state != "synced" and not c.merged_to_id)._import_partners()
+        return job._batch_done()
+
+    def _import_partners(self):
+        Partner = self.env["res.partner"]
+        for contact in self:
+            values, problems = fieldmap.clean_for_odoo(contact.remote_values or {})
+            partner_values, more = Partner._xero_partner_values(values)
+            problems += more
+            main = " ".join(filter(None, (values.get("first_name"), values.get("last_name"))))
+            # A person in Xero ("Ana Souza", main contact Ana Souza) is one
+            # individual partner; an organisation gets its main contact as a child.
+            person = bool(main) and fieldmap.same("name", main, partner_values["name"])
+            partner = Partner.create(dict(partner_values, is_company=not person))
+            if main and not person:
+                Partner.create({"parent_id": partner.id, "type": "contact", "name": main, "email": values.get("email")})
+            contact.write(
+                {
+                    "partner_id": partner.id,
+                    "synced_values": contact.remote_values,
+                    "import_notes": "\n".join(problems) or False,
+                }
+            )
+            body = self.env._('Imported from the Xero contact "%s".', contact.name)
+            if problems:
+                body += " " + self.env._("Not imported as in Xero: %s", "; ".join(problems))
+            partner.message_post(body=body)
+
+    def action_open_link_wizard(self):
+        self.ensure_one()
+        self._check_reviewable()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Link to an Odoo partner"),
+            "res_model": "xero.contact.link",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_contact_id": self.id},
+        }
+
+    def action_link_suggested(self):
+        """Link each selected contact to its suggested partner."""
+        todo = self.filtered(lambda c: c.state == "to_review" and c.suggested_partner_id)
+        todo._check_reviewable()
+        for contact in todo:
+            contact._link(contact.suggested_partner_id)
+        return self._notify(self.env._("%s contact(s) linked to their suggested partner.", len(todo)))
+
+    def _link(self, partner):
+        """Link without moving data; remember the values both sides agree on."""
+        self.ensure_one()
+        if self.partner_id and self.partner_id != partner:
+            raise UserError(
+                self.env._(
+                    'The Xero contact "%(contact)s" is already linked to "%(partner)s".',
+                    contact=self.name,
+                    partner=self.partner_id.display_name,
+                )
+            )
+        other = self.search(
+            [("connection_id", "=", self.connection_id.id), ("partner_id", "=", partner.id), ("id", "!=", self.id)],
+            limit=1,
+        )
+        if other:
+            raise UserError(
+                self.env._(
+                    '"%(partner)s" is already linked to the Xero contact "%(other)s"; it cannot also be linked to '
+                    '"%(contact)s".',
+                    partner=partner.display_name,
+                    other=other.name,
+                    contact=self.name,
+                )
+            )
+        remote = self.remote_values or {}
+        local = partner._xero_local_values(remote.get("last_name"))
+        # Nothing was synced yet: only what already agrees counts as synced,
+        # so every difference is offered both ways.
+        synced = {key: remote.get(key) for key in fieldmap.KEYS if fieldmap.same(key, local.get(key), remote.get(key))}
+        self.write({"partner_id": partner.id, "synced_values": synced, "ignored": False})
+        partner.message_post(body=self.env._('Linked to the Xero contact "%s". No data was moved.', self.name))
+
+    def action_unlink_partner(self):
+        for contact in self.filtered("partner_id"):
+            contact.partner_id.message_post(body=self.env._('Unlinked from the Xero contact "%s".', contact.name))
+            contact.write({"partner_id": False, "synced_values": False})
+        self._compute_suggestions()
+
+    def action_ignore(self):
+        self.filtered(lambda c: not c.partner_id).ignored = True
+
+    def action_stop_ignoring(self):
+        self.ignored = False
+        self._compute_suggestions()
+
+    def action_open_partner(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "res.partner",
+            "res_id": self.partner_id.id,
+            "view_mode": "form",
+        }
+
+    def action_fetch(self):
+        self.env["xero.connection"]._for_company()._enqueue_contacts_fetch()
+        return self._notify(self.env._("Reading the contacts from Xero in the background."))
+
+    def _notify(self, message):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": message,
+                "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
