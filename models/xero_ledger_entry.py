@@ -1,0 +1,244 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.tools.misc import formatLang
+
+from ..xero_connector.errors import XeroError
+from ..xero_connector.gateway import parse_xero_datetime
+
+_logger = logging.getLogger(__name__)
+
+XERO_APP_URL = "https://go.xero.com/app"
+# Xero's largest page: the background read of a whole organisation costs fewest calls.
+FETCH_PAGE_SIZE = 1000
+SALES_INVOICE = 'Type=="ACCREC"'
+SALES_CREDIT_NOTE = 'Type=="ACCRECCREDIT"'
+OPEN_STATES = ("AUTHORISED",)
+
+
+class XeroLedgerEntry(models.Model):
+    """One document of a Xero contact's sales ledger, as Xero last sent it.
+
+    Sales invoices (ACCREC) and credit notes (ACCRECCREDIT) of the company's
+    organisation, those created directly in Xero included. Amounts are signed
+    from the customer's point of view: a credit note counts negative.
+    """
+
+    _name = "xero.ledger.entry"
+    _description = "Xero sales ledger entry"
+    _order = "date desc, id desc"
+
+    connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
+    contact_xero_id = fields.Char(string="Xero contact id", required=True, index=True)
+    contact_id = fields.Many2one("xero.contact", string="Xero contact", ondelete="set null", index="btree_not_null")
+    xero_id = fields.Char(string="Xero document id", required=True)
+    doc_type = fields.Selection([("invoice", "Invoice"), ("credit_note", "Credit note")], string="Type", required=True)
+    name = fields.Char(string="Number")
+    reference = fields.Char()
+    date = fields.Date()
+    due_date = fields.Date()
+    currency_code = fields.Char(string="Currency")
+    currency_id = fields.Many2one("res.currency", string="Odoo currency")
+    total = fields.Monetary()
+    amount_due = fields.Monetary()
+    status = fields.Selection(
+        [
+            ("DRAFT", "Draft"),
+            ("SUBMITTED", "Awaiting approval"),
+            ("AUTHORISED", "Awaiting payment"),
+            ("PAID", "Paid"),
+            ("VOIDED", "Voided"),
+        ]
+    )
+    xero_updated_at = fields.Datetime(string="Changed in Xero")
+    is_overdue = fields.Boolean(string="Overdue", compute="_compute_is_overdue")
+    xero_url = fields.Char(string="Open in Xero", compute="_compute_xero_url")
+
+    _xero_id_uniq = models.UniqueIndex("(connection_id, xero_id)", "A Xero document is recorded once.")
+
+    @api.depends("doc_type", "status", "due_date", "amount_due")
+    def _compute_is_overdue(self):
+        today = fields.Date.context_today(self)
+        for entry in self:
+            entry.is_overdue = (
+                entry.doc_type == "invoice"
+                and entry.status in OPEN_STATES
+                and entry.amount_due > 0
+                and bool(entry.due_date)
+                and entry.due_date < today
+            )
+
+    @api.depends("connection_id.short_code", "xero_id")
+    def _compute_xero_url(self):
+        for entry in self:
+            code = entry.connection_id.short_code
+            # Credit notes open at the same address as invoices, with their own id.
+            entry.xero_url = f"{XERO_APP_URL}/{code}/invoicing/view/{entry.xero_id}" if code else False
+
+    # -- reading from Xero ------------------------------------------------------
+
+    @api.model
+    def _cron_fetch(self):
+        """Queue an incremental read of every connected organisation's ledger."""
+        for connection in (
+            self.env["xero.connection"].sudo().search([("state", "=", "connected"), ("enabled", "=", True)])
+        ):
+            connection._enqueue_ledger_fetch()
+
+    def _xero_job_ledger_fetch(self, job):
+        """Read the sales documents changed since the last read (one step)."""
+        connection = job.connection_id
+        gateway = connection._gateway()
+        if not connection.short_code:
+            connection._refresh_organisation()
+        invoices = gateway.get_invoices(
+            modified_since=connection.ledger_invoices_read_to, where=SALES_INVOICE, page_size=FETCH_PAGE_SIZE
+        )
+        notes = gateway.get_credit_notes(
+            modified_since=connection.ledger_credit_notes_read_to, where=SALES_CREDIT_NOTE, page_size=FETCH_PAGE_SIZE
+        )
+        self._store(connection, invoices, notes)
+        self._link_contacts(connection)
+        # One watermark per list: the two are read at different moments.
+        values = {"ledger_read_at": fields.Datetime.now()}
+        for name, docs in (("ledger_invoices_read_to", invoices), ("ledger_credit_notes_read_to", notes)):
+            latest = max((parse_xero_datetime(d.get("UpdatedDateUTC")) for d in docs), default=None)
+            if latest:
+                values[name] = latest.replace(tzinfo=None)
+        connection.sudo().write(values)
+        job.progress_total = job.progress_done = len(invoices) + len(notes)
+        return True
+
+    @api.model
+    def _refresh_contact(self, binding):
+        """Read one contact's whole sales ledger now; return the error message, if any.
+
+        The whole list is read (one call per page of invoices, one per page of
+        credit notes), so it also drops documents Xero no longer lists. On any
+        Xero error the stored ledger stays as it was.
+        """
+        binding = binding.sudo()
+        connection = binding.connection_id
+        try:
+            gateway = connection._gateway()
+            if not connection.short_code:
+                connection._refresh_organisation()
+            invoices = gateway.get_invoices(contact_ids=[binding.xero_id], where=SALES_INVOICE)
+            notes = gateway.get_credit_notes(
+                where=f'{SALES_CREDIT_NOTE} AND Contact.ContactID==guid("{binding.xero_id}")'
+            )
+        except XeroError as exc:
+            _logger.info("Xero ledger refresh of contact %s failed: %s", binding.xero_id, exc)
+            binding.write({"ledger_error": str(exc)})
+            return str(exc)
+        kept = self._store(connection, invoices, notes)
+        gone = self.sudo().search(
+            [
+                ("connection_id", "=", connection.id),
+                ("contact_xero_id", "=", binding.xero_id),
+                ("id", "not in", kept.ids),
+            ]
+        )
+        gone.unlink()
+        binding.write({"ledger_refreshed_at": fields.Datetime.now(), "ledger_error": False})
+        return False
+
+    @api.model
+    def _store(self, connection, invoices, credit_notes):
+        """Write the documents Xero sent; a DELETED one is removed. Returns the entries kept."""
+        Entry = self.sudo()
+        docs = [("invoice", d) for d in invoices if d.get("Type") == "ACCREC"]
+        docs += [("credit_note", d) for d in credit_notes if d.get("Type") == "ACCRECCREDIT"]
+        ids = [d.get("InvoiceID") or d.get("CreditNoteID") for _kind, d in docs]
+        existing = {e.xero_id: e for e in Entry.search([("connection_id", "=", connection.id), ("xero_id", "in", ids)])}
+        contacts = {
+            c.xero_id: c.id
+            for c in self.env["xero.contact"]
+            .sudo()
+            .search(
+                [
+                    ("connection_id", "=", connection.id),
+                    ("xero_id", "in", [(d.get("Contact") or {}).get("ContactID") for _kind, d in docs]),
+                ]
+            )
+        }
+        currencies = {}
+        kept_ids, to_create, deleted_ids = [], [], []
+        for doc_type, data in docs:
+            entry = existing.get(data.get("InvoiceID") or data.get("CreditNoteID"))
+            if data.get("Status") == "DELETED":
+                deleted_ids += entry.ids if entry else []
+                continue
+            values = self._values_from_xero(doc_type, data, currencies)
+            values["contact_id"] = contacts.get(values["contact_xero_id"], False)
+            if entry:
+                entry.write(values)
+                kept_ids.append(entry.id)
+            else:
+                to_create.append(dict(values, connection_id=connection.id))
+        Entry.browse(deleted_ids).unlink()
+        return Entry.browse(kept_ids) | Entry.create(to_create)
+
+    @api.model
+    def _values_from_xero(self, doc_type, data, currencies):
+        """Entry values of one Xero document; `currencies` caches code -> res.currency id."""
+        sign = -1 if doc_type == "credit_note" else 1
+        due = data.get("AmountDue") if doc_type == "invoice" else data.get("RemainingCredit")
+        code = data.get("CurrencyCode") or False
+        if code not in currencies:
+            Currency = self.env["res.currency"].with_context(active_test=False)
+            currencies[code] = Currency.search([("name", "=", code)], limit=1).id if code else False
+        updated = parse_xero_datetime(data.get("UpdatedDateUTC"))
+        return {
+            "xero_id": data.get("InvoiceID") or data.get("CreditNoteID"),
+            "doc_type": doc_type,
+            "contact_xero_id": (data.get("Contact") or {}).get("ContactID"),
+            "name": data.get("InvoiceNumber") or data.get("CreditNoteNumber") or False,
+            "reference": data.get("Reference") or False,
+            "date": _date(data.get("Date")),
+            "due_date": _date(data.get("DueDate")),
+            "currency_code": code,
+            "currency_id": currencies[code],
+            "total": sign * float(data.get("Total") or 0),
+            "amount_due": sign * float(due or 0),
+            "status": data.get("Status") if data.get("Status") in dict(self._fields["status"].selection) else False,
+            "xero_updated_at": updated.replace(tzinfo=None) if updated else False,
+        }
+
+    @api.model
+    def _link_contacts(self, connection):
+        """Attach entries read before their Xero contact was known to its binding."""
+        orphans = self.sudo().search([("connection_id", "=", connection.id), ("contact_id", "=", False)])
+        if not orphans:
+            return
+        bindings = {
+            c.xero_id: c
+            for c in self.env["xero.contact"]
+            .sudo()
+            .search([("connection_id", "=", connection.id), ("xero_id", "in", orphans.mapped("contact_xero_id"))])
+        }
+        for entry in orphans:
+            if entry.contact_xero_id in bindings:
+                entry.contact_id = bindings[entry.contact_xero_id]
+
+    # -- totals shown on the partner -----------------------------------------------
+
+    def _totals_text(self, overdue=False):
+        """Open amounts per currency, e.g. "1,380.00 NZD, 200.00 USD"."""
+        amounts = {}
+        for entry in self:
+            if entry.status not in OPEN_STATES or (overdue and not entry.is_overdue):
+                continue
+            amounts[entry.currency_code] = amounts.get(entry.currency_code, 0.0) + entry.amount_due
+        parts = [
+            f"{formatLang(self.env, amount)} {code or ''}".strip()
+            for code, amount in sorted(amounts.items(), key=lambda item: item[0] or "")
+            if round(amount, 2)
+        ]
+        return ", ".join(parts) or self.env._("None")
+
+
+def _date(value):
+    moment = parse_xero_datetime(value)
+    return moment.date() if moment else False
