@@ -14,6 +14,8 @@
         "data/ir_cron_data.xml",
         "views/xero_job_views.xml",
         "views/xero_contact_views.xml",
+        "views/res_partner_views.xml",
+        "views/xero_difference_views.xml",
         "views/xero_connection_views.xml",
         "views/res_config_settings_views.xml",
         "views/xero_menus.xml",

@@ -5,6 +5,7 @@ from markupsafe import escape
 from odoo import http
 from odoo.http import request
 
+from ..xero_connector import webhooks
 from ..xero_connector.errors import XeroError
 
 _logger = logging.getLogger(__name__)
@@ -26,6 +27,23 @@ class XeroController(http.Controller):
             request.env.cr.rollback()
             return self._error_page(str(exc))
         return request.redirect("/odoo/action-xero_connector.xero_settings_action")
+
+    @http.route("/xero/webhooks", type="http", auth="public", methods=["POST"], csrf=False, save_session=False)
+    def webhooks(self, **kwargs):
+        """Xero's change notifications: 200 only to a correctly signed delivery.
+
+        The work is only queued here (a contacts read per organisation), so
+        the answer leaves well within Xero's 5 seconds.
+        """
+        raw = request.httprequest.get_data()
+        received = request.httprequest.headers.get("x-xero-signature")
+        connections = request.env["xero.connection"].sudo().search([("webhook_key", "!=", False)])
+        if not any(webhooks.is_signed_by(c.webhook_key, raw, received) for c in connections):
+            return request.make_response("", status=401)
+        tenants = webhooks.tenants_with_contact_changes(raw)
+        for connection in connections.filtered(lambda c: c.tenant_id in tenants and c.state == "connected"):
+            connection._enqueue_contacts_fetch()
+        return request.make_response("", status=200)
 
     def _error_page(self, message):
         _logger.info("Xero connection refused: %s", message)

@@ -13,6 +13,11 @@ class ResConfigSettings(models.TransientModel):
     xero_client_id = fields.Char(related="xero_connection_id.client_id", readonly=False)
     xero_client_secret = fields.Char(related="xero_connection_id.client_secret", readonly=False)
     xero_service_url = fields.Char(related="xero_connection_id.service_url", readonly=False)
+    xero_customers_group_name = fields.Char(related="xero_connection_id.customers_group_name", readonly=False)
+    xero_suppliers_group_name = fields.Char(related="xero_connection_id.suppliers_group_name", readonly=False)
+    xero_push_started = fields.Boolean(related="xero_connection_id.push_started")
+    xero_odoo_is_master = fields.Boolean(related="xero_connection_id.odoo_is_master", readonly=False)
+    xero_webhook_key = fields.Char(related="xero_connection_id.webhook_key", readonly=False)
     xero_state = fields.Selection(related="xero_connection_id.state")
     xero_tenant_name = fields.Char(related="xero_connection_id.tenant_name")
     xero_health = fields.Char(related="xero_connection_id.health")
@@ -28,6 +33,9 @@ class ResConfigSettings(models.TransientModel):
 
     def action_xero_connect(self):
         return self.xero_connection_id.action_connect()
+
+    def action_xero_start_push(self):
+        return self.xero_connection_id.action_start_push()
 
     def action_xero_disconnect(self):
         return self.xero_connection_id.action_disconnect()

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..xero_connector.names import split_person_name
 
@@ -7,6 +8,154 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     xero_contact_ids = fields.One2many("xero.contact", "partner_id", string="Xero contacts")
+    xero_do_not_sync = fields.Boolean(
+        string="Do not sync to Xero", help="Keeps this partner out of every push of customers and suppliers to Xero."
+    )
+    xero_push_error = fields.Text(readonly=True, help="Why Xero refused this partner at the last push.")
+    xero_difference_ids = fields.One2many(
+        "xero.difference",
+        "partner_id",
+        string="Differences with Xero",
+        domain=lambda self: [("company_id", "in", self.env.companies.ids)],
+    )
+    xero_has_differences = fields.Boolean(
+        compute="_compute_xero_has_differences", search="_search_xero_has_differences", string="Differs from Xero"
+    )
+    xero_sync_error = fields.Text(compute="_compute_xero_has_differences")
+
+    # Partner fields whose change can make a difference with Xero.
+    _XERO_MAPPED_FIELDS = frozenset(
+        {
+            "name",
+            "email",
+            "phone",
+            "street",
+            "street2",
+            "city",
+            "zip",
+            "state_id",
+            "country_id",
+            "vat",
+            "parent_id",
+            "type",
+            "active",
+            "is_company",
+        }
+    )
+
+    @api.depends("xero_difference_ids", "xero_contact_ids.sync_error")
+    def _compute_xero_has_differences(self):
+        for partner in self:
+            partner.xero_has_differences = bool(partner.xero_difference_ids)
+            partner.xero_sync_error = "\n".join(filter(None, partner.xero_contact_ids.mapped("sync_error"))) or False
+
+    def _search_xero_has_differences(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        positive = (operator == "=") == value
+        return [("xero_difference_ids", "!=" if positive else "=", False)]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        # A new main contact of a synced company may change its first name / surname.
+        partners.parent_id._xero_refresh_differences()
+        partners.filtered(lambda p: not p.parent_id and (p.customer_rank or p.supplier_rank))._xero_gather_push()
+        return partners
+
+    def write(self, vals):
+        result = super().write(vals)
+        if self._XERO_MAPPED_FIELDS.union({"customer_rank", "supplier_rank"}).intersection(vals):
+            (self | self.parent_id)._xero_refresh_differences()
+            (self | self.parent_id)._xero_gather_push()
+        return result
+
+    def _xero_refresh_differences(self):
+        """Compare again with Xero, locally: edits never call Xero from here."""
+        if not self:
+            return
+        bindings = self.env["xero.contact"].sudo().search([("partner_id", "in", self.ids)])
+        bindings._refresh_differences()
+
+    def _xero_gather_push(self):
+        """Odoo is the master: queue the organisation's push (one job gathers every change)."""
+        partners = self.filtered(lambda p: not p.parent_id and not p.xero_do_not_sync)
+        if not partners:
+            return
+        connections = (
+            self.env["xero.connection"]
+            .sudo()
+            .search(
+                [
+                    ("push_started", "=", True),
+                    ("odoo_is_master", "=", True),
+                    ("state", "=", "connected"),
+                    ("enabled", "=", True),
+                ]
+            )
+        )
+        for connection in connections:
+            if any(p.company_id in (connection.company_id, self.env["res.company"]) for p in partners):
+                connection._enqueue_contacts_push()
+
+    def action_xero_push_all(self):
+        self.ensure_one()
+        return self.env["xero.contact"]._push_fields(self.xero_difference_ids.filtered("can_push"))
+
+    def action_xero_pull_all(self):
+        self.ensure_one()
+        self.env["xero.contact"]._pull_fields(self.xero_difference_ids.filtered("can_pull"))
+        return True
+
+    def action_xero_ignore_all(self):
+        self.ensure_one()
+        self.env["xero.contact"]._ignore_differences(self.xero_difference_ids)
+        return True
+
+    def _xero_write_values(self, values):
+        """Write mapped values (fieldmap keys) from Xero into this partner."""
+        self.ensure_one()
+        vals = {}
+        for key in ("name", "email", "phone", "street", "street2", "city", "zip", "vat"):
+            if key in values:
+                vals[key] = values[key] or False
+        if "country" in values:
+            country = self._xero_find_country(values["country"])
+            if values["country"] and not country:
+                raise UserError(self.env._('Country "%s" is unknown to Odoo.', values["country"]))
+            vals["country_id"] = country.id
+        if "state" in values:
+            country = self.env["res.country"].browse(vals.get("country_id", self.country_id.id))
+            state = self.env["res.country.state"]
+            if values["state"]:
+                state = state.search(
+                    [
+                        ("country_id", "=", country.id),
+                        "|",
+                        ("code", "=ilike", values["state"]),
+                        ("name", "=ilike", values["state"]),
+                    ],
+                    limit=1,
+                )
+                if not state:
+                    raise UserError(self.env._('Region "%s" is unknown to Odoo.', values["state"]))
+            vals["state_id"] = state.id
+        if "first_name" in values or "last_name" in values:
+            local = self._xero_local_values(values.get("last_name"))
+            full = " ".join(
+                filter(
+                    None, (values.get("first_name", local["first_name"]), values.get("last_name", local["last_name"]))
+                )
+            )
+            main = self if not self.is_company and not self.child_ids else self._xero_main_contact()
+            if main == self:
+                vals["name"] = full or self.name
+            elif main:
+                main.name = full
+            elif full:
+                self.create({"parent_id": self.id, "type": "contact", "name": full})
+        if vals:
+            self.write(vals)
 
     def _xero_main_contact(self):
         """The one person that syncs with the Xero contact's first name / surname."""
@@ -85,3 +234,93 @@ class ResPartner(models.Model):
         return Country.search([("code", "=ilike", text.strip())], limit=1) or Country.search(
             [("name", "=ilike", text.strip())], limit=1
         )
+
+    # -- Xero sales ledger -----------------------------------------------------------
+
+    xero_ledger_linked = fields.Boolean(
+        compute="_compute_xero_ledger", groups="account.group_account_readonly,account.group_account_invoice"
+    )
+    xero_ledger_entry_ids = fields.Many2many(
+        "xero.ledger.entry",
+        compute="_compute_xero_ledger",
+        string="Xero sales ledger",
+        groups="account.group_account_readonly,account.group_account_invoice",
+    )
+    xero_ledger_outstanding = fields.Char(
+        compute="_compute_xero_ledger",
+        string="Outstanding in Xero",
+        groups="account.group_account_readonly,account.group_account_invoice",
+    )
+    xero_ledger_overdue = fields.Char(
+        compute="_compute_xero_ledger",
+        string="Overdue in Xero",
+        groups="account.group_account_readonly,account.group_account_invoice",
+    )
+    xero_ledger_refreshed_at = fields.Datetime(
+        compute="_compute_xero_ledger",
+        string="Read from Xero",
+        groups="account.group_account_readonly,account.group_account_invoice",
+    )
+    xero_ledger_error = fields.Text(
+        compute="_compute_xero_ledger", groups="account.group_account_readonly,account.group_account_invoice"
+    )
+    xero_ledger_contact_url = fields.Char(
+        compute="_compute_xero_ledger",
+        string="Contact in Xero",
+        groups="account.group_account_readonly,account.group_account_invoice",
+    )
+
+    def _xero_ledger_binding(self):
+        """The Xero contact of this partner in the current company's organisation (sudo)."""
+        self.ensure_one()
+        if not self.id:
+            return self.env["xero.contact"]
+        return (
+            self.env["xero.contact"]
+            .sudo()
+            .search([("partner_id", "=", self.id), ("company_id", "=", self.env.company.id)], limit=1)
+        )
+
+    def _compute_xero_ledger(self):
+        Entry = self.env["xero.ledger.entry"]
+        for partner in self:
+            binding = partner._xero_ledger_binding()
+            connection = binding.connection_id
+            entries = Entry
+            if binding:
+                entries = Entry.search(
+                    [("connection_id", "=", connection.id), ("contact_xero_id", "=", binding.xero_id)]
+                )
+            partner.xero_ledger_linked = bool(binding)
+            partner.xero_ledger_entry_ids = entries
+            partner.xero_ledger_outstanding = entries._totals_text()
+            partner.xero_ledger_overdue = entries._totals_text(overdue=True)
+            partner.xero_ledger_refreshed_at = max(
+                filter(None, [binding.ledger_refreshed_at, connection.ledger_read_at]), default=False
+            )
+            partner.xero_ledger_error = binding.ledger_error or partner._xero_ledger_job_error(connection)
+            partner.xero_ledger_contact_url = binding.xero_contact_url
+
+    def _xero_ledger_job_error(self, connection):
+        """Why the last background read of the ledger failed, while it is not redone."""
+        if not connection:
+            return False
+        job = (
+            self.env["xero.job"]
+            .sudo()
+            .search([("connection_id", "=", connection.id), ("kind", "=", "ledger_fetch")], limit=1)
+        )
+        if job.error and job.state != "done":
+            return self.env._("The last background read from Xero failed: %s", job.error)
+        return False
+
+    def action_xero_refresh_ledger(self):
+        """Read this partner's sales ledger from Xero now (a call or two)."""
+        self.ensure_one()
+        # Only those who may read the ledger may refresh it.
+        self.env["xero.ledger.entry"].check_access("read")
+        binding = self._xero_ledger_binding()
+        if not binding:
+            raise UserError(self.env._("%s is not linked to a Xero contact of this company.", self.display_name))
+        self.env["xero.ledger.entry"]._refresh_contact(binding)
+        return True

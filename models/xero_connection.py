@@ -32,6 +32,15 @@ class XeroConnection(models.Model):
         default="code",
         required=True,
     )
+    odoo_is_master = fields.Boolean(
+        string="Odoo is the master",
+        help="Changes made in Xero to synced contacts are overwritten with Odoo's values instead of offered.",
+    )
+    customers_group_name = fields.Char(default="Odoo Customers", help="The Xero contact group of pushed customers.")
+    suppliers_group_name = fields.Char(default="Odoo Suppliers", help="The Xero contact group of pushed suppliers.")
+    push_started = fields.Boolean(readonly=True, help="Customers and suppliers are pushed to Xero.")
+    contacts_pushed_at = fields.Datetime(readonly=True)
+    webhook_key = fields.Char(groups="base.group_system", help="The webhook key of your Xero app (Webhooks tab).")
     legacy_scopes = fields.Boolean(help="For Xero apps created before March 2026 (accounting.transactions scope).")
     client_id = fields.Char(groups="base.group_system")
     client_secret = fields.Char(groups="base.group_system")
@@ -295,6 +304,44 @@ class XeroConnection(models.Model):
             self.env._("Read contacts from Xero"),
             records=self.env["xero.contact"],
             identity_key=f"contacts_fetch:{self.id}",
+        )
+
+    def _push_domain(self):
+        """The partners that belong in Xero: this company's customers and suppliers."""
+        return [
+            ("parent_id", "=", False),
+            ("xero_do_not_sync", "=", False),
+            ("company_id", "in", [self.company_id.id, False]),
+            "|",
+            ("customer_rank", ">", 0),
+            ("supplier_rank", ">", 0),
+        ]
+
+    def action_start_push(self):
+        """Push every customer and supplier not yet in Xero, in the background."""
+        self.ensure_one()
+        if self.state != "connected":
+            raise UserError(self.env._("Connect the company to Xero first."))
+        self.sudo().push_started = True
+        job = self._enqueue_contacts_push()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._("Customers and suppliers are being pushed to Xero (job %s).", job.id),
+                "type": "success",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    def _enqueue_contacts_push(self):
+        # One push at a time per organisation: later changes join the queued one.
+        return self.env["xero.job"]._enqueue(
+            self,
+            "contacts_push",
+            self.env._("Push customers and suppliers to Xero"),
+            records=self.env["xero.contact"],
+            identity_key=f"contacts_push:{self.id}",
         )
 
     def _refresh_organisation(self):

@@ -3,9 +3,9 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..xero_connector import fieldmap
+from ..xero_connector import fieldmap, push
 from ..xero_connector.gateway import parse_xero_datetime
-from ..xero_connector.matching import PartnerIndex
+from ..xero_connector.matching import PartnerIndex, normalise_email, normalise_vat
 
 _logger = logging.getLogger(__name__)
 
@@ -47,6 +47,11 @@ class XeroContact(models.Model):
     )
     merged_to_id = fields.Many2one("xero.contact", string="Merged into", readonly=True, index="btree_not_null")
     xero_updated_at = fields.Datetime(string="Changed in Xero", readonly=True)
+    xero_data = fields.Json(readonly=True, help="The contact as Xero last sent it.")
+    # Normalised keys, so a push finds matches and taken names with an index.
+    match_name = fields.Char(index=True, readonly=True)
+    match_vat = fields.Char(index="btree_not_null", readonly=True)
+    match_email = fields.Char(index="btree_not_null", readonly=True)
     remote_values = fields.Json(readonly=True, help="The mapped values as Xero has them.")
     synced_values = fields.Json(readonly=True, help="The mapped values at the last import, link, push or pull.")
 
@@ -61,6 +66,9 @@ class XeroContact(models.Model):
     suggested_partner_id = fields.Many2one("res.partner", string="Suggested partner", readonly=True)
     suggestion_reason = fields.Char(readonly=True)
     import_notes = fields.Text(readonly=True, help="What could not be imported as Xero has it.")
+    difference_ids = fields.One2many("xero.difference", "contact_id", string="Differences")
+    ignored_signatures = fields.Json(readonly=True, help="Differences the user chose to ignore, until a value changes.")
+    sync_error = fields.Text(readonly=True, help="Xero's words on the last refused push.")
 
     _xero_id_uniq = models.UniqueIndex("(connection_id, xero_id)", "A Xero contact is recorded once.")
     _partner_uniq = models.UniqueIndex(
@@ -119,6 +127,10 @@ class XeroContact(models.Model):
         touched = created | self.browse([b.id for b in existing.values()])
         touched._follow_merges(contacts)
         touched.filtered(lambda c: c.state == "to_review")._compute_suggestions()
+        synced = touched.filtered("partner_id")
+        synced._refresh_differences()
+        if connection.odoo_is_master:
+            synced._overwrite_xero_changes()
         return touched
 
     @api.model
@@ -140,6 +152,10 @@ class XeroContact(models.Model):
             if data.get("UpdatedDateUTC")
             else fields.Datetime.now(),
             "remote_values": remote,
+            "xero_data": data,
+            "match_name": push.name_key(remote["name"]) or False,
+            "match_vat": normalise_vat(remote["vat"]) or False,
+            "match_email": normalise_email(remote["email"]) or False,
         }
 
     def _follow_merges(self, contacts):
@@ -163,6 +179,7 @@ class XeroContact(models.Model):
                 synced = binding.synced_values
                 binding.partner_id = False
                 survivor.write({"partner_id": partner.id, "synced_values": synced})
+                survivor._refresh_differences()
                 partner.message_post(
                     body=self.env._(
                         'Xero merged contact "%(old)s" into "%(new)s": the link now points to "%(new)s".',
@@ -338,12 +355,14 @@ class XeroContact(models.Model):
         # so every difference is offered both ways.
         synced = {key: remote.get(key) for key in fieldmap.KEYS if fieldmap.same(key, local.get(key), remote.get(key))}
         self.write({"partner_id": partner.id, "synced_values": synced, "ignored": False})
+        self._refresh_differences()
         partner.message_post(body=self.env._('Linked to the Xero contact "%s". No data was moved.', self.name))
 
     def action_unlink_partner(self):
         for contact in self.filtered("partner_id"):
             contact.partner_id.message_post(body=self.env._('Unlinked from the Xero contact "%s".', contact.name))
             contact.write({"partner_id": False, "synced_values": False})
+            contact.difference_ids.unlink()
         self._compute_suggestions()
 
     def action_ignore(self):
@@ -362,6 +381,9 @@ class XeroContact(models.Model):
             "view_mode": "form",
         }
 
+    def action_start_push(self):
+        return self.env["xero.connection"]._for_company().action_start_push()
+
     def action_fetch(self):
         self.env["xero.connection"]._for_company()._enqueue_contacts_fetch()
         return self._notify(self.env._("Reading the contacts from Xero in the background."))
@@ -376,3 +398,153 @@ class XeroContact(models.Model):
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
+
+    # -- differences with the partner ------------------------------------------------
+
+    def _local_values(self):
+        self.ensure_one()
+        return self.partner_id._xero_local_values((self.remote_values or {}).get("last_name"))
+
+    def _refresh_differences(self):
+        """Bring the difference lines of these synced contacts up to date (no call to Xero).
+
+        Lines are updated in place, so a line the user is looking at keeps
+        its id while another one is settled.
+        """
+        wanted = {}
+        for contact in self.filtered("partner_id"):
+            ignored = set(contact.ignored_signatures or [])
+            master = contact.connection_id.odoo_is_master
+            diffs = fieldmap.compare(
+                contact._local_values(), contact.remote_values or {}, contact.synced_values or None
+            )
+            for diff in diffs:
+                signature = fieldmap.signature(diff)
+                if signature in ignored:
+                    continue
+                wanted[contact.id, diff.key] = {
+                    "contact_id": contact.id,
+                    "key": diff.key,
+                    "sequence": fieldmap.KEYS.index(diff.key),
+                    "label": diff.label,
+                    "local_value": diff.local or "",
+                    "remote_value": diff.remote or "",
+                    "kind": diff.kind,
+                    "can_push": diff.can_push,
+                    # Odoo is the master: Xero's values are overwritten, never pulled.
+                    "can_pull": diff.can_pull and not master,
+                    "signature": signature,
+                }
+        stale = self.env["xero.difference"]
+        for line in self.difference_ids:
+            values = wanted.pop((line.contact_id.id, line.key), None)
+            if values is None:
+                stale |= line
+            elif any(line[name] != value for name, value in values.items() if name != "contact_id"):
+                line.write(values)
+        stale.unlink()
+        self.env["xero.difference"].create(list(wanted.values()))
+
+    def _ignore_differences(self, differences):
+        # Read everything first: refreshing rewrites the difference lines.
+        contacts = differences.contact_id
+        for contact in contacts:
+            mine = differences.filtered(lambda d, contact=contact: d.contact_id == contact)
+            contact.ignored_signatures = sorted(set(contact.ignored_signatures or []) | set(mine.mapped("signature")))
+            contact.partner_id.message_post(
+                body=self.env._("Difference with Xero ignored: %s.", ", ".join(mine.mapped("label")))
+            )
+        contacts._refresh_differences()
+
+    def _pull_fields(self, differences):
+        """Write Xero's values into the partners, for these difference lines."""
+        # Read everything first: writing the partner rewrites the difference lines.
+        todo = [
+            (contact, differences.filtered(lambda d, c=contact: d.contact_id == c and d.can_pull).mapped("key"))
+            for contact in differences.contact_id
+        ]
+        for contact, keys in todo:
+            if not keys:
+                continue
+            remote = contact.remote_values or {}
+            before = contact._local_values()
+            contact.partner_id.with_context(xero_pulling=True)._xero_write_values({k: remote.get(k) for k in keys})
+            contact.synced_values = dict(contact.synced_values or {}, **{k: remote.get(k) for k in keys})
+            contact.sync_error = False
+            contact.partner_id.message_post(
+                body=self._changes_message(self.env._("Pulled from Xero"), keys, before, remote)
+            )
+        self.browse([contact.id for contact, _keys in todo])._refresh_differences()
+
+    def _push_fields(self, differences):
+        """Send Odoo's values to Xero, for these difference lines (one call per 50 contacts)."""
+        work = []
+        for contact in differences.contact_id:
+            keys = differences.filtered(lambda d, contact=contact: d.contact_id == contact and d.can_push).mapped("key")
+            if keys:
+                work.append((contact, keys))
+        refused = self._push_to_xero(work, self.env._("Pushed to Xero"))
+        if refused:
+            # Nothing changed on either side: say so where the user looks.
+            return {
+                "type": "ir.actions.client",
+                "tag": "display_notification",
+                "params": {"message": "\n".join(refused), "type": "danger", "sticky": True},
+            }
+        return True
+
+    def _overwrite_xero_changes(self):
+        """Odoo is the master: put Odoo's values back where Xero changed them."""
+        work = []
+        for contact in self:
+            keys = [d.key for d in contact.difference_ids if d.kind in ("pull", "conflict", "unsynced")]
+            if keys:
+                work.append((contact, keys))
+        self._push_to_xero(work, self.env._("Xero's change overwritten (Odoo is the master)"))
+
+    def _push_to_xero(self, work, title):
+        """Push (contact, keys) pairs, 50 contacts a request; return the refusals."""
+        refused = []
+        for start in range(0, len(work), 50):
+            chunk = work[start : start + 50]
+            payloads = []
+            for contact, keys in chunk:
+                local = contact._local_values()
+                payloads.append(
+                    fieldmap.to_xero(
+                        {k: local.get(k) for k in keys}, base=contact.xero_data or {"ContactID": contact.xero_id}
+                    )
+                )
+            connection = chunk[0][0].connection_id
+            # The contacts' Xero versions are part of the operation: the same
+            # values pushed again after a change in Xero are a new write.
+            operation = "contacts-push:" + ",".join(
+                f"{contact.id}@{contact.xero_updated_at}" for contact, _keys in chunk
+            )
+            result = connection._gateway().save_contacts(payloads, operation=operation)
+            for (contact, keys), item in zip(chunk, result.items, strict=True):
+                if not item.ok:
+                    message = "; ".join(p.message for p in item.problems)
+                    contact.sync_error = message
+                    contact.partner_id.message_post(body=self.env._("Push to Xero refused: %s", message))
+                    refused.append(message)
+                    continue
+                before = contact.remote_values or {}
+                local = contact._local_values()
+                contact.write(
+                    dict(
+                        self._values_from_xero(item.record),
+                        synced_values=dict(contact.synced_values or {}, **{k: local.get(k) for k in keys}),
+                        sync_error=False,
+                    )
+                )
+                contact.partner_id.message_post(body=self._changes_message(title, keys, before, local))
+        self.browse([c.id for c, _k in work])._refresh_differences()
+        return refused
+
+    def _changes_message(self, title, keys, old, new):
+        rows = "; ".join(
+            f"{fieldmap.label(k)}: {old.get(k) or self.env._('(empty)')} → {new.get(k) or self.env._('(empty)')}"
+            for k in keys
+        )
+        return f"{title}: {rows}"

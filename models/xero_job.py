@@ -34,6 +34,8 @@ class XeroJob(models.Model):
             ("ping", "Check the connection"),
             ("contacts_fetch", "Read contacts from Xero"),
             ("contacts_import", "Import Xero contacts"),
+            ("contacts_push", "Push customers and suppliers to Xero"),
+            ("ledger_fetch", "Read the sales ledger from Xero"),
         ],
         required=True,
     )

@@ -4,7 +4,10 @@
 
 Scenarios:
   contacts_read  read 1,000 contacts through the gateway (real SDK, real HTTP)
-                 from the Xero sandbox, in pages of 100.
+                 from the Xero sandbox.
+  contacts_push  push 10,000 customers and suppliers from a fresh Odoo
+                 database into the sandbox (its own process, enforcing 60 calls
+                 a minute on a compressed 3-second minute: the same limiter).
 """
 
 import sys
@@ -13,6 +16,7 @@ import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from xero_connector.gateway import StaticToken, XeroGateway
 from xero_connector.sandbox import XeroSandbox
@@ -45,7 +49,70 @@ def bench_contacts_read(n=1000):
         sandbox.stop()
 
 
-SCENARIOS = {"contacts_read": bench_contacts_read}
+def bench_contacts_push(n=10000, minute_seconds=3):
+    import socket
+    import subprocess
+    import tempfile
+
+    import devenv
+
+    python, odoo_addons = devenv.check_odoo()
+    db = devenv.check_postgres(python)
+    database = "xero_bench"
+    workdir = Path(tempfile.mkdtemp(prefix="xero_bench_"))
+    config = devenv.write_config(workdir / "odoo.conf", odoo_addons, db, database)
+    devenv.drop_database(python, db, database)
+    with open(workdir / "install.log", "w") as log:
+        subprocess.run(
+            [python, "-m", "odoo", "server", "-c", config, "-d", database, "-i", devenv.ADDON, "--stop-after-init"],
+            stdout=log,
+            stderr=log,
+            check=True,
+        )
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sandbox = subprocess.Popen(
+        [
+            python,
+            "-m",
+            "xero_connector.sandbox",
+            "--port",
+            str(port),
+            "--seed",
+            "empty",
+            "--minute-limit",
+            "60",
+            "--minute-seconds",
+            str(minute_seconds),
+        ],
+        cwd=devenv.REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(1.5)
+        script = (
+            f"N = {n}\nSANDBOX_URL = 'http://127.0.0.1:{port}'\nMINUTE_SECONDS = {minute_seconds}\n"
+            + (devenv.REPO / "scripts" / "bench_contacts_push_odoo.py").read_text()
+        )
+        out = subprocess.run(
+            [python, "-m", "odoo", "shell", "-c", config, "-d", database, "--no-http"],
+            input=script,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    finally:
+        sandbox.terminate()
+        sandbox.wait()
+        devenv.drop_database(python, db, database)
+    line = next((x for x in out.stdout.splitlines() if "BENCH contacts_push" in x), None)
+    if not line:
+        raise SystemExit(f"contacts_push failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+    return dict(pair.split("=", 1) for pair in line.split("BENCH contacts_push", 1)[1].split())
+
+
+SCENARIOS = {"contacts_read": bench_contacts_read, "contacts_push": bench_contacts_push}
 
 
 def main():

@@ -20,6 +20,7 @@ from odoo.orm.environments import Transaction
 from odoo.tests import BaseCase, get_db_name, tagged
 
 from odoo.addons.xero_connector.models.xero_contact import XeroContact
+from odoo.addons.xero_connector.models.xero_contact_push import XeroContact as XeroContactPush
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
@@ -260,3 +261,45 @@ class TestAcrossTransactions(BaseCase):
             partners = env["res.partner"].search([("name", "=like", "Bulk %"), ("parent_id", "=", False)])
             self.assertEqual(len(partners), 1000, "no partner created twice")
             self.assertEqual(len(set(partners.mapped("name"))), 1000)
+
+    def test_push_killed_after_xero_created_a_batch_duplicates_nothing(self):
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            tag = uuid.uuid4().hex[:6]
+            partners = env["res.partner"].create(
+                [{"name": f"Crash {tag} {n:03d}", "customer_rank": 1} for n in range(120)]
+            )
+            job = self.connection(cr)._enqueue_contacts_push()
+            cr.commit()
+
+        # Xero creates the second batch, then the worker dies before Odoo commits.
+        calls = []
+        original = XeroContactPush._push_batch
+
+        def dying(records, job, payload, batch):
+            original(records, job, payload, batch)
+            calls.append(len(batch))
+            if len(calls) == 2:
+                raise KeyboardInterrupt("worker killed")
+
+        with patch.object(XeroContactPush, "_push_batch", dying), self.registry.cursor() as cr:
+            with self.assertRaises(KeyboardInterrupt):
+                self.env_of(cr)["xero.job"]._cron_run()
+            cr.rollback()
+        with self.registry.cursor() as cr:
+            job = self.env_of(cr)["xero.job"].browse(job.id)
+            self.assertEqual((job.state, job.progress_done), ("running", 50))
+            pushed = self.env_of(cr)["res.partner"].browse(job.res_ids)
+            second_batch = pushed[50:100].mapped("name")
+            names = pushed.mapped("name")
+            job.heartbeat = job.heartbeat - timedelta(minutes=20)
+            cr.commit()
+        self.assertTrue(all(self.sandbox.count_contacts_named(n) == 1 for n in second_batch), "Xero has the batch")
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            env["xero.job"]._cron_run()
+            self.assertEqual(env["xero.job"].browse(job.id).state, "done")
+            self.assertEqual(len(env["xero.contact"].search([("partner_id", "in", partners.ids)])), 120)
+            partners.with_env(env).xero_do_not_sync = True  # out of later tests' pushes
+            cr.commit()
+        self.assertEqual([n for n in names if self.sandbox.count_contacts_named(n) != 1], [], "each created once")

@@ -41,6 +41,36 @@ class TestSyncPageTour(HttpCase):
         self.assertEqual(self.env["res.partner"].search_count([("name", "=", "Boom FM")]), 1)
 
 
+@tagged("post_install", "-at_install")
+class TestDifferencesTour(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox = start_sandbox(cls, seed="demo")
+
+    def fetch(self, connection):
+        job = self.env["xero.job"]._enqueue(connection, "contacts_fetch", "Fetch", records=self.env["xero.contact"])
+        self.env["xero.contact"]._xero_job_contacts_fetch(job)
+
+    def test_differences_tour(self):
+        connection = connect(self.env, self.sandbox)
+        self.fetch(connection)
+        binding = self.env["xero.contact"].search([("name", "=", "Bayside Club")])
+        binding.action_import()
+        partner = binding.partner_id
+        partner.write({"email": "accounts@baysideclub.example", "city": "Elsewhere"})
+        self.sandbox.update_contact(binding.xero_id, Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "+64 9 555 0199"}])
+        self.fetch(connection)
+        self.assertEqual(set(partner.xero_difference_ids.mapped("key")), {"email", "phone", "city"})
+        with patch.object(ChromeBrowser, "stop", stop_with_screenshot("xero_differences_")):
+            self.start_tour(f"/odoo/contacts/{partner.id}", "xero_connector_differences_tour", login="admin")
+        xero = next(c for c in self.sandbox.contacts() if c["ContactID"] == binding.xero_id)
+        self.assertEqual(xero["EmailAddress"], "accounts@baysideclub.example")
+        self.assertEqual(partner.phone, "+64 9 555 0199")
+        self.assertEqual(partner.city, "Elsewhere")
+        self.assertFalse(partner.xero_difference_ids)
+
+
 def stop_with_screenshot(prefix):
     original = ChromeBrowser.stop
 

@@ -183,13 +183,16 @@ class XeroGateway:
     def get_contact_groups(self):
         return self._records(self._call("get_contact_groups"), "ContactGroups")
 
-    def get_invoices(self, modified_since=None, contact_ids=None, statuses=None, numbers=None, page_size=100):
+    def get_invoices(
+        self, modified_since=None, contact_ids=None, statuses=None, numbers=None, where=None, page_size=100
+    ):
         return list(
             self.iter_pages(
                 "get_invoices",
                 "Invoices",
                 page_size=page_size,
                 if_modified_since=modified_since,
+                where=where,
                 contact_i_ds=list(contact_ids) if contact_ids else None,
                 statuses=list(statuses) if statuses else None,
                 invoice_numbers=list(numbers) if numbers else None,

@@ -1,0 +1,203 @@
+from odoo import fields, models
+
+from ..xero_connector import push
+from ..xero_connector.matching import normalise_email, normalise_vat
+
+PUSH_BATCH = 50  # Xero's recommended contacts per request
+GROUP_BATCH = 500  # contacts added to a group per request
+
+
+class XeroContact(models.Model):
+    """The background push of customers and suppliers into Xero."""
+
+    _inherit = "xero.contact"
+
+    pushed_name = fields.Char(readonly=True, help="The name Odoo gave this contact in Xero to keep names unique.")
+
+    def _local_values(self):
+        values = super()._local_values()
+        # A name made unique at creation ("Acme (Napier)") is this partner's name in Xero.
+        if self.pushed_name and values.get("name") and self.pushed_name.startswith(values["name"] + " ("):
+            values["name"] = self.pushed_name
+        return values
+
+    # -- the job ------------------------------------------------------------------------
+
+    def _xero_job_contacts_push(self, job):
+        """Step 1 reads Xero and plans; then 50 partners a step; the last step fills the groups."""
+        payload = dict(job.payload or {})
+        if "groups" not in payload:
+            return self._push_prepare(job, payload)
+        ids = (job.res_ids or [])[job.progress_done : job.progress_done + job.batch_size]
+        partners = self.env["res.partner"].browse(ids)
+        if partners:
+            self._push_batch(job, payload, partners.exists())
+            job._batch_done()
+            job.payload = payload
+            return False
+        self._push_fill_groups(job, payload)
+        job.connection_id.sudo().contacts_pushed_at = fields.Datetime.now()
+        return True
+
+    def _push_prepare(self, job, payload):
+        connection = job.connection_id
+        # Fresh knowledge of Xero first: what exists is linked, not created again.
+        self._xero_job_contacts_fetch(job)
+        gateway = connection._gateway()
+        groups = {g["Name"].casefold(): g["ContactGroupID"] for g in gateway.get_contact_groups() if g.get("Name")}
+        group_ids = {}
+        for kind, name in (
+            ("customer", connection.customers_group_name),
+            ("supplier", connection.suppliers_group_name),
+        ):
+            if name and name.casefold() not in groups:
+                created = gateway.create_contact_group(name, operation=f"contact-group:{connection.id}:{name}")
+                groups[name.casefold()] = created["ContactGroupID"]
+            group_ids[kind] = groups.get((name or "").casefold())
+        partners = self.env["res.partner"].search(connection._push_domain(), order="id")
+        job.write(
+            {
+                "res_model": "xero.contact",
+                "res_ids": partners.ids,
+                "progress_total": len(partners),
+                "progress_done": 0,
+                "batch_size": PUSH_BATCH,
+                "payload": dict(payload, groups=group_ids, members={"customer": [], "supplier": []}),
+            }
+        )
+        return not partners and self._push_fill_groups(job, job.payload)
+
+    def _push_batch(self, job, payload, partners):
+        """Link, update or create these partners in Xero: one request for the batch."""
+        connection = job.connection_id
+        targets = self._push_targets(connection, partners)
+        writes = [target for target in targets if target[2] or target[3]]
+        if writes:
+            payloads = [self._push_payload(*target) for target in writes]
+            # The job and its step name the write: a retry of this step sends the
+            # same key, and Xero answers it without creating anything twice.
+            operation = f"contacts-push:job-{job.id}:from-{job.progress_done}"
+            results = connection._gateway().save_contacts(payloads, operation=operation).items
+            self._push_record(connection, writes, results)
+        bindings = self.search([("connection_id", "=", connection.id), ("partner_id", "in", partners.ids)])
+        for binding in bindings:
+            if binding.partner_id.customer_rank:
+                payload["members"]["customer"].append(binding.xero_id)
+            if binding.partner_id.supplier_rank:
+                payload["members"]["supplier"].append(binding.xero_id)
+
+    def _push_targets(self, connection, partners):
+        """[(partner, binding, keys to update, name to create under)] for each partner.
+
+        A linked partner with nothing to update has neither keys nor name.
+        Only the Xero contacts that could matter to this batch are read
+        (same tax number, email or candidate name), so a batch costs the
+        same whether the organisation has a hundred contacts or a million.
+        """
+        linked = self.search([("connection_id", "=", connection.id), ("partner_id", "in", partners.ids)])
+        by_partner = {b.partner_id.id: b for b in linked}
+        to_push = [
+            push.PartnerToPush(
+                partner_id=p.id,
+                values=p._xero_local_values(),
+                city=p.city,
+                ref=p.ref,
+                contact_id=by_partner[p.id].xero_id if p.id in by_partner else None,
+            )
+            for p in partners
+        ]
+        fresh = [item for item in to_push if not item.contact_id]
+        vats = [v for v in {normalise_vat(i.values.get("vat")) for i in fresh} if v]
+        emails = [e for e in {normalise_email(i.values.get("email")) for i in fresh} if e]
+        names = list({push.name_key(n) for i in fresh for n in push.candidate_names(i)})
+        relevant = (
+            self.search(
+                [
+                    ("connection_id", "=", connection.id),
+                    "|",
+                    "|",
+                    ("match_vat", "in", vats),
+                    ("match_email", "in", emails),
+                    ("match_name", "in", names),
+                ]
+            )
+            if fresh
+            else self.browse()
+        )
+        known = [
+            push.XeroContactInfo(
+                contact_id=b.xero_id,
+                name=b.name,
+                email=b.email,
+                vat=b.tax_number,
+                active=b.xero_status == "ACTIVE" and not b.merged_to_id,
+                linked=bool(b.partner_id),
+            )
+            for b in relevant
+        ]
+        plan = push.plan(to_push, known)
+        by_xero_id = {b.xero_id: b for b in relevant}
+        for partner_id, xero_id in plan.link.items():
+            by_xero_id[xero_id]._link(self.env["res.partner"].browse(partner_id))
+            by_partner[partner_id] = by_xero_id[xero_id]
+        self.browse([b.id for b in by_partner.values()])._refresh_differences()
+        master = connection.odoo_is_master
+        targets = []
+        for partner in partners:
+            binding = by_partner.get(partner.id)
+            if not binding:
+                targets.append((partner, None, None, plan.names[partner.id]))
+                continue
+            keys = [d.key for d in binding.difference_ids if d.kind == "push" or (master and d.can_push)]
+            targets.append((partner, binding, keys, None))
+        return targets
+
+    def _push_payload(self, partner, binding, keys, name):
+        if not binding:
+            return push.payload(partner._xero_local_values(), name=name)
+        local = binding._local_values()
+        return push.payload({k: local.get(k) for k in keys}, base=binding.xero_data or {"ContactID": binding.xero_id})
+
+    def _push_record(self, connection, writes, results):
+        """Keep what Xero answered: each contact, or each refusal on its partner."""
+        to_create, updated, messages = [], self.browse(), {}
+        for (partner, binding, keys, _name), item in zip(writes, results, strict=True):
+            if not item.ok:
+                partner.xero_push_error = "; ".join(p.message for p in item.problems)
+                continue
+            if partner.xero_push_error:
+                partner.xero_push_error = False
+            values = self._values_from_xero(item.record)
+            if binding:
+                local = binding._local_values()
+                binding.write(
+                    dict(values, synced_values=dict(binding.synced_values or {}, **{k: local[k] for k in keys}))
+                )
+                updated |= binding
+                messages[partner.id] = self._changes_message(self.env._("Pushed to Xero"), keys, {}, local)
+            else:
+                to_create.append(
+                    dict(
+                        values,
+                        connection_id=connection.id,
+                        xero_id=item.record["ContactID"],
+                        partner_id=partner.id,
+                        pushed_name=item.record.get("Name"),
+                        synced_values=values["remote_values"],
+                    )
+                )
+                messages[partner.id] = self.env._('Created in Xero as "%s".', item.record.get("Name"))
+        created = self.create(to_create)
+        (created | updated)._refresh_differences()
+        # One chatter line per partner, written in one go (thousands per job).
+        self.env["res.partner"].browse(list(messages))._message_log_batch(bodies=messages)
+
+    def _push_fill_groups(self, job, payload):
+        gateway = job.connection_id._gateway()
+        for kind, contact_ids in (payload.get("members") or {}).items():
+            group_id = (payload.get("groups") or {}).get(kind)
+            members = sorted(set(contact_ids))
+            for start in range(0, len(members), GROUP_BATCH):
+                chunk = members[start : start + GROUP_BATCH]
+                gateway.add_contacts_to_group(group_id, chunk, operation=f"contact-group-members:{group_id}")
+        return True

@@ -1,0 +1,45 @@
+from odoo import fields, models
+
+
+class XeroDifference(models.Model):
+    """One mapped field that differs between a synced partner and its Xero contact.
+
+    The lines are derived: `xero.contact._refresh_differences()` rewrites
+    them from the three-way comparison whenever either side changes.
+    """
+
+    _name = "xero.difference"
+    _description = "Difference with Xero"
+    _order = "sequence, id"
+
+    contact_id = fields.Many2one("xero.contact", required=True, ondelete="cascade", index=True)
+    partner_id = fields.Many2one(related="contact_id.partner_id", store=True, index=True)
+    company_id = fields.Many2one(related="contact_id.company_id", store=True)
+    key = fields.Char(required=True)
+    sequence = fields.Integer()
+    label = fields.Char(string="Field", required=True)
+    local_value = fields.Char(string="In Odoo")
+    remote_value = fields.Char(string="In Xero")
+    kind = fields.Selection(
+        [
+            ("push", "Changed in Odoo"),
+            ("pull", "Changed in Xero"),
+            ("conflict", "Changed on both sides"),
+            ("unsynced", "Differs since the link"),
+        ],
+        required=True,
+    )
+    can_push = fields.Boolean()
+    can_pull = fields.Boolean()
+    signature = fields.Char(required=True)
+
+    def action_push(self):
+        return self.env["xero.contact"]._push_fields(self)
+
+    def action_pull(self):
+        self.env["xero.contact"]._pull_fields(self)
+        return True
+
+    def action_ignore(self):
+        self.env["xero.contact"]._ignore_differences(self)
+        return True

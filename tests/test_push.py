@@ -1,0 +1,119 @@
+import requests
+
+from odoo.tests import tagged
+
+from .common import XeroCase
+
+
+@tagged("post_install", "-at_install")
+class TestPush(XeroCase):
+    def setUp(self):
+        super().setUp()
+        # Only the partners of each test are pushed.
+        self.env["res.partner"].search(self.connection._push_domain()).xero_do_not_sync = True
+
+    def push(self):
+        job = self.connection._enqueue_contacts_push()
+        for _step in range(1000):
+            if self.env["xero.contact"]._xero_job_contacts_push(job):
+                job.state = "done"  # as the job runner would
+                return job
+        raise AssertionError("the push never finished")
+
+    def group_members(self, name):
+        token = self.sandbox.issue_token()["access_token"]
+        headers = {"Authorization": f"Bearer {token}", "xero-tenant-id": self.sandbox.tenant_id}
+        groups = requests.get(f"{self.sandbox.accounting_url}/ContactGroups", headers=headers, timeout=10).json()
+        group = next(g for g in groups["ContactGroups"] if g["Name"] == name)
+        detail = requests.get(
+            f"{self.sandbox.accounting_url}/ContactGroups/{group['ContactGroupID']}", headers=headers, timeout=10
+        ).json()
+        return {c["ContactID"] for c in detail["ContactGroups"][0].get("Contacts") or []}
+
+    def binding(self, partner):
+        return self.env["xero.contact"].search([("partner_id", "in", partner.ids)])
+
+    def xero_calls(self, method="POST", path="/Contacts"):
+        return [r for r in self.sandbox.request_log if r["method"] == method and r["path"].endswith(path)]
+
+    def test_1000_partners_go_to_xero_into_two_groups(self):
+        Partner = self.env["res.partner"]
+        customers = Partner.create(
+            [{"name": f"Push Customer {n:04d}", "customer_rank": 1, "city": "Wellington"} for n in range(600)]
+        )
+        suppliers = Partner.create([{"name": f"Push Supplier {n:04d}", "supplier_rank": 1} for n in range(400)])
+        job = self.push()
+        self.assertEqual(job.progress_total, 1000)
+        self.assertEqual(len(self.xero_calls()), 20, "50 contacts a request")
+        for partner in customers[:3] | suppliers[-3:]:
+            self.assertEqual(self.sandbox.count_contacts_named(partner.name), 1)
+        self.assertEqual(self.group_members("Odoo Customers"), set(self.binding(customers).mapped("xero_id")))
+        self.assertEqual(self.group_members("Odoo Suppliers"), set(self.binding(suppliers).mapped("xero_id")))
+        self.assertEqual(len(self.binding(customers | suppliers)), 1000)
+        self.assertFalse((customers | suppliers).xero_difference_ids)
+
+    def test_one_invalid_partner_fails_alone(self):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Batch Partner {n:02d}", "customer_rank": 1} for n in range(50)]
+        )
+        partners[7].email = "not an email"
+        self.push()
+        self.assertEqual(len(self.xero_calls()), 1)
+        self.assertIn('Xero refused contact "Batch Partner 07" (field EmailAddress)', partners[7].xero_push_error)
+        self.assertFalse(self.binding(partners[7]))
+        self.assertEqual(len(self.binding(partners - partners[7])), 49)
+        self.assertFalse(any((partners - partners[7]).mapped("xero_push_error")))
+
+    def test_existing_xero_contact_is_linked_not_created_again(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Bayside Club Incorporated", "vat": "111 222 333", "customer_rank": 1}
+        )
+        self.push()
+        self.assertEqual(self.binding(partner).name, "Bayside Club")
+        self.assertEqual(self.sandbox.count_contacts_named("Bayside Club Incorporated"), 0)
+        self.assertEqual(self.sandbox.count_contacts_named("Bayside Club"), 1)
+
+    def test_same_names_get_a_documented_suffix(self):
+        napier = self.env["res.partner"].create({"name": "Boom FM", "city": "Napier", "customer_rank": 1})
+        twins = self.env["res.partner"].create(
+            [
+                {"name": "Twin Traders", "city": "Nelson", "customer_rank": 1},
+                {"name": "Twin Traders", "city": "Nelson", "supplier_rank": 1},
+            ]
+        )
+        self.push()
+        self.assertEqual(self.binding(napier).name, "Boom FM (Napier)")
+        self.assertEqual(self.binding(twins[0]).name, "Twin Traders")
+        self.assertEqual(self.binding(twins[1]).name, "Twin Traders (Nelson)")
+        self.assertFalse(napier.xero_difference_ids, "the suffix is not a difference")
+        self.assertIn('Created in Xero as "Boom FM (Napier)"', napier.message_ids[0].body)
+
+    def test_do_not_sync_keeps_a_partner_out(self):
+        kept_out = self.env["res.partner"].create(
+            {"name": "Private Customer", "customer_rank": 1, "xero_do_not_sync": True}
+        )
+        self.push()
+        self.assertFalse(self.binding(kept_out))
+        self.assertEqual(self.sandbox.count_contacts_named("Private Customer"), 0)
+
+    def test_linked_partners_are_updated_not_created(self):
+        self.push()  # nothing to push yet; reads Xero
+        bayside = self.env["xero.contact"].search([("name", "=", "Bayside Club")])
+        bayside.action_import()
+        partner = bayside.partner_id
+        partner.write({"customer_rank": 1, "email": "accounts@bayside.example"})
+        self.push()
+        xero = next(c for c in self.sandbox.contacts() if c["ContactID"] == bayside.xero_id)
+        self.assertEqual(xero["EmailAddress"], "accounts@bayside.example")
+        self.assertEqual(self.sandbox.count_contacts_named("Bayside Club"), 1)
+        self.assertIn(bayside.xero_id, self.group_members("Odoo Customers"))
+
+    def test_later_changes_are_gathered_when_odoo_is_the_master(self):
+        self.connection.write({"odoo_is_master": True, "push_started": True})
+        self.env["xero.job"].search([("kind", "=", "contacts_push")]).unlink()
+        partner = self.env["res.partner"].create({"name": "New Customer", "customer_rank": 1})
+        partner.email = "new@customer.example"
+        partner.phone = "+64 4 000 0000"
+        jobs = self.env["xero.job"].search([("kind", "=", "contacts_push"), ("state", "=", "pending")])
+        self.assertEqual(len(jobs), 1, "one job gathers every change")
+        self.assertFalse(self.xero_calls(), "nothing is sent from the user's transaction")
