@@ -12,6 +12,9 @@ class ResPartner(models.Model):
         string="Do not sync to Xero", help="Keeps this partner out of every push of customers and suppliers to Xero."
     )
     xero_push_error = fields.Text(readonly=True, help="Why Xero refused this partner at the last push.")
+    xero_name = fields.Char(
+        string="Name in Xero", compute="_compute_xero_name", help="Xero's name for this partner's contact."
+    )
     xero_difference_ids = fields.One2many(
         "xero.difference",
         "partner_id",
@@ -42,6 +45,13 @@ class ResPartner(models.Model):
             "is_company",
         }
     )
+
+    @api.depends("xero_contact_ids.name", "xero_contact_ids.company_id")
+    @api.depends_context("company")
+    def _compute_xero_name(self):
+        for partner in self:
+            contact = partner.xero_contact_ids.filtered(lambda c: c.company_id == self.env.company)[:1]
+            partner.xero_name = contact.name or False
 
     @api.depends("xero_difference_ids", "xero_contact_ids.sync_error")
     def _compute_xero_has_differences(self):

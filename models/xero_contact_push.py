@@ -169,12 +169,11 @@ class XeroContact(models.Model):
                 partner.xero_push_error = False
             values = self._values_from_xero(item.record)
             if binding:
-                local = binding._local_values()
-                binding.write(
-                    dict(values, synced_values=dict(binding.synced_values or {}, **{k: local[k] for k in keys}))
-                )
+                before, local = binding.remote_values or {}, binding._local_values()
+                synced = dict(binding.synced_values or {}, **{k: local[k] for k in keys})
+                binding.write(dict(values, synced_values=synced))
                 updated |= binding
-                messages[partner.id] = self._changes_message(self.env._("Pushed to Xero"), keys, {}, local)
+                messages[partner.id] = self._changes_message(self.env._("Pushed to Xero"), keys, before, local)
             else:
                 to_create.append(
                     dict(

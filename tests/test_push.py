@@ -87,6 +87,7 @@ class TestPush(XeroCase):
         self.assertEqual(self.binding(twins[1]).name, "Twin Traders (Nelson)")
         self.assertFalse(napier.xero_difference_ids, "the suffix is not a difference")
         self.assertIn('Created in Xero as "Boom FM (Napier)"', napier.message_ids[0].body)
+        self.assertEqual(napier.xero_name, "Boom FM (Napier)")
 
     def test_do_not_sync_keeps_a_partner_out(self):
         kept_out = self.env["res.partner"].create(
@@ -107,6 +108,7 @@ class TestPush(XeroCase):
         self.assertEqual(xero["EmailAddress"], "accounts@bayside.example")
         self.assertEqual(self.sandbox.count_contacts_named("Bayside Club"), 1)
         self.assertIn(bayside.xero_id, self.group_members("Odoo Customers"))
+        self.assertIn("Email: bob@baysideclub.example → accounts@bayside.example", partner.message_ids[0].body)
 
     def test_later_changes_are_gathered_when_odoo_is_the_master(self):
         self.connection.write({"odoo_is_master": True, "push_started": True})
