@@ -136,19 +136,9 @@ class ResPartner(models.Model):
             vals["country_id"] = country.id
         if "state" in values:
             country = self.env["res.country"].browse(vals.get("country_id", self.country_id.id))
-            state = self.env["res.country.state"]
-            if values["state"]:
-                state = state.search(
-                    [
-                        ("country_id", "=", country.id),
-                        "|",
-                        ("code", "=ilike", values["state"]),
-                        ("name", "=ilike", values["state"]),
-                    ],
-                    limit=1,
-                )
-                if not state:
-                    raise UserError(self.env._('Region "%s" is unknown to Odoo.', values["state"]))
+            state = self._xero_find_state(country, values["state"])
+            if values["state"] and not state:
+                raise UserError(self.env._('Region "%s" is unknown to Odoo.', values["state"]))
             vals["state_id"] = state.id
         if "first_name" in values or "last_name" in values:
             local = self._xero_local_values(values.get("last_name"))
@@ -205,20 +195,9 @@ class ResPartner(models.Model):
         country = self._xero_find_country(values.get("country"))
         if values.get("country") and not country:
             problems.append(self.env._('Country "%s" is unknown to Odoo: left empty.', values["country"]))
-        state = self.env["res.country.state"]
-        if values.get("state"):
-            if country:
-                state = state.search(
-                    [
-                        ("country_id", "=", country.id),
-                        "|",
-                        ("code", "=ilike", values["state"]),
-                        ("name", "=ilike", values["state"]),
-                    ],
-                    limit=1,
-                )
-            if not state:
-                problems.append(self.env._('Region "%s" is unknown to Odoo: left empty.', values["state"]))
+        state = self._xero_find_state(country, values.get("state"))
+        if values.get("state") and not state:
+            problems.append(self.env._('Region "%s" is unknown to Odoo: left empty.', values["state"]))
         result = {
             "name": values.get("name")
             or " ".join(filter(None, (values.get("first_name"), values.get("last_name"))))
@@ -235,6 +214,16 @@ class ResPartner(models.Model):
             "vat": values.get("vat") or False,
         }
         return result, problems
+
+    @api.model
+    def _xero_find_state(self, country, text):
+        """The region of `country` Xero names `text` (by code or name), if Odoo knows it."""
+        if not (country and text):
+            return self.env["res.country.state"]
+        return self.env["res.country.state"].search(
+            [("country_id", "=", country.id), "|", ("code", "=ilike", text.strip()), ("name", "=ilike", text.strip())],
+            limit=1,
+        )
 
     @api.model
     def _xero_find_country(self, text):

@@ -125,27 +125,42 @@ def write_config(path, odoo_addons, db, database, **options):
     return str(path)
 
 
-def drop_database(python, db, database):
+def sql(python, db, database, query, *params, autocommit=False):
+    """Run one query with the Python that has Odoo (and psycopg2); its rows."""
     script = (
-        "import psycopg2, sys;"
-        "c=psycopg2.connect(dbname='postgres', host=sys.argv[1], port=sys.argv[2], user=sys.argv[3],"
-        " password=sys.argv[4] or None); c.autocommit=True;"
-        "c.cursor().execute('DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)' % sys.argv[5])"
-    )
-    subprocess.run([python, "-c", script, db["host"], db["port"], db["user"], db["password"], database], check=False)
-
-
-def database_exists(python, db, database):
-    script = (
-        "import psycopg2, sys;"
-        "c=psycopg2.connect(dbname='postgres', host=sys.argv[1], port=sys.argv[2], user=sys.argv[3],"
-        " password=sys.argv[4] or None); cr=c.cursor();"
-        "cr.execute('SELECT 1 FROM pg_database WHERE datname = %s', [sys.argv[5]]); print(bool(cr.fetchone()))"
+        "import json, psycopg2, sys;"
+        "h, p, u, pw, d, q = sys.argv[1:7];"
+        "c = psycopg2.connect(dbname=d, host=h, port=p, user=u, password=pw or None);"
+        "c.autocommit = sys.argv[7] == '1'; cr = c.cursor(); cr.execute(q, json.loads(sys.argv[8]));"
+        "print(json.dumps(cr.fetchall() if cr.description else [], default=str))"
     )
     out = subprocess.run(
-        [python, "-c", script, db["host"], db["port"], db["user"], db["password"], database],
+        [
+            python,
+            "-c",
+            script,
+            db["host"],
+            db["port"],
+            db["user"],
+            db["password"],
+            database,
+            query,
+            "1" if autocommit else "0",
+            json.dumps(list(params)),
+        ],
         capture_output=True,
         text=True,
         check=False,
     )
-    return out.stdout.strip() == "True"
+    if out.returncode:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "query failed")
+    return json.loads(out.stdout)
+
+
+def drop_database(python, db, database):
+    # The name cannot be a query parameter; it is ours, never user input.
+    sql(python, db, "postgres", f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)', autocommit=True)
+
+
+def database_exists(python, db, database):
+    return bool(sql(python, db, "postgres", "SELECT 1 FROM pg_database WHERE datname = %s", database))

@@ -41,20 +41,8 @@ env.cr.commit()
 
 
 def module_state(python, db, database):
-    script = (
-        "import psycopg2, sys;"
-        "c=psycopg2.connect(dbname=sys.argv[5], host=sys.argv[1], port=sys.argv[2], user=sys.argv[3],"
-        " password=sys.argv[4] or None); cr=c.cursor();"
-        "cr.execute(\"SELECT state FROM ir_module_module WHERE name='xero_connector'\"); r=cr.fetchone();"
-        "print(r[0] if r else 'absent')"
-    )
-    out = subprocess.run(
-        [python, "-c", script, db["host"], db["port"], db["user"], db["password"], database],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return out.stdout.strip() or "absent"
+    rows = devenv.sql(python, db, database, "SELECT state FROM ir_module_module WHERE name = %s", devenv.ADDON)
+    return rows[0][0] if rows else "absent"
 
 
 def wait_for(port, process, seconds=20):

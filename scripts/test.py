@@ -162,26 +162,19 @@ def check_uninstall(python, config, db, database, tally):
         text=True,
         check=False,
     )
-    script = (
-        "import psycopg2, sys;"
-        "c=psycopg2.connect(dbname=sys.argv[5], host=sys.argv[1], port=sys.argv[2], user=sys.argv[3],"
-        " password=sys.argv[4] or None); cr=c.cursor();"
-        "cr.execute(\"SELECT state FROM ir_module_module WHERE name='xero_connector'\"); state=cr.fetchone()[0];"
-        "cr.execute(\"SELECT count(*) FROM ir_model WHERE model LIKE 'xero.%%'\"); models=cr.fetchone()[0];"
-        "cr.execute(\"SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'xero\\\\_%%'\");"
-        " tables=cr.fetchone()[0];"
-        "cr.execute(\"SELECT count(*) FROM ir_model_data WHERE module='xero_connector'\"); data=cr.fetchone()[0];"
-        "print(state, models, tables, data)"
-    )
-    out = subprocess.run(
-        [python, "-c", script, db["host"], db["port"], db["user"], db["password"], database],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    found = out.stdout.split()
+    found = []
+    try:
+        for query in (
+            "SELECT state FROM ir_module_module WHERE name = 'xero_connector'",
+            "SELECT count(*) FROM ir_model WHERE model LIKE 'xero.%%'",
+            "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'xero\\_%%'",
+            "SELECT count(*) FROM ir_model_data WHERE module = 'xero_connector'",
+        ):
+            found.append(str(devenv.sql(python, db, database, query)[0][0]))
+    except RuntimeError as exc:
+        found = [str(exc)]
     ok = proc.returncode == 0 and found == ["uninstalled", "0", "0", "0"]
-    print(f"module state, xero models, xero tables, xero data records: {' '.join(found) or out.stderr[-300:]}")
+    print(f"module state, xero models, xero tables, xero data records: {' '.join(found)}")
     if not ok:
         print(proc.stdout[-2000:], proc.stderr[-2000:])
     tally.add("uninstall", int(ok), int(not ok), "" if ok else "the addon did not uninstall cleanly")
