@@ -26,7 +26,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import certifi
 import urllib3
@@ -268,7 +268,8 @@ class XeroGateway:
     def _write(self, method, list_key, records, operation, **kwargs):
         payload = {list_key: records}
         key = idempotency_key(self.tenant_id, operation, payload)
-        body = deserialize(list_key, payload, self._api.get_model_finder())
+        finder = self._api.get_model_finder()
+        body = deserialize(list_key, _sdk_dates(list_key, payload, finder), finder)
         body_arg = _BODY_ARGUMENT[method]
         return self._call(method, record_type=list_key, idempotency_key=key, **{body_arg: body}, **kwargs)
 
@@ -364,6 +365,42 @@ _BODY_ARGUMENT = {
     "create_credit_notes": "credit_notes",
     "create_payments": "payments",
 }
+
+
+def _sdk_dates(data_type, value, finder):
+    """`value` with its dates in the "/Date(ms)/" form the SDK reads.
+
+    Xero takes ISO dates ("2024-05-31") in requests, but the SDK's reader
+    only takes its own form and raises a bare ValueError on anything else;
+    `datetime.date` values are converted too. Only fields the SDK types as
+    dates are touched (a Reference that looks like a date stays text).
+    """
+    if value is None:
+        return None
+    if data_type.startswith("list[") and isinstance(value, list):
+        return [_sdk_dates(data_type[5:-1], item, finder) for item in value]
+    if data_type in ("date[ms-format]", "datetime[ms-format]"):
+        return _ms_date(value)
+    if isinstance(value, dict):
+        try:
+            model = finder.find_model(data_type)
+        except AttributeError:
+            return value
+        types = {model.attribute_map[attr]: kind for attr, kind in getattr(model, "openapi_types", {}).items()}
+        return {k: _sdk_dates(types[k], v, finder) if k in types else v for k, v in value.items()}
+    return value
+
+
+def _ms_date(value):
+    if isinstance(value, str) and not value.startswith("/Date("):
+        with contextlib.suppress(ValueError):  # else left for the SDK to refuse
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)  # Xero's dates are UTC midnights
+        return f"/Date({int(aware.timestamp() * 1000)}+0000)/"
+    return value
 
 
 def _retry_after(headers):
