@@ -1,0 +1,407 @@
+"""Sending Odoo's posted customer invoices, credit notes and payments to Xero.
+
+The Odoo side hands plain descriptions of its documents (`Document`, `Line`,
+`PaymentDoc`); this module turns them into Xero's JSON, names what is not
+mapped yet, compares Odoo's totals with the ones Xero computed, and plans a
+back-sync: what would be sent and what Xero already holds (same number, same
+contact, same type), so nothing is sent twice. Stdlib only: this never
+imports odoo.
+
+Money is handled with `decimal.Decimal` (2 decimals, ROUND_HALF_UP, as Xero
+rounds); payloads carry plain floats, as Xero's JSON does, so they can be
+stored as JSON. Dates are `datetime.date` or ISO text ("2024-05-31").
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+INVOICE, CREDIT_NOTE = "invoice", "credit_note"
+KINDS = {
+    # kind: (Xero Type, number field, id field, words)
+    INVOICE: ("ACCREC", "InvoiceNumber", "InvoiceID", "Invoice"),
+    CREDIT_NOTE: ("ACCRECCREDIT", "CreditNoteNumber", "CreditNoteID", "Credit note"),
+}
+_A = {INVOICE: "an invoice", CREDIT_NOTE: "a credit note"}
+CENT = Decimal("0.01")
+BATCH_SIZE = 50
+
+
+# -- plain values ---------------------------------------------------------------
+
+
+def money(value):
+    """`value` as a Decimal rounded to the cent (ROUND_HALF_UP), None for None."""
+    if value is None:
+        return None
+    return number(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def number(value):
+    """`value` as an exact Decimal (floats through their shortest text)."""
+    if isinstance(value, Decimal):
+        return value
+    try:
+        return Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a number.") from None
+
+
+def as_date(value):
+    """A `datetime.date` from a date, a datetime or ISO text; None stays None."""
+    if value is None or value is False:  # Odoo gives False for an empty date
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD).") from None
+
+
+def odoo_label(code, name=None):
+    """How to name an Odoo account or tax to a user: `400000 "Sales"`, `"15% GST"`."""
+    code, name = (str(code).strip() if code else ""), (str(name).strip() if name else "")
+    if code and name:
+        return f'{code} "{name}"'
+    return code or (f'"{name}"' if name else "")
+
+
+def _json_number(value):
+    """A Decimal as the plain number Xero's JSON holds (an int when whole)."""
+    value = number(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _amount(value):
+    return _json_number(money(value))
+
+
+def _key(text):
+    """How Xero tells document numbers apart (case and spacing do not count)."""
+    return " ".join(str(text or "").split()).casefold()
+
+
+# -- what the Odoo side hands over ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    description: str
+    quantity: object  # Decimal, int, float or text
+    unit_amount: object
+    account_code: str | None  # the Xero account code the Odoo account is mapped to
+    tax_type: str | None  # the Xero TaxType the Odoo tax(es) are mapped to ("NONE" for no tax)
+    discount_rate: object = None  # percent, as Odoo's discount
+    # Odoo's own amount of the line (without tax, or with it on a tax-included
+    # document): sent only when quantity or unit amount is not given.
+    line_amount: object = None
+    odoo_account_label: str | None = None  # e.g. odoo_label("400000", "Sales")
+    odoo_tax_label: str | None = None  # e.g. odoo_label(None, "15% GST")
+
+
+@dataclass(frozen=True)
+class Document:
+    key: object  # the Odoo side's stable id (e.g. "account.move,42")
+    kind: str  # "invoice" or "credit_note"
+    number: str
+    contact_id: str  # the Xero ContactID
+    date: object
+    due_date: object = None
+    currency: str = "NZD"
+    currency_rate: object = None  # units of `currency` for one unit of the organisation's currency
+    reference: str | None = None
+    lines: tuple = ()
+    amount_untaxed: object = None  # Odoo's totals, positive as printed (credit notes too)
+    amount_tax: object = None
+    amount_total: object = None
+    tax_included: bool = False  # unit amounts include tax (LineAmountTypes "Inclusive")
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"Unknown document kind {self.kind!r}: expected 'invoice' or 'credit_note'.")
+
+    @property
+    def xero_type(self):
+        return KINDS[self.kind][0]
+
+    @property
+    def label(self):
+        """e.g. 'Invoice INV/2024/0001'."""
+        return f"{KINDS[self.kind][3]} {self.number}"
+
+
+@dataclass(frozen=True)
+class PaymentDoc:
+    key: object
+    invoice_xero_id: str  # the InvoiceID paid
+    account_code: str | None  # the Xero bank account (Code), or give account_id
+    date: object
+    amount: object
+    currency_rate: object = None
+    reference: str | None = None
+    account_id: str | None = None  # the Xero AccountID, instead of account_code
+
+
+# -- payloads -------------------------------------------------------------------
+
+
+def _line_payload(line):
+    out = {"Description": line.description or ""}
+    if line.quantity is None or line.unit_amount is None:
+        if line.line_amount is None:
+            raise ValueError(f'Line "{line.description}" has neither quantity and unit amount nor an amount.')
+        out["LineAmount"] = _amount(line.line_amount)
+    else:
+        out["Quantity"] = _json_number(line.quantity)
+        out["UnitAmount"] = _json_number(line.unit_amount)
+    if line.discount_rate is not None and number(line.discount_rate) != 0:
+        out["DiscountRate"] = _json_number(line.discount_rate)
+    if line.account_code:
+        out["AccountCode"] = str(line.account_code)
+    if line.tax_type:
+        out["TaxType"] = str(line.tax_type)
+    return out
+
+
+def _document_payload(doc):
+    _type, number_field, _id, _words = KINDS[doc.kind]
+    out = {
+        "Type": doc.xero_type,
+        "Contact": {"ContactID": doc.contact_id},
+        number_field: doc.number,
+        "Date": as_date(doc.date).isoformat(),
+    }
+    if as_date(doc.due_date):
+        out["DueDate"] = as_date(doc.due_date).isoformat()
+    if doc.reference:
+        out["Reference"] = doc.reference
+    out["CurrencyCode"] = doc.currency
+    if doc.currency_rate is not None:
+        out["CurrencyRate"] = _json_number(doc.currency_rate)
+    out["Status"] = "AUTHORISED"
+    out["LineAmountTypes"] = "Inclusive" if doc.tax_included else "Exclusive"
+    out["LineItems"] = [_line_payload(line) for line in doc.lines]
+    return out
+
+
+def invoice_payload(doc):
+    """The Xero Invoice (Type ACCREC) for an Odoo customer invoice, approved."""
+    if doc.kind != INVOICE:
+        raise ValueError(f"{doc.label} is not an invoice.")
+    return _document_payload(doc)
+
+
+def credit_note_payload(doc):
+    """The Xero CreditNote (Type ACCRECCREDIT) for an Odoo customer credit note, approved."""
+    if doc.kind != CREDIT_NOTE:
+        raise ValueError(f"{doc.label} is not a credit note.")
+    return _document_payload(doc)
+
+
+def document_payload(doc):
+    """`invoice_payload` or `credit_note_payload`, whichever fits the document."""
+    return _document_payload(doc)
+
+
+def payment_payload(payment):
+    """The Xero Payment of an invoice, into a bank account given by Code or AccountID."""
+    if payment.account_id:
+        account = {"AccountID": payment.account_id}
+    elif payment.account_code:
+        account = {"Code": str(payment.account_code)}
+    else:
+        raise ValueError(f"Payment {payment.key} names no Xero account to pay into.")
+    out = {
+        "Invoice": {"InvoiceID": payment.invoice_xero_id},
+        "Account": account,
+        "Date": as_date(payment.date).isoformat(),
+        "Amount": _amount(payment.amount),
+    }
+    if payment.currency_rate is not None:
+        out["CurrencyRate"] = _json_number(payment.currency_rate)
+    if payment.reference:
+        out["Reference"] = payment.reference
+    return out
+
+
+def allocation_payload(invoice_xero_id, amount, date):
+    """One Allocation of a credit note to an invoice (PUT /CreditNotes/{id}/Allocations)."""
+    return {"Invoice": {"InvoiceID": invoice_xero_id}, "Amount": _amount(amount), "Date": as_date(date).isoformat()}
+
+
+# -- totals ---------------------------------------------------------------------
+
+
+def xero_totals(doc, tax_rates):
+    """SubTotal, TotalTax and Total as Xero computes them, before sending.
+
+    Xero rounds each line's amount and tax to the cent and adds them up;
+    Odoo rounding taxes globally can end a cent apart. `tax_rates` is the
+    gateway's `get_tax_rates()` list, or a dict TaxType -> percent.
+    """
+    if not isinstance(tax_rates, dict):
+        tax_rates = {t["TaxType"]: t.get("EffectiveRate") for t in tax_rates}
+    sub, tax = Decimal(0), Decimal(0)
+    for line in doc.lines:
+        if line.quantity is None or line.unit_amount is None:
+            amount = money(line.line_amount)
+        else:
+            discount = number(line.discount_rate) if line.discount_rate is not None else Decimal(0)
+            amount = money(number(line.quantity) * number(line.unit_amount) * (1 - discount / 100))
+        if line.tax_type not in tax_rates:
+            raise ValueError(f"Xero has no tax rate {line.tax_type!r}.")
+        percent = number(tax_rates[line.tax_type] or 0)
+        if doc.tax_included:
+            line_tax = money(amount - amount / (1 + percent / 100))
+            sub += amount - line_tax
+        else:
+            line_tax = money(amount * percent / 100)
+            sub += amount
+        tax += line_tax
+    return {"SubTotal": money(sub), "TotalTax": money(tax), "Total": money(sub + tax)}
+
+
+_TOTALS = (
+    ("amount_untaxed", "SubTotal", "total without tax"),
+    ("amount_tax", "TotalTax", "tax"),
+    ("amount_total", "Total", "total"),
+)
+
+
+def check_totals(doc, xero_record):
+    """How Odoo's totals differ from the ones Xero computed, in plain words; [] when equal.
+
+    `xero_record` is the saved invoice or credit note as Xero returned it
+    (or `xero_totals(doc, ...)` to check before sending).
+    """
+    problems = []
+    currency = xero_record.get("CurrencyCode") or doc.currency
+    if currency != doc.currency:
+        problems.append(f"{doc.label}: Odoo's currency is {doc.currency}, Xero's is {currency}.")
+    for attr, xero_field, words in _TOTALS:
+        ours, theirs = money(getattr(doc, attr)), money(xero_record.get(xero_field))
+        if ours is None or theirs is None:
+            side = "Odoo" if ours is None else "Xero"
+            problems.append(f"{doc.label}: {side} gives no {words} to compare.")
+        elif ours != theirs:
+            problems.append(
+                f"{doc.label}: the {words} is {ours} {doc.currency} in Odoo but {theirs} {currency} in Xero "
+                f"(difference {abs(ours - theirs)})."
+            )
+    return problems
+
+
+# -- mappings -------------------------------------------------------------------
+
+
+def missing_mappings(doc, account_codes, tax_types):
+    """What must be mapped (in settings) before `doc` can go to Xero, in plain words.
+
+    `account_codes` / `tax_types` are the codes of Xero's active accounts and
+    tax rates (from `get_accounts()` / `get_tax_rates()`). Each problem is
+    said once per document, however many lines share it.
+    """
+    problems = []
+    for line in doc.lines:
+        line_words = f'line "{line.description}"' if line.description else "a line"
+        account = f"Account {line.odoo_account_label}" if line.odoo_account_label else f"The account of {line_words}"
+        tax = f"Tax {line.odoo_tax_label}" if line.odoo_tax_label else f"The tax of {line_words}"
+        if not line.account_code:
+            problems.append(f"{account} is not mapped to a Xero account.")
+        elif line.account_code not in account_codes:
+            problems.append(
+                f'{account} is mapped to Xero account code "{line.account_code}", '
+                "which Xero does not have (or has archived)."
+            )
+        if not line.tax_type:
+            hint = "" if line.odoo_tax_label else ' (a line without tax needs one too, such as "No GST", NONE)'
+            problems.append(f"{tax} is not mapped to a Xero tax rate{hint}.")
+        elif line.tax_type not in tax_types:
+            problems.append(
+                f'{tax} is mapped to Xero tax rate "{line.tax_type}", which Xero does not have (or has archived).'
+            )
+    return list(dict.fromkeys(problems))
+
+
+def active_codes(records, field_name, status_field="Status"):
+    """The `field_name` of every active account or tax rate the gateway returned."""
+    return {r[field_name] for r in records if r.get(field_name) and r.get(status_field, "ACTIVE") == "ACTIVE"}
+
+
+# -- previews and batches --------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    to_send: list = field(default_factory=list)  # Documents Xero does not hold yet
+    already_in_xero: list = field(default_factory=list)  # (Document, Xero id) pairs
+    # Documents to send whose number Xero already gives to another contact's
+    # document (or to a voided one): (Document, words). Xero refuses a second
+    # document with the same number, and an update-or-create call would
+    # change that document instead.
+    number_taken: list = field(default_factory=list)
+    counts: dict = field(default_factory=dict)  # kind -> number of documents to send
+    totals: dict = field(default_factory=dict)  # (kind, currency) -> Decimal sum of amount_total to send
+    oldest: date | None = None  # dates of the documents to send
+    newest: date | None = None
+
+
+def _xero_kind(record):
+    if record.get("CreditNoteID") or record.get("Type") == "ACCRECCREDIT":
+        return CREDIT_NOTE
+    return INVOICE
+
+
+def preview(docs, existing):
+    """What a back-sync would send, and what Xero already holds.
+
+    `existing`: Xero invoices and credit notes as the gateway returns them.
+    A document is already in Xero when a record of the same type has the
+    same number (ignoring case and spacing) for the same contact, and is
+    neither deleted nor voided.
+    """
+    held, taken = {}, {}
+    for record in existing:
+        kind = _xero_kind(record)
+        xero_type, number_field, id_field, words = KINDS[kind]
+        if (record.get("Type") or xero_type) != xero_type or not record.get(number_field):
+            continue  # bills and supplier credit notes share no numbers with sales documents
+        number_key = _key(record[number_field])
+        contact = str((record.get("Contact") or {}).get("ContactID") or "").lower()
+        if record.get("Status") == "DELETED":
+            continue  # a deleted document frees its number
+        if record.get("Status") == "VOIDED":  # a voided one keeps it
+            taken.setdefault((xero_type, number_key), f"Xero holds a voided {words.lower()} with this number")
+            continue
+        held[(xero_type, number_key, contact)] = record[id_field]
+        name = (record.get("Contact") or {}).get("Name")
+        owner = f'"{name}"' if name else "another contact"
+        taken[(xero_type, number_key)] = f"Xero already gives this number to {_A[kind]} of {owner}"
+    result = Preview()
+    for doc in docs:
+        number_key = _key(doc.number)
+        xero_id = held.get((doc.xero_type, number_key, str(doc.contact_id).lower()))
+        if xero_id:
+            result.already_in_xero.append((doc, xero_id))
+            continue
+        result.to_send.append(doc)
+        if (doc.xero_type, number_key) in taken:
+            result.number_taken.append((doc, f"{doc.label}: {taken[(doc.xero_type, number_key)]}."))
+        result.counts[doc.kind] = result.counts.get(doc.kind, 0) + 1
+        bucket = (doc.kind, doc.currency)
+        result.totals[bucket] = result.totals.get(bucket, Decimal("0.00")) + (money(doc.amount_total) or 0)
+        when = as_date(doc.date)
+        result.oldest = when if result.oldest is None else min(result.oldest, when)
+        result.newest = when if result.newest is None else max(result.newest, when)
+    return result
+
+
+def batches(items, size=BATCH_SIZE):
+    """`items` in lists of at most `size` (Xero recommends 50 records a request)."""
+    if size < 1:
+        raise ValueError("A batch holds at least one item.")
+    items = list(items)
+    return [items[i : i + size] for i in range(0, len(items), size)]
