@@ -1,1 +1,10 @@
-from . import test_connection, test_differences, test_ledger, test_push, test_queue, test_sync_page, test_tour
+from . import (
+    test_access,
+    test_connection,
+    test_differences,
+    test_ledger,
+    test_push,
+    test_queue,
+    test_sync_page,
+    test_tour,
+)
