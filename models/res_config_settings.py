@@ -23,6 +23,7 @@ class ResConfigSettings(models.TransientModel):
     xero_health = fields.Char(related="xero_connection_id.health")
     xero_last_sync_at = fields.Datetime(related="xero_connection_id.last_sync_at")
     xero_day_remaining = fields.Integer(related="xero_connection_id.day_remaining")
+    xero_budget_text = fields.Char(related="xero_connection_id.budget_text")
     xero_last_error = fields.Text(related="xero_connection_id.last_error")
     xero_tenant_choice = fields.Selection(selection="_selection_xero_tenants", string="Organisation to use")
 

@@ -29,6 +29,7 @@ class XeroConnection(models.Model):
     enabled = fields.Boolean(string="Xero integration active", default=True, tracking=True)
     auth_flow = fields.Selection(
         [("code", "Xero app (OAuth2, consent screen)"), ("client_credentials", "Custom Connection")],
+        string="Kind of connection",
         default="code",
         required=True,
     )
@@ -71,6 +72,7 @@ class XeroConnection(models.Model):
         readonly=True, help="Xero's time of the newest contact read: the next read asks only for newer changes."
     )
     day_remaining = fields.Integer(string="API calls left today", compute="_compute_budget")
+    budget_text = fields.Char(string="API budget", compute="_compute_budget")
     paused_until = fields.Datetime(compute="_compute_budget", help="Xero asked to wait: no call before this time.")
     health = fields.Char(compute="_compute_health", string="Connection health")
 
@@ -82,7 +84,13 @@ class XeroConnection(models.Model):
         today = fields.Date.context_today(self)
         for conn in self:
             budget = by_tenant.get(conn.tenant_id)
-            conn.day_remaining = budget.day_remaining if budget and budget.day_date == today else 0
+            known = bool(budget and budget.day_date == today)
+            conn.day_remaining = budget.day_remaining if known else 0
+            conn.budget_text = (
+                self.env._("%s calls left today", budget.day_remaining)
+                if known
+                else self.env._("not known yet today (read from Xero's answers)")
+            )
             conn.paused_until = budget.paused_until if budget else False
 
     @api.depends("state", "enabled", "last_error")

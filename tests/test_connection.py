@@ -125,6 +125,15 @@ class TestConnection(XeroCase):
         self.assertTrue(self.connection._token().access_token)
         self.assertFalse(self.connection._token().refresh_token)
 
+    def test_todays_api_budget_is_read_from_xero_answers(self):
+        self.assertIn("not known yet", self.connection.budget_text)
+        self.connection._refresh_organisation()
+        self.connection._refresh_organisation()
+        self.connection.invalidate_recordset(["day_remaining", "budget_text"])
+        calls = len([r for r in self.sandbox.request_log if r["path"].startswith("/api.xro/")])
+        self.assertEqual(self.connection.day_remaining, 5000 - calls)
+        self.assertEqual(self.connection.budget_text, f"{5000 - calls} calls left today")
+
     def test_tokens_and_secrets_are_for_administrators_only(self):
         accountant = new_test_user(self.env, "accountant", groups="account.group_account_manager")
         connection = self.connection.with_user(accountant)

@@ -293,7 +293,8 @@ class XeroGateway:
                         _request_timeout=self.timeout,
                         **kwargs,
                     )
-                self._observe(headers)
+                    # Inside the slot: the limiter stores it as it releases the slot.
+                    self._observe(headers)
                 return data
             except ApiException as exc:
                 status = exc.status
