@@ -54,6 +54,23 @@ def check_odoo():
     return python, paths
 
 
+def ensure_packages(python, modules, requirements):
+    """Install the missing PyPI packages (one pip call) or stop with one clear line."""
+    probe = "import importlib.util as u, sys; print(' '.join(m for m in sys.argv[1:] if not u.find_spec(m)))"
+    missing = subprocess.run(
+        [python, "-c", probe, *modules], capture_output=True, text=True, check=False
+    ).stdout.split()
+    if not missing:
+        return
+    files = [str(REPO / name) for name in requirements]
+    print(f"Installing missing Python packages ({', '.join(missing)}) from {', '.join(requirements)}...", flush=True)
+    args = [arg for name in files for arg in ("-r", name)]
+    done = subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", *args], check=False)
+    still = subprocess.run([python, "-c", probe, *missing], capture_output=True, text=True, check=False).stdout.split()
+    if done.returncode or still:
+        fail(f"Could not install {', '.join(still or missing)}: run '{python} -m pip install {' '.join(args)}'.")
+
+
 def db_settings():
     return {
         "host": os.environ.get("PGHOST", "127.0.0.1"),

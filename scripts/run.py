@@ -61,6 +61,10 @@ def wait_for(port, process, seconds=20):
 def main():
     python, odoo_addons = devenv.check_odoo()
     db = devenv.check_postgres(python)
+    # The sandbox validates requests with openapi-core: part of the test list.
+    devenv.ensure_packages(
+        python, ["xero_python", "requests", "openapi_core", "yaml"], ["requirements.txt", "requirements-test.txt"]
+    )
     database = os.environ.get("XERO_DB", "xero_demo")
     odoo_port = int(os.environ.get("ODOO_PORT", "8069"))
     sandbox_port = int(os.environ.get("XERO_SANDBOX_PORT", "8765"))

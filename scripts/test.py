@@ -44,16 +44,11 @@ def banner(text):
 
 
 def check_tools(python):
-    missing = []
-    probe = "import importlib.util as u, sys; print(' '.join(m for m in sys.argv[1:] if not u.find_spec(m)))"
-    modules = ["pytest", "openapi_core", "yaml", "websocket", "xero_python", "requests", "pylint_odoo", "ruff"]
-    out = subprocess.run([python, "-c", probe, *modules], capture_output=True, text=True, check=False)
-    missing += out.stdout.split()
-    if missing:
-        devenv.fail(
-            f"Python packages missing for '{python}': {', '.join(missing)}. "
-            "Install them with: pip install -r requirements.txt -r requirements-test.txt"
-        )
+    devenv.ensure_packages(
+        python,
+        ["pytest", "openapi_core", "yaml", "websocket", "xero_python", "requests", "pylint_odoo", "ruff"],
+        ["requirements.txt", "requirements-test.txt"],
+    )
     if not (shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")):
         devenv.fail("Chromium is missing: Odoo's browser tests need it (Debian: apt-get install chromium).")
 
