@@ -62,8 +62,15 @@ class TestDifferencesTour(HttpCase):
         self.sandbox.update_contact(binding.xero_id, Phones=[{"PhoneType": "DEFAULT", "PhoneNumber": "+64 9 555 0199"}])
         self.fetch(connection)
         self.assertEqual(set(partner.xero_difference_ids.mapped("key")), {"email", "phone", "city"})
+        # The README's picture of the notification, before anything is settled.
         with patch.object(ChromeBrowser, "stop", stop_with_screenshot("xero_differences_")):
-            self.start_tour(f"/odoo/contacts/{partner.id}", "xero_connector_differences_tour", login="admin")
+            self.browser_js(
+                f"/odoo/contacts/{partner.id}",
+                "const wait = () => document.querySelector('.o_xero_differences .o_data_row')"
+                " ? setTimeout(() => console.log('test successful'), 500) : setTimeout(wait, 100); wait();",
+                login="admin",
+            )
+        self.start_tour(f"/odoo/contacts/{partner.id}", "xero_connector_differences_tour", login="admin")
         xero = next(c for c in self.sandbox.contacts() if c["ContactID"] == binding.xero_id)
         self.assertEqual(xero["EmailAddress"], "accounts@baysideclub.example")
         self.assertEqual(partner.phone, "+64 9 555 0199")

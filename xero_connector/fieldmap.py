@@ -74,8 +74,12 @@ def from_xero(contact):
     values = {}
     for f in FIELDS:
         if f.part == "phone":
-            # Xero splits a number in three; we see it as one text.
-            text = " ".join(p for p in (_text(phone.get(k)) for k in _PHONE_PARTS) if p)
+            # Xero splits a number in three; we see it as one text, its
+            # country code written as a dialling prefix ("64" -> "+64").
+            parts = [_text(phone.get(k)) for k in _PHONE_PARTS]
+            if parts[0] and parts[0].isdecimal():
+                parts[0] = "+" + parts[0]
+            text = " ".join(p for p in parts if p)
         elif f.part == "address":
             text = _text(address.get(f.xero))
         else:

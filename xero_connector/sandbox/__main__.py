@@ -18,9 +18,14 @@ def main(argv=None):
     parser.add_argument("--auto-consent", action="store_true", help="skip the consent page")
     args = parser.parse_args(argv)
 
-    sandbox = XeroSandbox(port=args.port, seed=args.seed, minute_limit=args.minute_limit,
-                          day_limit=args.day_limit, concurrent_limit=args.concurrent_limit,
-                          minute_seconds=args.minute_seconds)
+    sandbox = XeroSandbox(
+        port=args.port,
+        seed=args.seed,
+        minute_limit=args.minute_limit,
+        day_limit=args.day_limit,
+        concurrent_limit=args.concurrent_limit,
+        minute_seconds=args.minute_seconds,
+    )
     sandbox.auto_consent = args.auto_consent
     url = sandbox.start()
     # The command's one line of output, for the person who started it.

@@ -166,33 +166,150 @@ def install_reference(tenant):
 # -- contact generator ----------------------------------------------------------
 
 COUNTRIES = {
-    "NZ": ("New Zealand", "64", [("Auckland", "Auckland", "1010", "9"), ("Wellington", "Wellington", "6011", "4"),
-                                  ("Christchurch", "Canterbury", "8011", "3"), ("Hamilton", "Waikato", "3204", "7"),
-                                  ("Dunedin", "Otago", "9016", "3")]),
-    "AU": ("Australia", "61", [("Sydney", "NSW", "2000", "2"), ("Melbourne", "VIC", "3000", "3"),
-                                ("Brisbane", "QLD", "4000", "7"), ("Perth", "WA", "6000", "8"),
-                                ("Adelaide", "SA", "5000", "8")]),
-    "GB": ("United Kingdom", "44", [("London", "Greater London", "EC1A 1BB", "20"),
-                                     ("Manchester", "Greater Manchester", "M1 1AE", "161"),
-                                     ("Bristol", "Bristol", "BS1 4DJ", "117"),
-                                     ("Leeds", "West Yorkshire", "LS1 4AP", "113")]),
-    "US": ("United States", "1", [("San Francisco", "CA", "94105", "415"), ("Austin", "TX", "78701", "512"),
-                                   ("Seattle", "WA", "98101", "206"), ("Boston", "MA", "02108", "617"),
-                                   ("Denver", "CO", "80202", "303")]),
+    "NZ": (
+        "New Zealand",
+        "64",
+        [
+            ("Auckland", "Auckland", "1010", "9"),
+            ("Wellington", "Wellington", "6011", "4"),
+            ("Christchurch", "Canterbury", "8011", "3"),
+            ("Hamilton", "Waikato", "3204", "7"),
+            ("Dunedin", "Otago", "9016", "3"),
+        ],
+    ),
+    "AU": (
+        "Australia",
+        "61",
+        [
+            ("Sydney", "NSW", "2000", "2"),
+            ("Melbourne", "VIC", "3000", "3"),
+            ("Brisbane", "QLD", "4000", "7"),
+            ("Perth", "WA", "6000", "8"),
+            ("Adelaide", "SA", "5000", "8"),
+        ],
+    ),
+    "GB": (
+        "United Kingdom",
+        "44",
+        [
+            ("London", "Greater London", "EC1A 1BB", "20"),
+            ("Manchester", "Greater Manchester", "M1 1AE", "161"),
+            ("Bristol", "Bristol", "BS1 4DJ", "117"),
+            ("Leeds", "West Yorkshire", "LS1 4AP", "113"),
+        ],
+    ),
+    "US": (
+        "United States",
+        "1",
+        [
+            ("San Francisco", "CA", "94105", "415"),
+            ("Austin", "TX", "78701", "512"),
+            ("Seattle", "WA", "98101", "206"),
+            ("Boston", "MA", "02108", "617"),
+            ("Denver", "CO", "80202", "303"),
+        ],
+    ),
     "CA": ("Canada", "1", [("Toronto", "ON", "M5H 2N2", "416"), ("Vancouver", "BC", "V6B 1A1", "604")]),
     "IE": ("Ireland", "353", [("Dublin", "Co. Dublin", "D02 X285", "1"), ("Cork", "Co. Cork", "T12 RX2C", "21")]),
 }
-STREETS = ["Queen Street", "Victoria Road", "Harbour View Drive", "Station Road", "Main Street", "Park Avenue",
-           "Church Lane", "Kingsway", "Beach Road", "Market Square", "Hillside Crescent", "Mill Lane"]
-FIRST_NAMES = ["Olivia", "Jack", "Aroha", "Oliver", "Isla", "James", "Ruby", "Leo", "Amelia", "Hemi", "Grace",
-               "Lucas", "Zoe", "Mateo", "Hannah", "Ethan", "Anika", "Samuel", "Mere", "Daniel", "Chen", "Aisha",
-               "Tomas", "Freya"]
-LAST_NAMES = ["Smith", "Ngata", "Brown", "Wilson", "Taylor", "Patel", "Nguyen", "Kaur", "Walker", "Thompson", "Li",
-              "Campbell", "Murphy", "Kowalski", "Fischer", "Parata", "Singh", "Evans", "Martin", "Garcia"]
-TRADE_WORDS = ["Harbour", "Summit", "Kauri", "Silverfern", "Riverside", "Northern", "Coastal", "Pioneer", "Totara",
-               "Bluegum", "Atlas", "Evergreen", "Ironbark", "Lakeside", "Granite", "Meridian"]
-TRADES = ["Plumbing", "Electrical", "Landscaping", "Consulting", "Veterinary", "Dental", "Joinery", "Catering",
-          "Logistics", "Design", "Engineering", "Physiotherapy", "Roofing", "Printing", "Pharmacy", "Motors"]
+STREETS = [
+    "Queen Street",
+    "Victoria Road",
+    "Harbour View Drive",
+    "Station Road",
+    "Main Street",
+    "Park Avenue",
+    "Church Lane",
+    "Kingsway",
+    "Beach Road",
+    "Market Square",
+    "Hillside Crescent",
+    "Mill Lane",
+]
+FIRST_NAMES = [
+    "Olivia",
+    "Jack",
+    "Aroha",
+    "Oliver",
+    "Isla",
+    "James",
+    "Ruby",
+    "Leo",
+    "Amelia",
+    "Hemi",
+    "Grace",
+    "Lucas",
+    "Zoe",
+    "Mateo",
+    "Hannah",
+    "Ethan",
+    "Anika",
+    "Samuel",
+    "Mere",
+    "Daniel",
+    "Chen",
+    "Aisha",
+    "Tomas",
+    "Freya",
+]
+LAST_NAMES = [
+    "Smith",
+    "Ngata",
+    "Brown",
+    "Wilson",
+    "Taylor",
+    "Patel",
+    "Nguyen",
+    "Kaur",
+    "Walker",
+    "Thompson",
+    "Li",
+    "Campbell",
+    "Murphy",
+    "Kowalski",
+    "Fischer",
+    "Parata",
+    "Singh",
+    "Evans",
+    "Martin",
+    "Garcia",
+]
+TRADE_WORDS = [
+    "Harbour",
+    "Summit",
+    "Kauri",
+    "Silverfern",
+    "Riverside",
+    "Northern",
+    "Coastal",
+    "Pioneer",
+    "Totara",
+    "Bluegum",
+    "Atlas",
+    "Evergreen",
+    "Ironbark",
+    "Lakeside",
+    "Granite",
+    "Meridian",
+]
+TRADES = [
+    "Plumbing",
+    "Electrical",
+    "Landscaping",
+    "Consulting",
+    "Veterinary",
+    "Dental",
+    "Joinery",
+    "Catering",
+    "Logistics",
+    "Design",
+    "Engineering",
+    "Physiotherapy",
+    "Roofing",
+    "Printing",
+    "Pharmacy",
+    "Motors",
+]
 SUFFIXES = {"NZ": "Ltd", "AU": "Pty Ltd", "GB": "Ltd", "US": "LLC", "CA": "Inc", "IE": "Ltd"}
 
 
@@ -221,8 +338,14 @@ def contact_record(rng, contact_id, name, country, first="", last="", email=None
     if email is None:
         email = f"{slug(first)}@{slug(name)}.example" if company else f"{slug(first)}.{slug(last)}@mail.example"
     street = f"{rng.randint(1, 480)} {rng.choice(STREETS)}"
-    pobox = {"AddressType": "POBOX", "AddressLine1": street, "City": city, "Region": region,
-             "PostalCode": postcode, "Country": country_name}
+    pobox = {
+        "AddressType": "POBOX",
+        "AddressLine1": street,
+        "City": city,
+        "Region": region,
+        "PostalCode": postcode,
+        "Country": country_name,
+    }
     if rng.random() < 0.3:
         pobox["AddressLine2"] = f"Level {rng.randint(1, 12)}"
     if company:
@@ -230,8 +353,14 @@ def contact_record(rng, contact_id, name, country, first="", last="", email=None
     number = f"{rng.randint(200, 999)} {rng.randint(1000, 9999)}"
     phones = [{"PhoneType": "DEFAULT", "PhoneNumber": number, "PhoneAreaCode": area, "PhoneCountryCode": dial}]
     if rng.random() < 0.5:
-        phones.append({"PhoneType": "MOBILE", "PhoneNumber": f"{rng.randint(20, 29)}{rng.randint(1000000, 9999999)}",
-                       "PhoneAreaCode": "", "PhoneCountryCode": dial})
+        phones.append(
+            {
+                "PhoneType": "MOBILE",
+                "PhoneNumber": f"{rng.randint(20, 29)}{rng.randint(1000000, 9999999)}",
+                "PhoneAreaCode": "",
+                "PhoneCountryCode": dial,
+            }
+        )
     record = {
         "ContactID": contact_id,
         "ContactStatus": ACTIVE,
@@ -268,21 +397,51 @@ def generate_contacts(tenant, n, prefix="Contact"):
 # -- demo organisation ------------------------------------------------------------
 
 DEMO_COMPANIES = [
-    ("Ridgeway University", "NZ"), ("Hamilton Smith Ltd", "NZ"), ("Marine Systems", "NZ"),
-    ("Petrie McLoud Watson & Associates", "NZ"), ("City Agency", "NZ"), ("Basket Case", "NZ"), ("Boom FM", "NZ"),
-    ("Young Bros Transport", "NZ"), ("Gable Print", "NZ"), ("Kiwi Harbour Cafe", "NZ"), ("Southern Alps Tours", "NZ"),
-    ("Tasman Timber Supplies", "NZ"), ("Coastal Dental Clinic", "NZ"), ("Pet Haven Veterinary", "NZ"),
-    ("Harbourside Accounting", "AU"), ("Outback Solar Pty Ltd", "AU"), ("Koala Creative Studio", "AU"),
-    ("Bondi Surf Supplies", "AU"), ("Melbourne Coffee Roasters", "AU"), ("Thames Valley Consulting", "GB"),
-    ("Pennine Engineering Ltd", "GB"), ("Brighton Bakery Co", "GB"), ("Caledonian Textiles", "GB"),
-    ("Golden Gate Software Inc", "US"), ("Lone Star Logistics LLC", "US"), ("Emerald City Books", "US"),
-    ("Rocky Mountain Outfitters", "US"), ("Maple Leaf Imports", "CA"), ("Pacific Northwest Fisheries", "CA"),
-    ("Liffey Design Studio", "IE"), ("Shamrock Medical Supplies", "IE"),
+    ("Ridgeway University", "NZ"),
+    ("Hamilton Smith Ltd", "NZ"),
+    ("Marine Systems", "NZ"),
+    ("Petrie McLoud Watson & Associates", "NZ"),
+    ("City Agency", "NZ"),
+    ("Basket Case", "NZ"),
+    ("Boom FM", "NZ"),
+    ("Young Bros Transport", "NZ"),
+    ("Gable Print", "NZ"),
+    ("Kiwi Harbour Cafe", "NZ"),
+    ("Southern Alps Tours", "NZ"),
+    ("Tasman Timber Supplies", "NZ"),
+    ("Coastal Dental Clinic", "NZ"),
+    ("Pet Haven Veterinary", "NZ"),
+    ("Harbourside Accounting", "AU"),
+    ("Outback Solar Pty Ltd", "AU"),
+    ("Koala Creative Studio", "AU"),
+    ("Bondi Surf Supplies", "AU"),
+    ("Melbourne Coffee Roasters", "AU"),
+    ("Thames Valley Consulting", "GB"),
+    ("Pennine Engineering Ltd", "GB"),
+    ("Brighton Bakery Co", "GB"),
+    ("Caledonian Textiles", "GB"),
+    ("Golden Gate Software Inc", "US"),
+    ("Lone Star Logistics LLC", "US"),
+    ("Emerald City Books", "US"),
+    ("Rocky Mountain Outfitters", "US"),
+    ("Maple Leaf Imports", "CA"),
+    ("Pacific Northwest Fisheries", "CA"),
+    ("Liffey Design Studio", "IE"),
+    ("Shamrock Medical Supplies", "IE"),
 ]
 DEMO_PEOPLE = [
-    ("Ana", "Souza", "NZ"), ("Wiremu", "Tane", "NZ"), ("Priya", "Sharma", "NZ"), ("Liam", "O'Connor", "IE"),
-    ("Sofia", "Rossi", "AU"), ("Hiroshi", "Tanaka", "AU"), ("Emily", "Clarke", "GB"), ("Carlos", "Mendez", "US"),
-    ("Fatima", "Haddad", "CA"), ("Noah", "Williams", "NZ"), ("Chloe", "Martin", "GB"), ("Mia", "Johnson", "US"),
+    ("Ana", "Souza", "NZ"),
+    ("Wiremu", "Tane", "NZ"),
+    ("Priya", "Sharma", "NZ"),
+    ("Liam", "O'Connor", "IE"),
+    ("Sofia", "Rossi", "AU"),
+    ("Hiroshi", "Tanaka", "AU"),
+    ("Emily", "Clarke", "GB"),
+    ("Carlos", "Mendez", "US"),
+    ("Fatima", "Haddad", "CA"),
+    ("Noah", "Williams", "NZ"),
+    ("Chloe", "Martin", "GB"),
+    ("Mia", "Johnson", "US"),
 ]
 DEMO_ARCHIVED = [("Old Mill Bakery", "NZ"), ("Sunset Video Hire", "AU"), ("Fern Gully Nursery", "NZ")]
 
@@ -316,11 +475,23 @@ def _demo_contacts(tenant, start):
         tenant.contacts[record["ContactID"]] = record
         by_name[record["Name"]] = record["ContactID"]
 
-    bayside = contact_record(rng, stable_id("contact", tenant.id, "Bayside Club"), "Bayside Club", "NZ",
-                             first="Bob", last="Partridge", email="bob@baysideclub.example")
+    bayside = contact_record(
+        rng,
+        stable_id("contact", tenant.id, "Bayside Club"),
+        "Bayside Club",
+        "NZ",
+        first="Bob",
+        last="Partridge",
+        email="bob@baysideclub.example",
+    )
     bayside.update(ContactNumber="BAY-001", AccountNumber="BAY-001", TaxNumber="111-222-333")
-    bayside["Addresses"][0].update(AddressLine1="PO Box 3354", City="Ridder Park", Region="Auckland",
-                                   PostalCode="0624", AttentionTo="Bob Partridge")
+    bayside["Addresses"][0].update(
+        AddressLine1="PO Box 3354",
+        City="Ridder Park",
+        Region="Auckland",
+        PostalCode="0624",
+        AttentionTo="Bob Partridge",
+    )
     add(bayside)
     for index, (name, country) in enumerate(DEMO_COMPANIES):
         record = contact_record(rng, stable_id("contact", tenant.id, name), name, country)
@@ -356,41 +527,86 @@ def _demo_documents(tenant, by_name, today):
         return tenant.save_documents("Invoice", [item])[0]
 
     def pay(inv, amount, days_ago, account="090"):
-        tenant.save_payments([{
-            "Invoice": {"InvoiceID": inv["InvoiceID"]},
-            "Account": {"Code": account},
-            "Amount": amount,
-            "Date": (today - timedelta(days=days_ago)).isoformat(),
-            "Reference": "Direct credit",
-        }])
+        tenant.save_payments(
+            [
+                {
+                    "Invoice": {"InvoiceID": inv["InvoiceID"]},
+                    "Account": {"Code": account},
+                    "Amount": amount,
+                    "Date": (today - timedelta(days=days_ago)).isoformat(),
+                    "Reference": "Direct credit",
+                }
+            ]
+        )
 
     membership = [("Annual membership management", 1, 1200, "200", "OUTPUT")]
     invoice("Bayside Club", 60, 30, membership, Reference="Membership 2025")  # overdue
-    paid = invoice("Bayside Club", 45, 30, [("Function room hire", 2, 350, "200", "OUTPUT"),
-                                            ("Catering", 40, 18.5, "260", "OUTPUT")])
+    paid = invoice(
+        "Bayside Club",
+        45,
+        30,
+        [("Function room hire", 2, 350, "200", "OUTPUT"), ("Catering", 40, 18.5, "260", "OUTPUT")],
+    )
     pay(paid, paid["Total"], 20)
     invoice("Bayside Club", 2, 30, [("Newsletter printing", 500, 0.85, "200", "OUTPUT")], status="DRAFT")
     open_inv = invoice("Bayside Club", 10, 30, [("Bar supplies", 12, 95, "200", "OUTPUT")])
     pay(open_inv, 100, 5)
-    note = tenant.save_documents("CreditNote", [{
-        "Type": "ACCRECCREDIT",
-        "Contact": {"ContactID": by_name["Bayside Club"]},
-        "Date": (today - timedelta(days=8)).isoformat(),
-        "Status": "AUTHORISED",
-        "Reference": "Damaged stock returned",
-        "LineItems": [{"Description": "Returned bar supplies", "Quantity": 1, "UnitAmount": 130.43,
-                       "AccountCode": "200", "TaxType": "OUTPUT"}],
-    }])[0]
-    tenant.allocate(note["CreditNoteID"], [{"Amount": 50, "Invoice": {"InvoiceID": open_inv["InvoiceID"]},
-                                            "Date": (today - timedelta(days=7)).isoformat()}])
+    note = tenant.save_documents(
+        "CreditNote",
+        [
+            {
+                "Type": "ACCRECCREDIT",
+                "Contact": {"ContactID": by_name["Bayside Club"]},
+                "Date": (today - timedelta(days=8)).isoformat(),
+                "Status": "AUTHORISED",
+                "Reference": "Damaged stock returned",
+                "LineItems": [
+                    {
+                        "Description": "Returned bar supplies",
+                        "Quantity": 1,
+                        "UnitAmount": 130.43,
+                        "AccountCode": "200",
+                        "TaxType": "OUTPUT",
+                    }
+                ],
+            }
+        ],
+    )[0]
+    tenant.allocate(
+        note["CreditNoteID"],
+        [
+            {
+                "Amount": 50,
+                "Invoice": {"InvoiceID": open_inv["InvoiceID"]},
+                "Date": (today - timedelta(days=7)).isoformat(),
+            }
+        ],
+    )
     invoice("Ridgeway Uni", 40, 30, [("Guest lecture series", 4, 450, "200", "OUTPUT")])  # overdue, merged below
     done = invoice("Hamilton Smith Ltd", 70, 20, [("Consulting", 12, 150, "200", "OUTPUT")])
     pay(done, done["Total"], 55)
     invoice("Marine Systems", 15, 20, [("Navigation software licence", 3, 420, "200", "OUTPUT")])
-    invoice("Golden Gate Software Inc", 25, 30, [("Integration services", 16, 125, "200", "NONE")],
-            CurrencyCode="USD", CurrencyRate=0.59)
-    invoice("Pet Haven Veterinary", 50, 14, [("Clinic software subscription", 1, 299, "200", "OUTPUT")],
-            LineAmountTypes="Inclusive")
+    invoice(
+        "Golden Gate Software Inc",
+        25,
+        30,
+        [("Integration services", 16, 125, "200", "NONE")],
+        CurrencyCode="USD",
+        CurrencyRate=0.59,
+    )
+    invoice(
+        "Pet Haven Veterinary",
+        50,
+        14,
+        [("Clinic software subscription", 1, 299, "200", "OUTPUT")],
+        LineAmountTypes="Inclusive",
+    )
     invoice("Coastal Dental Clinic", 5, 20, [("Website refresh", 1, 2400, "200", "OUTPUT")], status="SUBMITTED")
-    invoice("Tasman Timber Supplies", 12, 30, [("Timber for fit-out", 1, 860, "429", "INPUT")],
-            Type="ACCPAY", InvoiceNumber="TT-5541")
+    invoice(
+        "Tasman Timber Supplies",
+        12,
+        30,
+        [("Timber for fit-out", 1, 860, "429", "INPUT")],
+        Type="ACCPAY",
+        InvoiceNumber="TT-5541",
+    )

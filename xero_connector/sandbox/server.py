@@ -39,8 +39,7 @@ def _json(status, payload, headers=None):
 
 def _html(status, body):
     page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Xero sandbox</title></head>"
-        f"<body>{body}</body></html>"
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Xero sandbox</title></head><body>{body}</body></html>"
     )
     return status, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
 
@@ -76,8 +75,16 @@ class _Query:
 class XeroSandbox:
     """A stateful fake of the Xero API on 127.0.0.1 (see the package docstring)."""
 
-    def __init__(self, port=0, seed="demo", minute_limit=60, day_limit=5000, concurrent_limit=5,
-                 minute_seconds=60.0, openapi_dir=None):
+    def __init__(
+        self,
+        port=0,
+        seed="demo",
+        minute_limit=60,
+        day_limit=5000,
+        concurrent_limit=5,
+        minute_seconds=60.0,
+        openapi_dir=None,
+    ):
         self.host = "127.0.0.1"
         self.port = port
         self.minute_limit = minute_limit
@@ -154,8 +161,13 @@ class XeroSandbox:
             self._app_calls = collections.deque()
             self._day = {}
             self._in_flight = collections.Counter()
-            self._stats = {"requests": 0, "http_429": 0, "max_calls_in_window": 0, "max_concurrent": 0,
-                           "per_path": collections.Counter()}
+            self._stats = {
+                "requests": 0,
+                "http_429": 0,
+                "max_calls_in_window": 0,
+                "max_concurrent": 0,
+                "per_path": collections.Counter(),
+            }
             self._log = []
             self._violations = []
             self._validator.calls, self._validator.seconds = 0, 0.0
@@ -205,8 +217,15 @@ class XeroSandbox:
         if when not in ("before", "after"):
             raise ValueError("when must be 'before' or 'after'")
         with self._lock:
-            self._faults.append({"kind": kind, "count": count, "method": method and method.upper(),
-                                 "path_contains": path_contains, "when": when})
+            self._faults.append(
+                {
+                    "kind": kind,
+                    "count": count,
+                    "method": method and method.upper(),
+                    "path_contains": path_contains,
+                    "when": when,
+                }
+            )
 
     def merge_contacts(self, from_id, into_id, tenant_id=None):
         with self._lock:
@@ -248,15 +267,25 @@ class XeroSandbox:
     # -- OAuth2 / identity -------------------------------------------------------
 
     def _new_grant(self, tenant_ids, scope, kind):
-        grant = {"id": str(uuid.uuid4()), "tenant_ids": tenant_ids, "scope": scope, "kind": kind,
-                 "refresh_token": None, "alive": True}
+        grant = {
+            "id": str(uuid.uuid4()),
+            "tenant_ids": tenant_ids,
+            "scope": scope,
+            "kind": kind,
+            "refresh_token": None,
+            "alive": True,
+        }
         self._grants[grant["id"]] = grant
         stamp = datetime.now(UTC)
         for tenant_id in tenant_ids:
             connection = next((c for c in self._connections.values() if c["tenantId"] == tenant_id), None)
             if connection is None:
-                connection = {"id": str(uuid.uuid4()), "tenantId": tenant_id, "tenantType": "ORGANISATION",
-                              "createdDateUtc": stamp}
+                connection = {
+                    "id": str(uuid.uuid4()),
+                    "tenantId": tenant_id,
+                    "tenantType": "ORGANISATION",
+                    "createdDateUtc": stamp,
+                }
                 self._connections[connection["id"]] = connection
             connection.update(authEventId=grant["id"], updatedDateUtc=stamp)
         return grant
@@ -340,14 +369,20 @@ class XeroSandbox:
                 return self._consent_page(params, tenants)
             if method == "POST" and params.get("decision") != "allow":
                 return self._redirect(redirect, error="access_denied", state=state)
-            chosen = [t.id for t in tenants] if method == "GET" else [
-                tid for tid in params.get("tenant", []) if tid in self.tenants
-            ]
+            chosen = (
+                [t.id for t in tenants]
+                if method == "GET"
+                else [tid for tid in params.get("tenant", []) if tid in self.tenants]
+            )
             if not chosen:
                 return _html(400, "<h1>Choose at least one organisation</h1>")
             code = secrets.token_urlsafe(24)
-            self._codes[code] = {"redirect_uri": redirect, "tenant_ids": chosen, "expires_at": time.time() + 300,
-                                 "scope": params.get("scope") or DEFAULT_SCOPE}
+            self._codes[code] = {
+                "redirect_uri": redirect,
+                "tenant_ids": chosen,
+                "expires_at": time.time() + 300,
+                "scope": params.get("scope") or DEFAULT_SCOPE,
+            }
         return self._redirect(redirect, code=code, state=state)
 
     @staticmethod
@@ -368,8 +403,10 @@ class XeroSandbox:
             )
             orgs = f"<p>Choose the organisations to connect:</p>{boxes}"
         else:
-            orgs = f"<p>Organisation: <b>{html.escape(tenants[0].name)}</b></p>" \
-                   f"<input type='hidden' name='tenant' value='{tenants[0].id}'>"
+            orgs = (
+                f"<p>Organisation: <b>{html.escape(tenants[0].name)}</b></p>"
+                f"<input type='hidden' name='tenant' value='{tenants[0].id}'>"
+            )
         scope = html.escape(params.get("scope", ""))
         return _html(
             200,
@@ -394,8 +431,11 @@ class XeroSandbox:
 
     @staticmethod
     def _unauthorized(detail):
-        return _json(401, {"Type": None, "Title": "Unauthorized", "Status": 401, "Detail": detail, "Instance": None},
-                     {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return _json(
+            401,
+            {"Type": None, "Title": "Unauthorized", "Status": 401, "Detail": detail, "Instance": None},
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
 
     def _covered(self, grant):
         """Tenant ids this grant may use: consented and still connected."""
@@ -410,12 +450,18 @@ class XeroSandbox:
             covered = self._covered(grant)
             mine = [c for c in self._connections.values() if c["tenantId"] in covered]
             if method == "GET":
-                return _json(200, [
-                    {**c, "tenantName": self.tenants[c["tenantId"]].name,
-                     "createdDateUtc": c["createdDateUtc"].strftime("%Y-%m-%dT%H:%M:%S.%f0"),
-                     "updatedDateUtc": c["updatedDateUtc"].strftime("%Y-%m-%dT%H:%M:%S.%f0")}
-                    for c in mine
-                ])
+                return _json(
+                    200,
+                    [
+                        {
+                            **c,
+                            "tenantName": self.tenants[c["tenantId"]].name,
+                            "createdDateUtc": c["createdDateUtc"].strftime("%Y-%m-%dT%H:%M:%S.%f0"),
+                            "updatedDateUtc": c["updatedDateUtc"].strftime("%Y-%m-%dT%H:%M:%S.%f0"),
+                        }
+                        for c in mine
+                    ],
+                )
             connection_id = path.rstrip("/").rsplit("/", 1)[-1].lower()
             if method == "DELETE" and any(c["id"] == connection_id for c in mine):
                 del self._connections[connection_id]
@@ -441,11 +487,19 @@ class XeroSandbox:
 
     def _fault_response(self, kind):
         if kind == "500":
-            return _json(500, {"Title": "An error occurred", "Status": 500,
-                               "Detail": "An error occurred in Xero. Check the API Status page for current status."})
+            return _json(
+                500,
+                {
+                    "Title": "An error occurred",
+                    "Status": 500,
+                    "Detail": "An error occurred in Xero. Check the API Status page for current status.",
+                },
+            )
         if kind == "503":
-            return _json(503, {"Title": "Service Unavailable", "Status": 503,
-                               "Detail": "The Xero API is temporarily unavailable."})
+            return _json(
+                503,
+                {"Title": "Service Unavailable", "Status": 503, "Detail": "The Xero API is temporarily unavailable."},
+            )
         if kind == "expired_token":
             expired = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%m/%d/%Y %H:%M:%S")
             return self._unauthorized(f"TokenExpired: token expired at {expired}")
@@ -456,9 +510,11 @@ class XeroSandbox:
     def _too_many(self, problem, retry_after):
         with self._lock:
             self._stats["http_429"] += 1
-        return _json(429, {"Title": "Too Many Requests", "Status": 429,
-                           "Detail": f"You have exceeded the {problem} rate limit"},
-                     {"Retry-After": str(retry_after), "X-Rate-Limit-Problem": problem})
+        return _json(
+            429,
+            {"Title": "Too Many Requests", "Status": 429, "Detail": f"You have exceeded the {problem} rate limit"},
+            {"Retry-After": str(retry_after), "X-Rate-Limit-Problem": problem},
+        )
 
     def _admit(self, tenant_id):
         """Count one call against the tenant's budgets, or the 429 answer."""
@@ -508,8 +564,16 @@ class XeroSandbox:
                 return failure
             tenant_id = (headers.get("xero-tenant-id") or "").strip().lower()
             if tenant_id not in self._covered(grant):
-                return _json(403, {"Type": None, "Title": "Forbidden", "Status": 403,
-                                   "Detail": "AuthenticationUnsuccessful", "Instance": None})
+                return _json(
+                    403,
+                    {
+                        "Type": None,
+                        "Title": "Forbidden",
+                        "Status": 403,
+                        "Detail": "AuthenticationUnsuccessful",
+                        "Instance": None,
+                    },
+                )
             if self._in_flight[tenant_id] >= self.concurrent_limit:
                 return self._too_many("concurrent", 1)
             self._in_flight[tenant_id] += 1
@@ -530,7 +594,7 @@ class XeroSandbox:
         limits, refused = self._admit(tenant_id)
         if refused:
             return self._too_many(*refused)
-        route, match = _route(method, path[len(API_ROOT):])
+        route, match = _route(method, path[len(API_ROOT) :])
         refusal = self._refusal(route, match, method, path, query, headers, body)
         if refusal:
             return refusal
@@ -555,8 +619,9 @@ class XeroSandbox:
     def _refusal(self, route, match, method, path, query, headers, body):
         """404, schema violation, bad Idempotency-Key or JSON: the answer, else None."""
         if route is None:
-            return _json(404, {"Title": "Not Found", "Status": 404,
-                               "Detail": "The resource you're looking for cannot be found"})
+            return _json(
+                404, {"Title": "Not Found", "Status": 404, "Detail": "The resource you're looking for cannot be found"}
+            )
         # Validate against the spec's own spelling of the path (Xero's paths ignore case).
         canonical = API_ROOT + re.sub(r"\{(\w+)\}", lambda m: match.group(m.group(1)), route[2])
         message = self._validator.validate(method, canonical, query, headers, body)
@@ -565,8 +630,14 @@ class XeroSandbox:
                 self._violations.append({"method": method, "path": path, "message": message})
             return _json(400, {"ErrorNumber": 14, "Type": "SchemaValidationException", "Message": message})
         if len(headers.get("Idempotency-Key") or "") > 128:
-            return _json(400, {"ErrorNumber": 10, "Type": "ValidationException",
-                               "Message": "The Idempotency-Key header must be 128 characters or fewer."})
+            return _json(
+                400,
+                {
+                    "ErrorNumber": 10,
+                    "Type": "ValidationException",
+                    "Message": "The Idempotency-Key header must be 128 characters or fewer.",
+                },
+            )
         try:
             json.loads(body) if body else None
         except ValueError:
@@ -608,9 +679,13 @@ class XeroSandbox:
             size = min(max(1, int(query.get("pageSize") or 100)), 1000)
         except ValueError:
             raise bad_request("page and pageSize must be whole numbers") from None
-        pagination = {"page": page, "pageSize": size, "pageCount": math.ceil(len(records) / size),
-                      "itemCount": len(records)}
-        return self.envelope(key, records[(page - 1) * size: page * size], pagination)
+        pagination = {
+            "page": page,
+            "pageSize": size,
+            "pageCount": math.ceil(len(records) / size),
+            "itemCount": len(records),
+        }
+        return self.envelope(key, records[(page - 1) * size : page * size], pagination)
 
 
 def _since(headers):
@@ -673,8 +748,12 @@ def get_currencies(sb, tenant, match, query, headers, data):
 
 def get_contacts(sb, tenant, match, query, headers, data):
     records = tenant.list_contacts(
-        where=query.get("where"), order=query.get("order"), ids=query.list("IDs"),
-        include_archived=query.flag("includeArchived"), search=query.get("searchTerm"), since=_since(headers),
+        where=query.get("where"),
+        order=query.get("order"),
+        ids=query.list("IDs"),
+        include_archived=query.flag("includeArchived"),
+        search=query.get("searchTerm"),
+        since=_since(headers),
     )
     return sb.listing("Contacts", records, query, headers)
 
@@ -734,8 +813,13 @@ def _documents(kind, key):
 
     def listing(sb, tenant, match, query, headers, data):
         records = tenant.list_documents(
-            kind, where=query.get("where"), order=query.get("order"), since=_since(headers),
-            ids=query.list("IDs"), numbers=query.list(key[:-1] + "Numbers"), contact_ids=query.list("ContactIDs"),
+            kind,
+            where=query.get("where"),
+            order=query.get("order"),
+            since=_since(headers),
+            ids=query.list("IDs"),
+            numbers=query.list(key[:-1] + "Numbers"),
+            contact_ids=query.list("ContactIDs"),
             statuses=query.list("Statuses"),
             # Xero leaves line items out of unpaged lists.
             with_lines=query.get("page") is not None,
@@ -812,12 +896,24 @@ ROUTES = [
     ("PUT", r"/ContactGroups", "/ContactGroups", put_groups),
     ("GET", rf"/ContactGroups/(?P<ContactGroupID>{_ID})", "/ContactGroups/{ContactGroupID}", get_group),
     ("POST", rf"/ContactGroups/(?P<ContactGroupID>{_ID})", "/ContactGroups/{ContactGroupID}", post_group),
-    ("PUT", rf"/ContactGroups/(?P<ContactGroupID>{_ID})/Contacts", "/ContactGroups/{ContactGroupID}/Contacts",
-     put_group_contacts),
-    ("DELETE", rf"/ContactGroups/(?P<ContactGroupID>{_ID})/Contacts", "/ContactGroups/{ContactGroupID}/Contacts",
-     delete_group_contacts),
-    ("DELETE", rf"/ContactGroups/(?P<ContactGroupID>{_ID})/Contacts/(?P<ContactID>{_ID})",
-     "/ContactGroups/{ContactGroupID}/Contacts/{ContactID}", delete_group_contact),
+    (
+        "PUT",
+        rf"/ContactGroups/(?P<ContactGroupID>{_ID})/Contacts",
+        "/ContactGroups/{ContactGroupID}/Contacts",
+        put_group_contacts,
+    ),
+    (
+        "DELETE",
+        rf"/ContactGroups/(?P<ContactGroupID>{_ID})/Contacts",
+        "/ContactGroups/{ContactGroupID}/Contacts",
+        delete_group_contacts,
+    ),
+    (
+        "DELETE",
+        rf"/ContactGroups/(?P<ContactGroupID>{_ID})/Contacts/(?P<ContactID>{_ID})",
+        "/ContactGroups/{ContactGroupID}/Contacts/{ContactID}",
+        delete_group_contact,
+    ),
     ("GET", r"/Invoices", "/Invoices", get_invoices),
     ("PUT", r"/Invoices", "/Invoices", put_invoices),
     ("POST", r"/Invoices", "/Invoices", post_invoices),
@@ -828,8 +924,12 @@ ROUTES = [
     ("POST", r"/CreditNotes", "/CreditNotes", post_notes),
     ("GET", rf"/CreditNotes/(?P<CreditNoteID>{_ID})", "/CreditNotes/{CreditNoteID}", get_note),
     ("POST", rf"/CreditNotes/(?P<CreditNoteID>{_ID})", "/CreditNotes/{CreditNoteID}", post_note),
-    ("PUT", rf"/CreditNotes/(?P<CreditNoteID>{_ID})/Allocations", "/CreditNotes/{CreditNoteID}/Allocations",
-     put_allocations),
+    (
+        "PUT",
+        rf"/CreditNotes/(?P<CreditNoteID>{_ID})/Allocations",
+        "/CreditNotes/{CreditNoteID}/Allocations",
+        put_allocations,
+    ),
     ("GET", r"/Payments", "/Payments", get_payments),
     ("PUT", r"/Payments", "/Payments", put_payments),
     ("POST", r"/Payments", "/Payments", put_payments),
@@ -888,11 +988,17 @@ class _Handler(BaseHTTPRequestHandler):
             response = _json(500, {"Title": "Sandbox error", "Status": 500, "Detail": repr(exc)})
         status, out_headers, payload = response
         with sb._lock:
-            sb._log.append({
-                "method": method, "path": path, "query": parts.query, "status": status, "time": started,
-                "headers": {k: headers[k] for k in LOGGED_HEADERS if headers.get(k) is not None},
-                "response_headers": {k.lower(): v for k, v in out_headers.items()},
-            })
+            sb._log.append(
+                {
+                    "method": method,
+                    "path": path,
+                    "query": parts.query,
+                    "status": status,
+                    "time": started,
+                    "headers": {k: headers[k] for k in LOGGED_HEADERS if headers.get(k) is not None},
+                    "response_headers": {k.lower(): v for k, v in out_headers.items()},
+                }
+            )
         try:
             self.send_response(status)
             for name, value in out_headers.items():

@@ -207,9 +207,7 @@ class Tenant:
                 continue
             if search:
                 needle = search.casefold()
-                haystack = " ".join(
-                    str(contact.get(f) or "") for f in SEARCHED_FIELDS
-                ).casefold()
+                haystack = " ".join(str(contact.get(f) or "") for f in SEARCHED_FIELDS).casefold()
                 if needle not in haystack:
                     continue
             records.append(self.contact_out(contact, roles, groups))
@@ -748,8 +746,18 @@ class Tenant:
             raise not_found()
         return doc
 
-    def list_documents(self, kind, where=None, order=None, since=None, ids=None, numbers=None, contact_ids=None,
-                       statuses=None, with_lines=True):
+    def list_documents(
+        self,
+        kind,
+        where=None,
+        order=None,
+        since=None,
+        ids=None,
+        numbers=None,
+        contact_ids=None,
+        statuses=None,
+        with_lines=True,
+    ):
         meta = self.DOCS[kind]
         store = getattr(self, meta["store"])
         lower = lambda values: {v.strip().lower() for v in values if v.strip()} if values else None  # noqa: E731
@@ -896,13 +904,15 @@ class Tenant:
                 errors.append(_errors_out(item, messages, "AllocationID"))
                 continue
             left -= amount
-            staged.append({
-                "AllocationID": self.new_id(),
-                "CreditNoteID": note["CreditNoteID"],
-                "InvoiceID": invoice["InvoiceID"],
-                "Amount": amount,
-                "Date": when,
-            })
+            staged.append(
+                {
+                    "AllocationID": self.new_id(),
+                    "CreditNoteID": note["CreditNoteID"],
+                    "InvoiceID": invoice["InvoiceID"],
+                    "Amount": amount,
+                    "Date": when,
+                }
+            )
         if errors:
             raise validation_exception(errors)
         for allocation in staged:

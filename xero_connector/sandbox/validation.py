@@ -25,6 +25,7 @@ _cache = {}  # resolved path -> OpenAPI object, or None when absent
 _cache_lock = threading.Lock()
 _noticed = set()
 
+
 def default_openapi_dir():
     """XERO_OPENAPI_DIR, else `shared/xero-openapi` beside the repository."""
     env = os.environ.get("XERO_OPENAPI_DIR")
@@ -74,8 +75,7 @@ def load_spec(openapi_dir=None):
             if path not in _noticed:
                 _noticed.add(path)
                 sys.stderr.write(
-                    f"Xero OpenAPI description not found at {path}: "
-                    "requests are NOT validated against Xero's schema\n"
+                    f"Xero OpenAPI description not found at {path}: requests are NOT validated against Xero's schema\n"
                 )
                 sys.stderr.flush()
             _cache[path] = None

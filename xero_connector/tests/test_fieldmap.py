@@ -45,7 +45,7 @@ def test_from_xero_full_contact():
         "first_name": "Ann",
         "last_name": "Lee",
         "email": "ann@acme.example",
-        "phone": "64 9 555 0101",
+        "phone": "+64 9 555 0101",  # the country code as a dialling prefix
         "street": "PO Box 42",  # POBOX, not STREET
         "street2": None,
         "city": "Auckland",

@@ -94,10 +94,18 @@ def bayside(api, sb):
 def test_code_flow_refresh_rotation_and_revocation(sb):
     sb.auto_consent = True
     auth = (sb.client_id, sb.client_secret)
-    answer = requests.get(sb.authorize_url, params={
-        "response_type": "code", "client_id": sb.client_id, "redirect_uri": "http://localhost/cb",
-        "scope": "openid accounting.contacts offline_access", "state": "xyz",
-    }, allow_redirects=False, timeout=5)
+    answer = requests.get(
+        sb.authorize_url,
+        params={
+            "response_type": "code",
+            "client_id": sb.client_id,
+            "redirect_uri": "http://localhost/cb",
+            "scope": "openid accounting.contacts offline_access",
+            "state": "xyz",
+        },
+        allow_redirects=False,
+        timeout=5,
+    )
     assert answer.status_code == 302
     params = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert params["state"] == ["xyz"]
@@ -116,35 +124,65 @@ def test_code_flow_refresh_rotation_and_revocation(sb):
     assert connections[0]["tenantType"] == "ORGANISATION" and connections[0]["tenantName"] == "Demo Company (Sandbox)"
     assert connections[0]["authEventId"]
 
-    refreshed = requests.post(sb.token_url, auth=auth, timeout=5, data={
-        "grant_type": "refresh_token", "refresh_token": token["refresh_token"]}).json()
+    refreshed = requests.post(
+        sb.token_url,
+        auth=auth,
+        timeout=5,
+        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+    ).json()
     assert refreshed["refresh_token"] != token["refresh_token"]
-    old = requests.post(sb.token_url, auth=auth, timeout=5, data={
-        "grant_type": "refresh_token", "refresh_token": token["refresh_token"]})
+    old = requests.post(
+        sb.token_url,
+        auth=auth,
+        timeout=5,
+        data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]},
+    )
     assert old.status_code == 400 and old.json()["error"] == "invalid_grant"
 
     # client id/secret in the form works as well as HTTP Basic
-    assert requests.post(sb.revoke_url, timeout=5, data={
-        "token": refreshed["refresh_token"], "client_id": sb.client_id, "client_secret": sb.client_secret,
-    }).status_code == 200
-    dead = requests.post(sb.token_url, auth=auth, timeout=5, data={
-        "grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"]})
+    assert (
+        requests.post(
+            sb.revoke_url,
+            timeout=5,
+            data={
+                "token": refreshed["refresh_token"],
+                "client_id": sb.client_id,
+                "client_secret": sb.client_secret,
+            },
+        ).status_code
+        == 200
+    )
+    dead = requests.post(
+        sb.token_url,
+        auth=auth,
+        timeout=5,
+        data={"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"]},
+    )
     assert dead.status_code == 400
     assert raw(sb, "GET", "/Organisation", token=refreshed).status_code == 401
 
 
 def test_consent_page_with_two_organisations_and_disconnect(sb):
     second = sb.add_tenant("Second Org")
-    query = {"response_type": "code", "client_id": sb.client_id, "redirect_uri": "https://app.example/cb",
-             "scope": "accounting.contacts offline_access", "state": "s1"}
+    query = {
+        "response_type": "code",
+        "client_id": sb.client_id,
+        "redirect_uri": "https://app.example/cb",
+        "scope": "accounting.contacts offline_access",
+        "state": "s1",
+    }
     page = requests.get(sb.authorize_url, params=query, timeout=5)
     assert page.status_code == 200 and "Allow access" in page.text and "Second Org" in page.text
     assert requests.get(sb.authorize_url, params=dict(query, client_id="nope"), timeout=5).status_code == 400
     form = dict(query, decision="allow", tenant=[second])
     answer = requests.post(sb.authorize_url, data=form, allow_redirects=False, timeout=5)
     code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
-    token = requests.post(sb.token_url, auth=(sb.client_id, sb.client_secret), timeout=5, data={
-        "grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example/cb"}).json()
+    token = requests.post(
+        sb.token_url,
+        auth=(sb.client_id, sb.client_secret),
+        timeout=5,
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example/cb"},
+    ).json()
     bearer = {"Authorization": f"Bearer {token['access_token']}"}
     connections = requests.get(sb.connections_url, headers=bearer, timeout=5).json()
     assert [c["tenantName"] for c in connections] == ["Second Org"]
@@ -161,8 +199,9 @@ def test_consent_page_with_two_organisations_and_disconnect(sb):
 
 
 def test_client_credentials_and_expired_tokens(sb):
-    token = requests.post(sb.token_url, auth=(sb.client_id, sb.client_secret), timeout=5,
-                          data={"grant_type": "client_credentials"}).json()
+    token = requests.post(
+        sb.token_url, auth=(sb.client_id, sb.client_secret), timeout=5, data={"grant_type": "client_credentials"}
+    ).json()
     assert "refresh_token" not in token
     assert raw(sb, "GET", "/Organisation", token=token).status_code == 200
     sb.expire_access_tokens()
@@ -215,10 +254,21 @@ def test_demo_seed(sb):
 def test_contacts_crud_and_unique_name(sb):
     api = sdk(sb)
     contact = Contact(
-        name="Harbour Vets Ltd", first_name="Ana", last_name="Lee", email_address="ana@harbourvets.example",
+        name="Harbour Vets Ltd",
+        first_name="Ana",
+        last_name="Lee",
+        email_address="ana@harbourvets.example",
         tax_number="123-456-789",
-        addresses=[Address(address_type="POBOX", address_line1="PO Box 1", city="Nelson", region="Tasman",
-                           postal_code="7010", country="New Zealand")],
+        addresses=[
+            Address(
+                address_type="POBOX",
+                address_line1="PO Box 1",
+                city="Nelson",
+                region="Tasman",
+                postal_code="7010",
+                country="New Zealand",
+            )
+        ],
         phones=[Phone(phone_type="DEFAULT", phone_number="555 1234", phone_area_code="3", phone_country_code="64")],
     )
     created = api.create_contacts(sb.tenant_id, Contacts(contacts=[contact]), summarize_errors=True).contacts[0]
@@ -249,16 +299,18 @@ def test_contacts_crud_and_unique_name(sb):
     assert result[1].has_validation_errors and "already assigned" in result[1].validation_errors[0].message
     assert sb.count_contacts_named("Brand New Co") == 1
 
-    bad = api.create_contacts(sb.tenant_id, Contacts(contacts=[Contact(name="X", email_address="not-an-email")]),
-                              summarize_errors=False).contacts[0]
+    bad = api.create_contacts(
+        sb.tenant_id, Contacts(contacts=[Contact(name="X", email_address="not-an-email")]), summarize_errors=False
+    ).contacts[0]
     assert bad.validation_errors[0].message == "Email address must be valid."
 
 
 def test_archived_contacts(sb):
     api = sdk(sb)
     created = api.create_contacts(sb.tenant_id, Contacts(contacts=[Contact(name="Short Lived")])).contacts[0]
-    archived = api.update_contact(sb.tenant_id, created.contact_id,
-                                  Contacts(contacts=[Contact(contact_status="ARCHIVED")])).contacts[0]
+    archived = api.update_contact(
+        sb.tenant_id, created.contact_id, Contacts(contacts=[Contact(contact_status="ARCHIVED")])
+    ).contacts[0]
     assert archived.contact_status == "ARCHIVED"
     assert created.contact_id not in [c.contact_id for c in api.get_contacts(sb.tenant_id).contacts]
     # the name is free again among active contacts
@@ -266,11 +318,17 @@ def test_archived_contacts(sb):
     edit = Contact(contact_id=created.contact_id, first_name="Z")
     refused = api.update_or_create_contacts(sb.tenant_id, Contacts(contacts=[edit]), summarize_errors=False)
     assert refused.contacts[0].has_validation_errors
-    restore = api.update_or_create_contacts(sb.tenant_id, Contacts(contacts=[
-        Contact(contact_id=created.contact_id, contact_status="ACTIVE")]), summarize_errors=False)
+    restore = api.update_or_create_contacts(
+        sb.tenant_id,
+        Contacts(contacts=[Contact(contact_id=created.contact_id, contact_status="ACTIVE")]),
+        summarize_errors=False,
+    )
     assert "already assigned" in restore.contacts[0].validation_errors[0].message
-    invoice = Invoice(type="ACCREC", contact=Contact(contact_id=created.contact_id),
-                      line_items=[LineItem(description="x", quantity=1, unit_amount=1, account_code="200")])
+    invoice = Invoice(
+        type="ACCREC",
+        contact=Contact(contact_id=created.contact_id),
+        line_items=[LineItem(description="x", quantity=1, unit_amount=1, account_code="200")],
+    )
     with pytest.raises(HTTPStatusException) as error:
         api.create_invoices(sb.tenant_id, Invoices(invoices=[invoice]))
     assert "archived" in error.value.body.decode()
@@ -349,12 +407,21 @@ def test_contact_groups(sb):
 def test_invoices_payments_credit_notes(sb):
     api = sdk(sb)
     bob = bayside(api, sb)
-    lines = [LineItem(description="Consulting", quantity=2, unit_amount=100.5, account_code="200", tax_type="OUTPUT"),
-             LineItem(description="Exempt", quantity=1, unit_amount=10, account_code="260", tax_type="NONE")]
-    invoice = Invoice(type="ACCREC", contact=Contact(contact_id=bob.contact_id), line_items=lines,
-                      date=date.today(), due_date=date.today() + timedelta(days=20), status="AUTHORISED",
-                      reference="Odoo INV/2025/0001", line_amount_types=LineAmountTypes.EXCLUSIVE,
-                      currency_code=CurrencyCode.NZD)
+    lines = [
+        LineItem(description="Consulting", quantity=2, unit_amount=100.5, account_code="200", tax_type="OUTPUT"),
+        LineItem(description="Exempt", quantity=1, unit_amount=10, account_code="260", tax_type="NONE"),
+    ]
+    invoice = Invoice(
+        type="ACCREC",
+        contact=Contact(contact_id=bob.contact_id),
+        line_items=lines,
+        date=date.today(),
+        due_date=date.today() + timedelta(days=20),
+        status="AUTHORISED",
+        reference="Odoo INV/2025/0001",
+        line_amount_types=LineAmountTypes.EXCLUSIVE,
+        currency_code=CurrencyCode.NZD,
+    )
     created = api.create_invoices(sb.tenant_id, Invoices(invoices=[invoice]), summarize_errors=True).invoices[0]
     assert created.invoice_number.startswith("INV-")
     assert (created.sub_total, created.total_tax, created.total) == (211, D("30.15"), D("241.15"))
@@ -363,14 +430,22 @@ def test_invoices_payments_credit_notes(sb):
     dup = Invoice(type="ACCREC", contact=Contact(contact_id=bob.contact_id), invoice_number=created.invoice_number)
     result = api.create_invoices(sb.tenant_id, Invoices(invoices=[dup]), summarize_errors=False).invoices[0]
     assert result.validation_errors[0].message == "Invoice # must be unique."
-    inclusive = Invoice(type="ACCREC", contact=Contact(contact_id=bob.contact_id),
-                        line_amount_types=LineAmountTypes.INCLUSIVE,
-                        line_items=[LineItem(description="Incl", quantity=1, unit_amount=115, account_code="200")])
+    inclusive = Invoice(
+        type="ACCREC",
+        contact=Contact(contact_id=bob.contact_id),
+        line_amount_types=LineAmountTypes.INCLUSIVE,
+        line_items=[LineItem(description="Incl", quantity=1, unit_amount=115, account_code="200")],
+    )
     incl = api.create_invoices(sb.tenant_id, Invoices(invoices=[inclusive])).invoices[0]
     assert (incl.sub_total, incl.total_tax, incl.total) == (100, 15, 115) and incl.status == "DRAFT"
 
-    pay = Payment(invoice=Invoice(invoice_id=created.invoice_id), account=XAccount(code="090"),
-                  amount=41.15, date=date.today(), reference="part")
+    pay = Payment(
+        invoice=Invoice(invoice_id=created.invoice_id),
+        account=XAccount(code="090"),
+        amount=41.15,
+        date=date.today(),
+        reference="part",
+    )
     payment = api.create_payment(sb.tenant_id, pay).payments[0]
     assert payment.amount == D("41.15") and payment.payment_type == "ACCRECPAYMENT"
     assert api.get_invoice(sb.tenant_id, created.invoice_id).invoices[0].amount_due == 200
@@ -378,8 +453,12 @@ def test_invoices_payments_credit_notes(sb):
     refused = api.update_or_create_invoices(sb.tenant_id, Invoices(invoices=[void]), summarize_errors=False)
     assert "cannot be voided" in refused.invoices[0].validation_errors[0].message
 
-    note = CreditNote(type="ACCRECCREDIT", contact=Contact(contact_id=bob.contact_id), status="AUTHORISED",
-                      line_items=[LineItem(description="Refund", quantity=1, unit_amount=100, account_code="200")])
+    note = CreditNote(
+        type="ACCRECCREDIT",
+        contact=Contact(contact_id=bob.contact_id),
+        status="AUTHORISED",
+        line_items=[LineItem(description="Refund", quantity=1, unit_amount=100, account_code="200")],
+    )
     cn = api.create_credit_notes(sb.tenant_id, CreditNotes(credit_notes=[note])).credit_notes[0]
     assert cn.credit_note_number.startswith("CN-") and cn.total == 115 and cn.remaining_credit == 115
     allocation = Allocation(amount=100, invoice=Invoice(invoice_id=created.invoice_id), date=date.today())
@@ -387,12 +466,21 @@ def test_invoices_payments_credit_notes(sb):
     after = api.get_invoice(sb.tenant_id, created.invoice_id).invoices[0]
     assert (after.amount_due, after.amount_credited, after.amount_paid) == (100, 100, D("41.15"))
     assert api.get_credit_note(sb.tenant_id, cn.credit_note_id).credit_notes[0].remaining_credit == 15
-    rest = Payments(payments=[Payment(invoice=Invoice(invoice_number=created.invoice_number),
-                                      account=XAccount(code="090"), amount=100, date=date.today())])
+    rest = Payments(
+        payments=[
+            Payment(
+                invoice=Invoice(invoice_number=created.invoice_number),
+                account=XAccount(code="090"),
+                amount=100,
+                date=date.today(),
+            )
+        ]
+    )
     api.create_payments(sb.tenant_id, rest)
     assert api.get_invoice(sb.tenant_id, created.invoice_id).invoices[0].status == "PAID"
-    over = Payments(payments=[Payment(invoice=Invoice(invoice_id=incl.invoice_id), account=XAccount(code="090"),
-                                      amount=1)])
+    over = Payments(
+        payments=[Payment(invoice=Invoice(invoice_id=incl.invoice_id), account=XAccount(code="090"), amount=1)]
+    )
     with pytest.raises(HTTPStatusException):
         api.create_payments(sb.tenant_id, over)  # a DRAFT takes no payment
 
@@ -407,11 +495,22 @@ def test_invoices_payments_credit_notes(sb):
     assert api.get_payment(sb.tenant_id, payments[0].payment_id).payments[0].amount == payments[0].amount
     assert api.get_contacts(sb.tenant_id, where='Name=="Tasman Timber Supplies"').contacts[0].is_supplier
     # voiding a draft-free authorised invoice without payments works
-    fresh = api.create_invoices(sb.tenant_id, Invoices(invoices=[Invoice(
-        type="ACCREC", contact=Contact(contact_id=bob.contact_id), status="AUTHORISED",
-        line_items=[LineItem(description="x", quantity=1, unit_amount=10, account_code="200")])])).invoices[0]
-    voided = api.update_invoice(sb.tenant_id, fresh.invoice_id,
-                                Invoices(invoices=[Invoice(status="VOIDED")])).invoices[0]
+    fresh = api.create_invoices(
+        sb.tenant_id,
+        Invoices(
+            invoices=[
+                Invoice(
+                    type="ACCREC",
+                    contact=Contact(contact_id=bob.contact_id),
+                    status="AUTHORISED",
+                    line_items=[LineItem(description="x", quantity=1, unit_amount=10, account_code="200")],
+                )
+            ]
+        ),
+    ).invoices[0]
+    voided = api.update_invoice(sb.tenant_id, fresh.invoice_id, Invoices(invoices=[Invoice(status="VOIDED")])).invoices[
+        0
+    ]
     assert voided.status == "VOIDED"
 
 
@@ -501,11 +600,18 @@ def test_faults(sb):
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
     sb.inject_fault("timeout")
     with pytest.raises(requests.exceptions.ReadTimeout):
-        requests.get(sb.accounting_url + "/Organisation", timeout=0.3, headers={
-            "Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": sb.tenant_id})
+        requests.get(
+            sb.accounting_url + "/Organisation",
+            timeout=0.3,
+            headers={"Authorization": f"Bearer {token['access_token']}", "xero-tenant-id": sb.tenant_id},
+        )
     sb.inject_fault("500", path_contains="/connect/token")
-    assert requests.post(sb.token_url, auth=(sb.client_id, sb.client_secret), timeout=5,
-                         data={"grant_type": "client_credentials"}).status_code == 500
+    assert (
+        requests.post(
+            sb.token_url, auth=(sb.client_id, sb.client_secret), timeout=5, data={"grant_type": "client_credentials"}
+        ).status_code
+        == 500
+    )
     with pytest.raises(ValueError):
         sb.inject_fault("418")
 
@@ -538,8 +644,9 @@ def test_without_spec_nothing_is_validated(tmp_path):
         "print(r.status_code, sb.count_contacts_named('123'), len(sb.validation_errors))\n"
         "sb.stop()\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=30,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=30, check=False
+    )
     assert done.stdout.split() == ["200", "1", "0"], done.stderr
     assert "Xero OpenAPI description not found at" in done.stderr
     assert "requests are NOT validated against Xero's schema" in done.stderr
@@ -547,8 +654,13 @@ def test_without_spec_nothing_is_validated(tmp_path):
 
 
 def test_cli_serves_and_exits_on_sigterm():
-    process = subprocess.Popen([sys.executable, "-m", "xero_connector.sandbox", "--port", "0", "--seed", "empty"],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "xero_connector.sandbox", "--port", "0", "--seed", "empty"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline()
         assert line.startswith("Xero sandbox on http://127.0.0.1:") and "sandbox-client-id" in line
