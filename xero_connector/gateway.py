@@ -244,7 +244,18 @@ class XeroGateway:
         return self._records(data, "Contacts")
 
     def save_invoices(self, invoices, operation):
+        """Create or update (an invoice with a known number or InvoiceID is updated)."""
         return self._save("update_or_create_invoices", "Invoices", invoices, operation)
+
+    def create_invoices(self, invoices, operation):
+        """Create only: a number Xero already has is refused, never overwritten."""
+        return self._save("create_invoices", "Invoices", invoices, operation)
+
+    def allocate_credit_note(self, credit_note_id, allocations, operation):
+        """Allocate a credit note to invoices; each allocation succeeds or fails on its own."""
+        return self._save(
+            "create_credit_note_allocation", "Allocations", allocations, operation, credit_note_id=credit_note_id
+        )
 
     def save_credit_notes(self, credit_notes, operation):
         return self._save("create_credit_notes", "CreditNotes", credit_notes, operation)
@@ -252,8 +263,8 @@ class XeroGateway:
     def save_payments(self, payments, operation):
         return self._save("create_payments", "Payments", payments, operation)
 
-    def _save(self, method, list_key, records, operation):
-        data = self._write(method, list_key, records, operation, summarize_errors=False)
+    def _save(self, method, list_key, records, operation, **kwargs):
+        data = self._write(method, list_key, records, operation, summarize_errors=False, **kwargs)
         results = []
         for index, record in enumerate(self._records(data, list_key)):
             problems = errors.item_problems(list_key, record, index)
@@ -359,6 +370,8 @@ class XeroGateway:
 
 
 _BODY_ARGUMENT = {
+    "create_invoices": "invoices",
+    "create_credit_note_allocation": "allocations",
     "update_or_create_contacts": "contacts",
     "create_contact_group": "contact_groups",
     "create_contact_group_contacts": "contacts",

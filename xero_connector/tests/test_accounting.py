@@ -364,15 +364,10 @@ def test_credit_note_allocation_and_payments(sandbox, gateway, contact_id):
     assert note_record["Type"] == "ACCRECCREDIT" and note_record["CreditNoteNumber"] == "CN-0001"
     assert acc.check_totals(note, note_record) == []
 
-    # The gateway has no allocation call yet: the payload goes to the sandbox
-    # directly (it is still checked against Xero's schema).
-    answer = sandbox_request(
-        sandbox,
-        "PUT",
-        f"/CreditNotes/{note_record['CreditNoteID']}/Allocations",
-        json={"Allocations": [acc.allocation_payload(inv_id, D("50.00"), "2024-06-01")]},
+    allocated = gateway.allocate_credit_note(
+        note_record["CreditNoteID"], [acc.allocation_payload(inv_id, D("50.00"), "2024-06-01")], operation="test:alloc"
     )
-    assert answer.status_code == 200, answer.text
+    assert [item.ok for item in allocated.items] == [True]
     assert gateway.get_invoices(numbers=["INV-1001"])[0]["AmountDue"] == 645.18  # 695.18 - 50.00
     assert gateway.get_credit_notes(where='CreditNoteNumber=="CN-0001"')[0]["RemainingCredit"] == 65.0
 
@@ -405,3 +400,14 @@ def test_preview_against_what_the_sandbox_returns(gateway, contact_id):
     assert result.to_send == [same_number_other_contact]
     taken = 'Invoice INV-2001: Xero already gives this number to an invoice of "Bayside Club".'
     assert [(d, words) for d, words in result.number_taken] == [(same_number_other_contact, taken)]
+
+
+def test_create_only_refuses_a_number_xero_already_has(gateway, contact_id):
+    other = saved(gateway.save_contacts([{"Name": "Other Customer"}], operation="test:other-customer"))["ContactID"]
+    first = invoice("INV-3001", contact_id, (line("Thing", 1, 10),))
+    original = saved(gateway.create_invoices([acc.invoice_payload(first)], operation="test:3001"))
+    again = invoice("INV-3001", other, (line("Other thing", 2, 99),))
+    refused = gateway.create_invoices([acc.invoice_payload(again)], operation="test:3001-other")
+    assert not refused.items[0].ok
+    kept = gateway.get_invoices(numbers=["INV-3001"])[0]
+    assert (kept["InvoiceID"], kept["Contact"]["ContactID"]) == (original["InvoiceID"], contact_id)
