@@ -62,6 +62,9 @@ class XeroConnection(models.Model):
         tracking=True,
     )
     tenant_id = fields.Char(string="Organisation id", readonly=True)
+    bound_tenant_id = fields.Char(
+        readonly=True, help="The organisation the recorded Xero contacts belong to (kept across a disconnection)."
+    )
     tenant_name = fields.Char(string="Organisation", readonly=True)
     short_code = fields.Char(readonly=True)
     available_tenants = fields.Json(groups="base.group_system", readonly=True)
@@ -202,9 +205,12 @@ class XeroConnection(models.Model):
         chosen = next((t for t in conn.available_tenants or [] if t["tenantId"] == tenant_id), None)
         if not chosen:
             raise UserError(self.env._("That organisation is not among those the consent covers."))
+        if conn.bound_tenant_id and conn.bound_tenant_id != chosen["tenantId"]:
+            conn._forget_organisation()
         conn.write(
             {
                 "tenant_id": chosen["tenantId"],
+                "bound_tenant_id": chosen["tenantId"],
                 "tenant_name": chosen["tenantName"],
                 "xero_connection_ref": chosen["id"],
                 "state": "connected",
@@ -213,6 +219,19 @@ class XeroConnection(models.Model):
         )
         conn._refresh_organisation()
         conn._enqueue_contacts_fetch()
+
+    def _forget_organisation(self):
+        """Another organisation now: the links to the previous one's contacts mean nothing there."""
+        self.env["xero.job"].search([("connection_id", "=", self.id), ("state", "in", ("pending", "failed"))]).write(
+            {"state": "cancelled"}
+        )
+        self.env["xero.contact"].search([("connection_id", "=", self.id)]).unlink()
+        self.write({"ledger_invoices_read_to": False, "ledger_credit_notes_read_to": False, "push_started": False})
+        self.message_post(
+            body=self.env._(
+                "Connected to another Xero organisation: the links to the contacts of the previous one were removed."
+            )
+        )
 
     def action_disconnect(self):
         """Revoke the consent at Xero and forget every token."""

@@ -102,6 +102,25 @@ class TestOAuthFlow(HttpCase):
         signature = hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
         self.assert_refused(f"{path}?code={code}&state={raw}.{signature}", "expired")
 
+    def test_another_organisation_drops_the_links_to_the_previous_one(self):
+        self.url_open(self.consent(), allow_redirects=False)
+        self.connection.invalidate_recordset()
+        first = self.connection.tenant_id
+        contact = self.env["xero.contact"].create(
+            {"connection_id": self.connection.id, "xero_id": "c-1", "name": "Old Org Contact"}
+        )
+        self.connection.with_user(self.admin).action_disconnect()
+        self.url_open(self.consent(), allow_redirects=False)  # the same organisation again
+        self.assertTrue(contact.exists(), "reconnecting to the same organisation keeps the links")
+        second = self.sandbox.add_tenant("Second Org Ltd")
+        self.connection.with_user(self.admin).action_disconnect()
+        self.url_open(self.consent(), allow_redirects=False)
+        self.connection.invalidate_recordset()
+        self.assertEqual(self.connection.state, "choose_tenant")
+        self.connection._choose_tenant(second)
+        self.assertNotEqual(first, second)
+        self.assertFalse(contact.exists(), "links to another organisation's contacts are dropped")
+
     def test_disconnect_revokes_at_xero(self):
         self.url_open(self.consent(), allow_redirects=False)
         self.connection.invalidate_recordset()
