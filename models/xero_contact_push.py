@@ -186,7 +186,18 @@ class XeroContact(models.Model):
                     )
                 )
                 messages[partner.id] = self.env._('Created in Xero as "%s".', item.record.get("Name"))
-        created = self.create(to_create)
+        # A read of Xero running at the same time may have recorded some of
+        # the new contacts already: complete those instead of adding twice.
+        seen = {
+            b.xero_id: b
+            for b in self.search(
+                [("connection_id", "=", connection.id), ("xero_id", "in", [v["xero_id"] for v in to_create])]
+            )
+        }
+        for values in [v for v in to_create if v["xero_id"] in seen]:
+            seen[values["xero_id"]].write(values)
+            updated |= seen[values["xero_id"]]
+        created = self.create([v for v in to_create if v["xero_id"] not in seen])
         (created | updated)._refresh_differences()
         # One chatter line per partner, written in one go (thousands per job).
         self.env["res.partner"].browse(list(messages))._message_log_batch(bodies=messages)

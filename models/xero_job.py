@@ -1,6 +1,8 @@
 import logging
 from datetime import timedelta
 
+import psycopg2.errors
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -12,6 +14,13 @@ ACTIVE_STATES = ("pending", "running", "failed")
 # A running job whose worker has not reported for this long is taken as
 # crashed (killed worker, lost host) and handed to the next cron run.
 STALE_AFTER = timedelta(minutes=15)
+# Another worker wrote the same rows at the same moment: trying again later succeeds.
+CONCURRENCY_ERRORS = (
+    psycopg2.errors.SerializationFailure,
+    psycopg2.errors.UniqueViolation,
+    psycopg2.errors.LockNotAvailable,
+    psycopg2.errors.DeadlockDetected,
+)
 
 
 class XeroJob(models.Model):
@@ -250,7 +259,9 @@ class XeroJob(models.Model):
                 attempts=max(job.attempts - 1, 0),
                 next_try=fields.Datetime.now() + timedelta(seconds=exc.retry_after),
             )
-        elif getattr(exc, "retryable", False) and job.attempts < job.max_attempts:
+        elif (
+            getattr(exc, "retryable", False) or isinstance(exc, CONCURRENCY_ERRORS)
+        ) and job.attempts < job.max_attempts:
             delay = timedelta(minutes=2 ** (job.attempts - 1))
             values.update(state="pending", next_try=fields.Datetime.now() + delay)
         else:

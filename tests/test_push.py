@@ -1,6 +1,10 @@
+from unittest.mock import patch
+
 import requests
 
 from odoo.tests import tagged
+
+from odoo.addons.xero_connector.models.xero_contact_push import XeroContact as XeroContactPush
 
 from .common import XeroCase
 
@@ -119,3 +123,21 @@ class TestPush(XeroCase):
         jobs = self.env["xero.job"].search([("kind", "=", "contacts_push"), ("state", "=", "pending")])
         self.assertEqual(len(jobs), 1, "one job gathers every change")
         self.assertFalse(self.xero_calls(), "nothing is sent from the user's transaction")
+
+    def test_a_read_of_xero_at_the_same_time_adds_no_second_binding(self):
+        partner = self.env["res.partner"].create({"name": "Racing Customer", "customer_rank": 1})
+        original = XeroContactPush._push_record
+
+        def read_meanwhile(records, connection, writes, results):
+            # Another worker reads Xero between the creation and this step's bookkeeping.
+            fetch = self.env["xero.job"]._enqueue(
+                connection, "contacts_fetch", "Fetch", records=self.env["xero.contact"]
+            )
+            self.env["xero.contact"]._xero_job_contacts_fetch(fetch)
+            return original(records, connection, writes, results)
+
+        with patch.object(XeroContactPush, "_push_record", read_meanwhile):
+            self.push()
+        bindings = self.env["xero.contact"].search([("name", "=", "Racing Customer")])
+        self.assertEqual(len(bindings), 1)
+        self.assertEqual(bindings.partner_id, partner)
