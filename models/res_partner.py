@@ -3,6 +3,9 @@ from odoo.exceptions import UserError
 
 from ..xero_connector.names import split_person_name
 
+# Who may see the Xero sales ledger: users with accounting rights.
+LEDGER_GROUPS = "account.group_account_readonly,account.group_account_invoice"
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -236,37 +239,33 @@ class ResPartner(models.Model):
 
     # -- Xero sales ledger -----------------------------------------------------------
 
-    xero_ledger_linked = fields.Boolean(
-        compute="_compute_xero_ledger", groups="account.group_account_readonly,account.group_account_invoice"
-    )
+    xero_ledger_linked = fields.Boolean(compute="_compute_xero_ledger", groups=LEDGER_GROUPS)
     xero_ledger_entry_ids = fields.Many2many(
         "xero.ledger.entry",
         compute="_compute_xero_ledger",
         string="Xero sales ledger",
-        groups="account.group_account_readonly,account.group_account_invoice",
+        groups=LEDGER_GROUPS,
     )
     xero_ledger_outstanding = fields.Char(
         compute="_compute_xero_ledger",
         string="Outstanding in Xero",
-        groups="account.group_account_readonly,account.group_account_invoice",
+        groups=LEDGER_GROUPS,
     )
     xero_ledger_overdue = fields.Char(
         compute="_compute_xero_ledger",
         string="Overdue in Xero",
-        groups="account.group_account_readonly,account.group_account_invoice",
+        groups=LEDGER_GROUPS,
     )
     xero_ledger_refreshed_at = fields.Datetime(
         compute="_compute_xero_ledger",
         string="Read from Xero",
-        groups="account.group_account_readonly,account.group_account_invoice",
+        groups=LEDGER_GROUPS,
     )
-    xero_ledger_error = fields.Text(
-        compute="_compute_xero_ledger", groups="account.group_account_readonly,account.group_account_invoice"
-    )
+    xero_ledger_error = fields.Text(compute="_compute_xero_ledger", groups=LEDGER_GROUPS)
     xero_ledger_contact_url = fields.Char(
         compute="_compute_xero_ledger",
         string="Contact in Xero",
-        groups="account.group_account_readonly,account.group_account_invoice",
+        groups=LEDGER_GROUPS,
     )
 
     def _xero_ledger_binding(self):

@@ -323,15 +323,15 @@ class XeroConnection(models.Model):
         limiter = self.env["xero.rate.budget"]._limiter(self)
         return XeroGateway(self.tenant_id, _TokenSource(self), base_url=self._endpoints().api_url, limiter=limiter)
 
-    def _enqueue_contacts_fetch(self):
+    def _enqueue_once(self, kind, name, model):
+        """Queue this organisation's `kind` job unless one is already to do."""
         self.ensure_one()
         return self.env["xero.job"]._enqueue(
-            self,
-            "contacts_fetch",
-            self.env._("Read contacts from Xero"),
-            records=self.env["xero.contact"],
-            identity_key=f"contacts_fetch:{self.id}",
+            self, kind, name, records=self.env[model], identity_key=f"{kind}:{self.id}"
         )
+
+    def _enqueue_contacts_fetch(self):
+        return self._enqueue_once("contacts_fetch", self.env._("Read contacts from Xero"), "xero.contact")
 
     def _push_domain(self):
         """The partners that belong in Xero: this company's customers and suppliers."""
@@ -363,13 +363,7 @@ class XeroConnection(models.Model):
 
     def _enqueue_contacts_push(self):
         # One push at a time per organisation: later changes join the queued one.
-        return self.env["xero.job"]._enqueue(
-            self,
-            "contacts_push",
-            self.env._("Push customers and suppliers to Xero"),
-            records=self.env["xero.contact"],
-            identity_key=f"contacts_push:{self.id}",
-        )
+        return self._enqueue_once("contacts_push", self.env._("Push customers and suppliers to Xero"), "xero.contact")
 
     def _refresh_organisation(self):
         org = self._gateway().get_organisation()

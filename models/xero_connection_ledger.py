@@ -15,11 +15,4 @@ class XeroConnection(models.Model):
     ledger_read_at = fields.Datetime(string="Sales ledger read", readonly=True)
 
     def _enqueue_ledger_fetch(self):
-        self.ensure_one()
-        return self.env["xero.job"]._enqueue(
-            self,
-            "ledger_fetch",
-            self.env._("Read the sales ledger from Xero"),
-            records=self.env["xero.ledger.entry"],
-            identity_key=f"ledger_fetch:{self.id}",
-        )
+        return self._enqueue_once("ledger_fetch", self.env._("Read the sales ledger from Xero"), "xero.ledger.entry")
