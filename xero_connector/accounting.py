@@ -12,6 +12,8 @@ rounds); payloads carry plain floats, as Xero's JSON does, so they can be
 stored as JSON. Dates are `datetime.date` or ISO text ("2024-05-31").
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -100,6 +102,11 @@ class Line:
     line_amount: object = None
     odoo_account_label: str | None = None  # e.g. odoo_label("400000", "Sales")
     odoo_tax_label: str | None = None  # e.g. odoo_label(None, "15% GST")
+    # Odoo's own tax of the line, rounded as Odoo rounded it (globally rounded
+    # documents spread the last cent over their lines). Sent as Xero's
+    # TaxAmount, which overrides Xero's own calculation: the totals then
+    # match Odoo's to the cent whatever the rounding method.
+    tax_amount: object = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,8 @@ def _line_payload(line):
         out["AccountCode"] = str(line.account_code)
     if line.tax_type:
         out["TaxType"] = str(line.tax_type)
+    if line.tax_amount is not None:
+        out["TaxAmount"] = _amount(line.tax_amount)
     return out
 
 
@@ -227,6 +236,18 @@ def payment_payload(payment):
     return out
 
 
+def void_payload(kind, xero_id):
+    """What voids an approved invoice or credit note in Xero (POST with its id)."""
+    _type, _number, id_field, _words = KINDS[kind]
+    return {id_field: xero_id, "Status": "VOIDED"}
+
+
+def signature(payload):
+    """A short fingerprint of what was sent: a document changed in Odoo gets another one."""
+    blob = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
 def allocation_payload(invoice_xero_id, amount, date):
     """One Allocation of a credit note to an invoice (PUT /CreditNotes/{id}/Allocations)."""
     return {"Invoice": {"InvoiceID": invoice_xero_id}, "Amount": _amount(amount), "Date": as_date(date).isoformat()}
@@ -238,30 +259,68 @@ def allocation_payload(invoice_xero_id, amount, date):
 def xero_totals(doc, tax_rates):
     """SubTotal, TotalTax and Total as Xero computes them, before sending.
 
-    Xero rounds each line's amount and tax to the cent and adds them up;
-    Odoo rounding taxes globally can end a cent apart. `tax_rates` is the
-    gateway's `get_tax_rates()` list, or a dict TaxType -> percent.
+    Xero rounds each line's amount and tax to the cent and adds them up; a
+    line's given `tax_amount` replaces Xero's calculation, as it does in
+    Xero. `tax_rates` is the gateway's `get_tax_rates()` list, or a dict
+    TaxType -> percent.
     """
-    if not isinstance(tax_rates, dict):
-        tax_rates = {t["TaxType"]: t.get("EffectiveRate") for t in tax_rates}
+    tax_rates = _rates(tax_rates)
     sub, tax = Decimal(0), Decimal(0)
     for line in doc.lines:
-        if line.quantity is None or line.unit_amount is None:
-            amount = money(line.line_amount)
-        else:
-            discount = number(line.discount_rate) if line.discount_rate is not None else Decimal(0)
-            amount = money(number(line.quantity) * number(line.unit_amount) * (1 - discount / 100))
-        if line.tax_type not in tax_rates:
-            raise ValueError(f"Xero has no tax rate {line.tax_type!r}.")
-        percent = number(tax_rates[line.tax_type] or 0)
-        if doc.tax_included:
-            line_tax = money(amount - amount / (1 + percent / 100))
-            sub += amount - line_tax
-        else:
-            line_tax = money(amount * percent / 100)
-            sub += amount
+        amount = _line_amount(line)
+        line_tax = money(line.tax_amount) if line.tax_amount is not None else _xero_line_tax(doc, line, tax_rates)
+        sub += amount - line_tax if doc.tax_included else amount
         tax += line_tax
     return {"SubTotal": money(sub), "TotalTax": money(tax), "Total": money(sub + tax)}
+
+
+def _rates(tax_rates):
+    if isinstance(tax_rates, dict):
+        return tax_rates
+    return {t["TaxType"]: t.get("EffectiveRate") for t in tax_rates}
+
+
+def _line_amount(line):
+    """The line's amount as Xero computes it (tax included on an inclusive document)."""
+    if line.quantity is None or line.unit_amount is None:
+        return money(line.line_amount)
+    discount = number(line.discount_rate) if line.discount_rate is not None else Decimal(0)
+    return money(number(line.quantity) * number(line.unit_amount) * (1 - discount / 100))
+
+
+def _xero_line_tax(doc, line, tax_rates):
+    """The tax Xero itself computes for a line from its tax rate."""
+    if line.tax_type not in tax_rates:
+        raise ValueError(f"Xero has no tax rate {line.tax_type!r}.")
+    percent = number(tax_rates[line.tax_type] or 0)
+    amount = _line_amount(line)
+    if doc.tax_included:
+        return money(amount - amount / (1 + percent / 100))
+    return money(amount * percent / 100)
+
+
+def tax_mismatches(doc, tax_rates):
+    """Lines whose Odoo tax is not what their Xero tax rate gives, in plain words.
+
+    Odoo's tax amounts are sent as they are, so a tax mapped to a Xero rate
+    of another percentage would silently carry a wrong rate into Xero's tax
+    reports: such a document is held back instead. Globally rounded
+    documents may move a cent per line, which is allowed.
+    """
+    tax_rates = _rates(tax_rates)
+    taxed = [line for line in doc.lines if line.tax_amount is not None and line.tax_type in tax_rates]
+    tolerance = CENT * max(len(taxed), 1)
+    problems = []
+    for line in taxed:
+        expected = _xero_line_tax(doc, line, tax_rates)
+        if abs(money(line.tax_amount) - expected) > tolerance:
+            tax = f"Tax {line.odoo_tax_label}" if line.odoo_tax_label else "The tax"
+            problems.append(
+                f'{tax} of line "{line.description}" comes to {money(line.tax_amount)} in Odoo, but the Xero tax '
+                f'rate "{line.tax_type}" it is mapped to ({number(tax_rates[line.tax_type] or 0):g}%) gives '
+                f"{expected}: map it to the Xero tax rate of the same percentage."
+            )
+    return list(dict.fromkeys(problems))
 
 
 _TOTALS = (
@@ -271,17 +330,20 @@ _TOTALS = (
 )
 
 
-def check_totals(doc, xero_record):
+def check_totals(doc, xero_record, only=None):
     """How Odoo's totals differ from the ones Xero computed, in plain words; [] when equal.
 
     `xero_record` is the saved invoice or credit note as Xero returned it
-    (or `xero_totals(doc, ...)` to check before sending).
+    (or `xero_totals(doc, ...)` to check before sending). `only` limits the
+    check to some of the Xero fields (e.g. ("Total",) when only it is known).
     """
     problems = []
     currency = xero_record.get("CurrencyCode") or doc.currency
     if currency != doc.currency:
         problems.append(f"{doc.label}: Odoo's currency is {doc.currency}, Xero's is {currency}.")
     for attr, xero_field, words in _TOTALS:
+        if only and xero_field not in only:
+            continue
         ours, theirs = money(getattr(doc, attr)), money(xero_record.get(xero_field))
         if ours is None or theirs is None:
             side = "Odoo" if ours is None else "Xero"

@@ -243,13 +243,24 @@ class XeroGateway:
         data = self._write("create_contact_group_contacts", "Contacts", records, operation, contact_group_id=group_id)
         return self._records(data, "Contacts")
 
+    # Invoices and credit notes are written with unit amounts to 4 decimals
+    # (Xero's `unitdp`), as Odoo may price them: Xero would round them to 2.
+
     def save_invoices(self, invoices, operation):
-        """Create or update (an invoice with a known number or InvoiceID is updated)."""
-        return self._save("update_or_create_invoices", "Invoices", invoices, operation)
+        """Create or update (an invoice with a known number or InvoiceID is updated); voids too."""
+        return self._save("update_or_create_invoices", "Invoices", invoices, operation, unitdp=4)
 
     def create_invoices(self, invoices, operation):
         """Create only: a number Xero already has is refused, never overwritten."""
-        return self._save("create_invoices", "Invoices", invoices, operation)
+        return self._save("create_invoices", "Invoices", invoices, operation, unitdp=4)
+
+    def create_credit_notes(self, credit_notes, operation):
+        """Create only: a number Xero already has is refused, never overwritten."""
+        return self._save("create_credit_notes", "CreditNotes", credit_notes, operation, unitdp=4)
+
+    def save_credit_notes(self, credit_notes, operation):
+        """Create or update (by CreditNoteID or number); voids too."""
+        return self._save("update_or_create_credit_notes", "CreditNotes", credit_notes, operation, unitdp=4)
 
     def allocate_credit_note(self, credit_note_id, allocations, operation):
         """Allocate a credit note to invoices; each allocation succeeds or fails on its own."""
@@ -257,11 +268,27 @@ class XeroGateway:
             "create_credit_note_allocation", "Allocations", allocations, operation, credit_note_id=credit_note_id
         )
 
-    def save_credit_notes(self, credit_notes, operation):
-        return self._save("create_credit_notes", "CreditNotes", credit_notes, operation)
-
     def save_payments(self, payments, operation):
         return self._save("create_payments", "Payments", payments, operation)
+
+    def delete_payment(self, payment_id, operation):
+        """Delete a payment (Xero keeps it, marked DELETED); the invoice is due again."""
+        key = idempotency_key(self.tenant_id, operation, {"PaymentID": payment_id, "Status": "DELETED"})
+        body = deserialize("PaymentDelete", {"Status": "DELETED"}, self._api.get_model_finder())
+        data = self._call(
+            "delete_payment", record_type="Payments", payment_id=payment_id, payment_delete=body, idempotency_key=key
+        )
+        return self._records(data, "Payments")[0]
+
+    def delete_allocation(self, credit_note_id, allocation_id):
+        """Take a credit note's allocation back (a DELETE: repeating it changes nothing more)."""
+        data = self._call(
+            "delete_credit_note_allocations",
+            record_type="Allocations",
+            credit_note_id=credit_note_id,
+            allocation_id=allocation_id,
+        )
+        return serialize(data) if data is not None else {}
 
     def _save(self, method, list_key, records, operation, **kwargs):
         data = self._write(method, list_key, records, operation, summarize_errors=False, **kwargs)
@@ -377,6 +404,7 @@ _BODY_ARGUMENT = {
     "create_contact_group_contacts": "contacts",
     "update_or_create_invoices": "invoices",
     "create_credit_notes": "credit_notes",
+    "update_or_create_credit_notes": "credit_notes",
     "create_payments": "payments",
 }
 

@@ -852,6 +852,11 @@ def put_allocations(sb, tenant, match, query, headers, data):
     return sb.envelope("Allocations", tenant.allocate(match["CreditNoteID"], _items(data, "Allocations")))
 
 
+def delete_allocation(sb, tenant, match, query, headers, data):
+    # Xero answers with the allocation itself (not a list), marked deleted.
+    return tenant.delete_allocation(match["CreditNoteID"], match["AllocationID"])
+
+
 def get_payments(sb, tenant, match, query, headers, data):
     from .query import order_records, where_filter
 
@@ -929,6 +934,12 @@ ROUTES = [
         rf"/CreditNotes/(?P<CreditNoteID>{_ID})/Allocations",
         "/CreditNotes/{CreditNoteID}/Allocations",
         put_allocations,
+    ),
+    (
+        "DELETE",
+        rf"/CreditNotes/(?P<CreditNoteID>{_ID})/Allocations/(?P<AllocationID>{_ID})",
+        "/CreditNotes/{CreditNoteID}/Allocations/{AllocationID}",
+        delete_allocation,
     ),
     ("GET", r"/Payments", "/Payments", get_payments),
     ("PUT", r"/Payments", "/Payments", put_payments),

@@ -482,6 +482,10 @@ class Tenant:
             if discount:
                 line["DiscountRate"] = discount
             line["LineAmount"] = money(quantity * unit * (1 - discount / 100))
+            if raw.get("TaxAmount") is not None:
+                # Xero keeps a given TaxAmount instead of its own calculation.
+                line["TaxAmount"] = money(Decimal(str(raw["TaxAmount"])))
+                line["_tax_given"] = True
             account = self.account_by(code=line["AccountCode"]) if line.get("AccountCode") else None
             if line.get("AccountCode") and account is None:
                 errors.append(f"Account code '{line['AccountCode']}' is not a valid code for this document.")
@@ -503,12 +507,13 @@ class Tenant:
             rate = self.tax_rate(line["TaxType"])
             percent = Decimal(str(rate["EffectiveRate"])) if rate and kind != "NoTax" else Decimal(0)
             amount = line["LineAmount"]
-            if kind == "Inclusive":
+            if line.get("_tax_given"):
+                line_tax = line["TaxAmount"]
+            elif kind == "Inclusive":
                 line_tax = money(amount - amount / (1 + percent / 100))
-                sub += amount - line_tax
             else:
                 line_tax = money(amount * percent / 100)
-                sub += amount
+            sub += amount - line_tax if kind == "Inclusive" else amount
             line["TaxAmount"] = line_tax
             tax += line_tax
         doc["SubTotal"], doc["TotalTax"] = money(sub), money(tax)
@@ -701,6 +706,8 @@ class Tenant:
         out["Contact"] = {"ContactID": doc["ContactID"], "Name": contact.get("Name", "")}
         if not with_lines:
             out.pop("LineItems", None)
+        else:
+            out["LineItems"] = [{k: v for k, v in line.items() if not k.startswith("_")} for line in doc["LineItems"]]
         out["Payments"] = [
             {"PaymentID": p["PaymentID"], "Date": p["Date"], "Amount": p["Amount"], "Reference": p.get("Reference", "")}
             for p in (self.payments.get(pid) for pid in doc["Payments"])
@@ -925,6 +932,23 @@ class Tenant:
                 self._settle(doc)
                 doc["UpdatedDateUTC"] = now()
         return [self.allocation_out(a) for a in staged]
+
+    def delete_allocation(self, credit_note_id, allocation_id):
+        """DELETE /CreditNotes/{id}/Allocations/{AllocationID}: the credit is free again."""
+        note = self.get_document("CreditNote", credit_note_id)
+        allocation = next((a for a in note["Allocations"] if a["AllocationID"] == str(allocation_id).lower()), None)
+        if allocation is None:
+            raise not_found()
+        invoice = self.invoices[allocation["InvoiceID"]]
+        out = self.allocation_out(allocation)
+        note["Allocations"].remove(allocation)
+        invoice["Allocations"] = [a for a in invoice["Allocations"] if a["AllocationID"] != allocation["AllocationID"]]
+        note["AmountAllocated"] = money(note["AmountAllocated"] - allocation["Amount"])
+        invoice["AmountCredited"] = money(invoice["AmountCredited"] - allocation["Amount"])
+        for doc in (invoice, note):
+            self._settle(doc)
+            doc["UpdatedDateUTC"] = now()
+        return dict(out, IsDeleted=True)
 
     @staticmethod
     def _allocation_errors(note, invoice, amount, left):

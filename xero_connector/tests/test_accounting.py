@@ -360,7 +360,7 @@ def test_credit_note_allocation_and_payments(sandbox, gateway, contact_id):
         amount_tax="15.00",
         amount_total="115.00",
     )
-    note_record = saved(gateway.save_credit_notes([acc.credit_note_payload(note)], operation="test:cn"))
+    note_record = saved(gateway.create_credit_notes([acc.credit_note_payload(note)], operation="test:cn"))
     assert note_record["Type"] == "ACCRECCREDIT" and note_record["CreditNoteNumber"] == "CN-0001"
     assert acc.check_totals(note, note_record) == []
 
@@ -389,7 +389,7 @@ def test_preview_against_what_the_sandbox_returns(gateway, contact_id):
     sent = invoice("INV-2001", contact_id, (line("Thing", 1, 10),))
     saved(gateway.save_invoices([acc.invoice_payload(sent)], operation="test:2001"))
     note = invoice("CN-2001", contact_id, (line("Thing", 1, 10),), kind="credit_note")
-    saved(gateway.save_credit_notes([acc.credit_note_payload(note)], operation="test:cn-2001"))
+    saved(gateway.create_credit_notes([acc.credit_note_payload(note)], operation="test:cn-2001"))
     existing = gateway.get_invoices() + gateway.get_credit_notes()
     same_number_other_contact = invoice("INV-2001", other, (line("Thing", 1, 10),))
     result = acc.preview([sent, note, same_number_other_contact], existing)
@@ -411,3 +411,86 @@ def test_create_only_refuses_a_number_xero_already_has(gateway, contact_id):
     assert not refused.items[0].ok
     kept = gateway.get_invoices(numbers=["INV-3001"])[0]
     assert (kept["InvoiceID"], kept["Contact"]["ContactID"]) == (original["InvoiceID"], contact_id)
+
+
+# -- Odoo's own tax amounts, voids, updates, deletions --------------------------------
+
+
+def globally_rounded(contact_id):
+    """Three lines of 10.03 at 15%: per line the tax is 1.50 each (4.50), but
+    Odoo rounding globally gives round(3 x 1.5045) = 4.51, with the extra cent
+    on the first line."""
+    lines = (
+        line("Part", 1, "10.03", tax_amount=D("1.51")),
+        line("Part", 1, "10.03", tax_amount=D("1.50")),
+        line("Part", 1, "10.03", tax_amount=D("1.50")),
+    )
+    return invoice("INV-4001", contact_id, lines, amount_untaxed="30.09", amount_tax="4.51", amount_total="34.60")
+
+
+def test_odoo_tax_amounts_make_xero_totals_equal_odoo(gateway, contact_id):
+    doc = globally_rounded(contact_id)
+    without = dataclasses.replace(doc, lines=tuple(dataclasses.replace(x, tax_amount=None) for x in doc.lines))
+    assert acc.xero_totals(without, RATES)["TotalTax"] == D("4.50"), "Xero alone would round per line"
+    assert acc.xero_totals(doc, RATES)["TotalTax"] == D("4.51")
+    assert [item["TaxAmount"] for item in acc.invoice_payload(doc)["LineItems"]] == [1.51, 1.5, 1.5]
+    record = saved(gateway.create_invoices([acc.invoice_payload(doc)], operation="test:4001"))
+    assert (record["SubTotal"], record["TotalTax"], record["Total"]) == (30.09, 4.51, 34.6)
+    assert acc.check_totals(doc, record) == []
+    assert acc.tax_mismatches(doc, gateway.get_tax_rates()) == []
+
+
+def test_a_tax_mapped_to_a_rate_of_another_percentage_is_named():
+    doc = invoice(
+        "INV-4002",
+        lines=(line("Consulting", 2, 100, tax_type="NONE", tax_amount=D("30.00"), odoo_tax_label='"15% GST"'),),
+    )
+    assert acc.tax_mismatches(doc, RATES) == [
+        'Tax "15% GST" of line "Consulting" comes to 30.00 in Odoo, but the Xero tax rate "NONE" it is mapped '
+        "to (0%) gives 0.00: map it to the Xero tax rate of the same percentage."
+    ]
+
+
+def test_unit_amounts_keep_four_decimals(gateway, contact_id):
+    doc = invoice("INV-4003", contact_id, (line("Screws", 1000, "0.0125", tax_type="NONE"),), amount_total="12.50")
+    record = saved(gateway.create_invoices([acc.invoice_payload(doc)], operation="test:4003"))
+    assert record["Total"] == 12.5
+
+
+def test_void_and_update_an_approved_invoice(gateway, contact_id):
+    doc = invoice("INV-4004", contact_id, (line("Thing", 1, 10),))
+    created = saved(gateway.create_invoices([acc.invoice_payload(doc)], operation="test:4004"))
+    changed = dict(acc.invoice_payload(dataclasses.replace(doc, lines=(line("Thing", 2, 10),))))
+    changed["InvoiceID"] = created["InvoiceID"]
+    updated = saved(gateway.save_invoices([changed], operation="test:4004-update"))
+    assert (updated["InvoiceID"], updated["Total"]) == (created["InvoiceID"], 23.0)
+    voided = saved(gateway.save_invoices([acc.void_payload(acc.INVOICE, created["InvoiceID"])], "test:4004-void"))
+    assert voided["Status"] == "VOIDED"
+    note = invoice("CN-4004", contact_id, (line("Thing", 1, 10),), kind="credit_note", due_date=None)
+    note_id = saved(gateway.create_credit_notes([acc.credit_note_payload(note)], "test:cn-4004"))["CreditNoteID"]
+    voided = saved(gateway.save_credit_notes([acc.void_payload(acc.CREDIT_NOTE, note_id)], "test:cn-4004-void"))
+    assert voided["Status"] == "VOIDED"
+
+
+def test_payments_and_allocations_can_be_taken_back(gateway, contact_id):
+    doc = invoice("INV-4005", contact_id, (line("T", 1, 100),))
+    inv_id = saved(gateway.create_invoices([acc.invoice_payload(doc)], "t:4005"))["InvoiceID"]
+    pay = acc.PaymentDoc("pay", inv_id, "090", "2024-06-03", D("115.00"))
+    payment_id = saved(gateway.save_payments([acc.payment_payload(pay)], operation="t:pay-4005"))["PaymentID"]
+    assert gateway.get_invoices(numbers=["INV-4005"])[0]["Status"] == "PAID"
+    assert gateway.delete_payment(payment_id, operation="t:pay-4005-delete")["Status"] == "DELETED"
+    again = gateway.delete_payment(payment_id, operation="t:pay-4005-delete")  # a retry answers the same
+    assert again["Status"] == "DELETED"
+    after = gateway.get_invoices(numbers=["INV-4005"])[0]
+    assert (after["Status"], after["AmountDue"]) == ("AUTHORISED", 115.0)
+
+    note = invoice("CN-4005", contact_id, (line("T", 1, 20),), kind="credit_note", due_date=None)
+    note_id = saved(gateway.create_credit_notes([acc.credit_note_payload(note)], "t:cn-4005"))["CreditNoteID"]
+    allocation = saved(
+        gateway.allocate_credit_note(note_id, [acc.allocation_payload(inv_id, D("23.00"), "2024-06-04")], "t:a")
+    )
+    assert gateway.get_invoices(numbers=["INV-4005"])[0]["AmountDue"] == 92.0
+    gone = gateway.delete_allocation(note_id, allocation["AllocationID"])
+    assert gone["IsDeleted"] is True
+    assert gateway.get_invoices(numbers=["INV-4005"])[0]["AmountDue"] == 115.0
+    assert gateway.get_credit_notes(where='CreditNoteNumber=="CN-4005"')[0]["RemainingCredit"] == 23.0
