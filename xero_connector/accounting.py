@@ -155,11 +155,30 @@ class PaymentDoc:
 # -- payloads -------------------------------------------------------------------
 
 
+def odoo_line(description, quantity, price_unit, discount, amount, **values):
+    """A `Line` from an Odoo invoice line, whose Xero amount equals Odoo's.
+
+    `amount` is Odoo's own amount of the line (without tax, or with it on a
+    tax-included document), rounded as Odoo rounded it. When quantity x
+    price x discount gives that amount to the cent, Xero gets quantity and
+    unit price as they are; otherwise (a globally rounded document moved a
+    cent onto the line, a price included a tax on a tax-excluded document)
+    Xero gets the quantity and Odoo's amount, and works the unit price out.
+    """
+    discount = number(discount or 0)
+    if quantity is not None and price_unit is not None:
+        if money(number(quantity) * number(price_unit) * (1 - discount / 100)) == money(amount):
+            return Line(description, quantity, price_unit, discount_rate=discount or None, line_amount=amount, **values)
+    return Line(description, quantity, None, discount_rate=None, line_amount=amount, **values)
+
+
 def _line_payload(line):
     out = {"Description": line.description or ""}
     if line.quantity is None or line.unit_amount is None:
         if line.line_amount is None:
             raise ValueError(f'Line "{line.description}" has neither quantity and unit amount nor an amount.')
+        if line.quantity is not None and number(line.quantity) != 0:
+            out["Quantity"] = _json_number(line.quantity)
         out["LineAmount"] = _amount(line.line_amount)
     else:
         out["Quantity"] = _json_number(line.quantity)
@@ -357,6 +376,35 @@ def check_totals(doc, xero_record, only=None):
 
 
 # -- mappings -------------------------------------------------------------------
+
+
+@dataclass
+class Mappings:
+    """What the settings map Odoo's accounts, taxes and journals to, and what Xero has.
+
+    Odoo records are named by their ids. An Odoo account without a mapping
+    takes the Xero account with the same code, when Xero has an active one.
+    """
+
+    accounts: dict = field(default_factory=dict)  # Odoo account id -> Xero account code
+    taxes: dict = field(default_factory=dict)  # Odoo tax id -> Xero TaxType
+    journals: dict = field(default_factory=dict)  # Odoo journal id -> Xero AccountID (a bank account)
+    no_tax: str | None = None  # the Xero TaxType of lines without tax
+    xero_account_codes: set = field(default_factory=set)  # Xero's active account codes
+    tax_rates: dict = field(default_factory=dict)  # Xero's active TaxType -> EffectiveRate
+
+    def account_code(self, account_id, odoo_code=None):
+        code = self.accounts.get(account_id)
+        if code:
+            return code
+        return odoo_code if odoo_code and str(odoo_code) in self.xero_account_codes else None
+
+    def tax_type(self, tax_ids):
+        """The Xero TaxType of a line's Odoo taxes (one tax, or none); None when not mapped."""
+        tax_ids = list(tax_ids)
+        if not tax_ids:
+            return self.no_tax
+        return self.taxes.get(tax_ids[0]) if len(tax_ids) == 1 else None
 
 
 def missing_mappings(doc, account_codes, tax_types):

@@ -472,16 +472,21 @@ class Tenant:
             for field in ("Description", "ItemCode", "AccountCode", "TaxType"):
                 if raw.get(field) is not None:
                     line[field] = str(raw[field])
-            if raw.get("Quantity") is None and raw.get("UnitAmount") is None and raw.get("LineAmount") is not None:
-                quantity, unit = Decimal(1), Decimal(str(raw["LineAmount"]))
+            discount = Decimal(str(raw.get("DiscountRate") or 0))
+            if raw.get("UnitAmount") is None and raw.get("LineAmount") is not None:
+                # Xero works the missing unit amount out of the line amount it is given.
+                quantity = Decimal(str(raw.get("Quantity") if raw.get("Quantity") is not None else 1)) or Decimal(1)
+                given = money(Decimal(str(raw["LineAmount"])))
+                unit = (given / quantity / (1 - discount / 100)).quantize(Decimal("0.0001"))
+                amount = given
             else:
                 quantity = Decimal(str(raw.get("Quantity") if raw.get("Quantity") is not None else 1))
                 unit = Decimal(str(raw.get("UnitAmount") or 0))
-            discount = Decimal(str(raw.get("DiscountRate") or 0))
+                amount = money(quantity * unit * (1 - discount / 100))
             line["Quantity"], line["UnitAmount"] = quantity, unit
             if discount:
                 line["DiscountRate"] = discount
-            line["LineAmount"] = money(quantity * unit * (1 - discount / 100))
+            line["LineAmount"] = amount
             if raw.get("TaxAmount") is not None:
                 # Xero keeps a given TaxAmount instead of its own calculation.
                 line["TaxAmount"] = money(Decimal(str(raw["TaxAmount"])))

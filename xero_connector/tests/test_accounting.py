@@ -494,3 +494,36 @@ def test_payments_and_allocations_can_be_taken_back(gateway, contact_id):
     assert gone["IsDeleted"] is True
     assert gateway.get_invoices(numbers=["INV-4005"])[0]["AmountDue"] == 115.0
     assert gateway.get_credit_notes(where='CreditNoteNumber=="CN-4005"')[0]["RemainingCredit"] == 23.0
+
+
+def test_odoo_lines_keep_quantity_and_price_when_they_give_odoo_s_amount():
+    exact = acc.odoo_line("Travel", D("1"), D("86.96"), D("10"), D("78.26"), account_code="200", tax_type="NONE")
+    assert (exact.unit_amount, exact.discount_rate) == (D("86.96"), D("10"))
+    # Odoo moved a cent onto this line (global rounding): Xero gets Odoo's amount.
+    moved = acc.odoo_line("Travel", D("1"), D("86.96"), D("10"), D("78.27"), account_code="200", tax_type="NONE")
+    assert moved.unit_amount is None
+    assert {k: v for k, v in acc._line_payload(moved).items() if k in ("Quantity", "LineAmount", "UnitAmount")} == {
+        "Quantity": 1,
+        "LineAmount": 78.27,
+    }
+
+
+def test_mappings_fall_back_to_the_same_code_and_take_one_tax():
+    maps = acc.Mappings(accounts={7: "260"}, taxes={3: "OUTPUT"}, no_tax="NONE", xero_account_codes={"200", "260"})
+    assert maps.account_code(7, "400000") == "260"  # mapped
+    assert maps.account_code(8, "200") == "200"  # the same code in Xero
+    assert maps.account_code(9, "400000") is None  # neither
+    assert (maps.tax_type([]), maps.tax_type([3]), maps.tax_type([4]), maps.tax_type([3, 4])) == (
+        "NONE",
+        "OUTPUT",
+        None,
+        None,
+    )
+
+
+def test_quantity_and_line_amount_without_unit_amount(gateway, contact_id):
+    moved = acc.odoo_line("Bolts", D("3"), D("3.3333"), 0, D("10.01"), account_code="200", tax_type="NONE")
+    doc = invoice("INV-4006", contact_id, (moved,), amount_untaxed="10.01", amount_tax="0", amount_total="10.01")
+    record = saved(gateway.create_invoices([acc.invoice_payload(doc)], operation="test:4006"))
+    assert (record["LineItems"][0]["Quantity"], record["Total"]) == (3.0, 10.01)
+    assert acc.check_totals(doc, record) == []
