@@ -95,7 +95,13 @@ class XeroContact(models.Model):
 
     def _xero_job_contacts_fetch(self, job):
         """Read new and changed Xero contacts into bindings (one step)."""
-        connection = job.connection_id
+        contacts = self._fetch_changes(job.connection_id)
+        job.progress_total = job.progress_done = len(contacts)
+        return True
+
+    @api.model
+    def _fetch_changes(self, connection):
+        """Read the contacts changed since the last read (one call when nothing changed)."""
         gateway = connection._gateway()
         contacts = gateway.get_contacts(modified_since=connection.contacts_fetched_at, include_archived=True)
         self._store_fetched(connection, contacts)
@@ -104,8 +110,7 @@ class XeroContact(models.Model):
         if latest:
             values["contacts_fetched_at"] = latest.replace(tzinfo=None)
         connection.sudo().write(values)
-        job.progress_total = job.progress_done = len(contacts)
-        return True
+        return contacts
 
     @api.model
     def _store_fetched(self, connection, contacts):

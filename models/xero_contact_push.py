@@ -42,7 +42,7 @@ class XeroContact(models.Model):
     def _push_prepare(self, job, payload):
         connection = job.connection_id
         # Fresh knowledge of Xero first: what exists is linked, not created again.
-        self._xero_job_contacts_fetch(job)
+        self._fetch_changes(connection)
         gateway = connection._gateway()
         groups = {g["Name"].casefold(): g["ContactGroupID"] for g in gateway.get_contact_groups() if g.get("Name")}
         group_ids = {}
@@ -70,21 +70,24 @@ class XeroContact(models.Model):
     def _push_batch(self, job, payload, partners):
         """Link, update or create these partners in Xero: one request for the batch."""
         connection = job.connection_id
-        targets = self._push_targets(connection, partners)
-        writes = [target for target in targets if target[2] or target[3]]
-        if writes:
-            payloads = [self._push_payload(*target) for target in writes]
-            # The job and its step name the write: a retry of this step sends the
-            # same key, and Xero answers it without creating anything twice.
-            operation = f"contacts-push:job-{job.id}:from-{job.progress_done}"
-            results = connection._gateway().save_contacts(payloads, operation=operation).items
-            self._push_record(connection, writes, results)
+        # The job and its step name the write: a retry of this step sends the
+        # same key, and Xero answers it without creating anything twice.
+        self._push_partners(connection, partners, operation=f"contacts-push:job-{job.id}:from-{job.progress_done}")
         bindings = self.search([("connection_id", "=", connection.id), ("partner_id", "in", partners.ids)])
         for binding in bindings:
             if binding.partner_id.customer_rank:
                 payload["members"]["customer"].append(binding.xero_id)
             if binding.partner_id.supplier_rank:
                 payload["members"]["supplier"].append(binding.xero_id)
+
+    def _push_partners(self, connection, partners, operation):
+        """Link, update or create `partners` in Xero (one request); refusals are noted on each partner."""
+        targets = self._push_targets(connection, partners)
+        writes = [target for target in targets if target[2] or target[3]]
+        if writes:
+            payloads = [self._push_payload(*target) for target in writes]
+            results = connection._gateway().save_contacts(payloads, operation=operation).items
+            self._push_record(connection, writes, results)
 
     def _push_targets(self, connection, partners):
         """[(partner, binding, keys to update, name to create under)] for each partner.

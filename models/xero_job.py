@@ -45,6 +45,7 @@ class XeroJob(models.Model):
             ("contacts_import", "Import Xero contacts"),
             ("contacts_push", "Push customers and suppliers to Xero"),
             ("ledger_fetch", "Read the sales ledger from Xero"),
+            ("accounting_push", "Send invoices, credit notes and payments to Xero"),
         ],
         required=True,
     )
@@ -123,7 +124,7 @@ class XeroJob(models.Model):
                 **values,
             }
         )
-        self._trigger_runner()
+        self._trigger_runner(values.get("next_try"))
         return job
 
     def _trigger_runner(self, at=None):
