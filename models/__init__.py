@@ -1,14 +1,27 @@
+# The mixin first: the mapping models inherit it.
+from . import xero_mapping_mixin  # noqa: I001
 from . import (
+    account_move,
+    account_partial_reconcile,
     res_config_settings,
     res_partner,
+    xero_account,
+    xero_account_mapping,
     xero_connection,
+    xero_connection_accounting,
     xero_connection_ledger,
     xero_contact,
     xero_contact_ledger,
     xero_contact_push,
     xero_difference,
+    xero_document,
+    xero_document_send,
     xero_job,
+    xero_journal_mapping,
     xero_ledger_entry,
+    xero_payment,
     xero_rate_budget,
+    xero_tax_mapping,
+    xero_tax_rate,
     xero_token,
 )

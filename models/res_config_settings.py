@@ -25,6 +25,12 @@ class ResConfigSettings(models.TransientModel):
     xero_day_remaining = fields.Integer(related="xero_connection_id.day_remaining")
     xero_budget_text = fields.Char(related="xero_connection_id.budget_text")
     xero_last_error = fields.Text(related="xero_connection_id.last_error")
+    xero_accounting_start_date = fields.Date(related="xero_connection_id.accounting_start_date", readonly=False)
+    xero_accounting_active = fields.Boolean(related="xero_connection_id.accounting_active")
+    xero_accounting_locked = fields.Boolean(related="xero_connection_id.accounting_locked")
+    xero_accounting_lock_reason = fields.Char(related="xero_connection_id.accounting_lock_reason")
+    xero_no_tax_rate_id = fields.Many2one(related="xero_connection_id.no_tax_rate_id", readonly=False)
+    xero_accounting_reference_read_at = fields.Datetime(related="xero_connection_id.accounting_reference_read_at")
     xero_tenant_choice = fields.Selection(selection="_selection_xero_tenants", string="Organisation to use")
 
     @api.model
@@ -40,6 +46,16 @@ class ResConfigSettings(models.TransientModel):
 
     def action_xero_disconnect(self):
         return self.xero_connection_id.action_disconnect()
+
+    def action_xero_read_accounting_reference(self):
+        return self.xero_connection_id.action_read_accounting_reference()
+
+    def action_xero_accounting_preview(self):
+        return self.xero_connection_id.action_accounting_preview()
+
+    def action_xero_accounting_stop(self):
+        self.xero_connection_id.action_accounting_stop()
+        return {"type": "ir.actions.client", "tag": "reload"}
 
     def action_xero_choose_tenant(self):
         if self.xero_tenant_choice:

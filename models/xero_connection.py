@@ -67,6 +67,7 @@ class XeroConnection(models.Model):
     )
     tenant_name = fields.Char(string="Organisation", readonly=True)
     short_code = fields.Char(readonly=True)
+    base_currency = fields.Char(readonly=True, help="The organisation's own currency in Xero.")
     available_tenants = fields.Json(groups="base.group_system", readonly=True)
     xero_connection_ref = fields.Char(groups="base.group_system", readonly=True)
     last_error = fields.Text(readonly=True)
@@ -226,6 +227,7 @@ class XeroConnection(models.Model):
             {"state": "cancelled"}
         )
         self.env["xero.contact"].search([("connection_id", "=", self.id)]).unlink()
+        self._forget_accounting()
         self.write({"ledger_invoices_read_to": False, "ledger_credit_notes_read_to": False, "push_started": False})
         self.message_post(
             body=self.env._(
@@ -367,7 +369,11 @@ class XeroConnection(models.Model):
 
     def _refresh_organisation(self):
         org = self._gateway().get_organisation()
-        values = {"tenant_name": org.get("Name"), "short_code": org.get("ShortCode")}
+        values = {
+            "tenant_name": org.get("Name"),
+            "short_code": org.get("ShortCode"),
+            "base_currency": org.get("BaseCurrency") or False,
+        }
         # Write only on change: jobs of several workers read the organisation.
         if any(self[name] != value for name, value in values.items()):
             self.sudo().write(values)

@@ -88,7 +88,13 @@ class XeroLedgerEntry(models.Model):
 
     def _xero_job_ledger_fetch(self, job):
         """Read the sales documents changed since the last read (one step)."""
-        connection = job.connection_id
+        job.progress_total = job.progress_done = self._read_changes(job.connection_id)
+        return True
+
+    @api.model
+    def _read_changes(self, connection):
+        """Read the sales invoices and credit notes changed since the last read
+        (two calls when nothing changed); return how many Xero sent."""
         gateway = connection._gateway()
         if not connection.short_code:
             connection._refresh_organisation()
@@ -107,8 +113,7 @@ class XeroLedgerEntry(models.Model):
             if latest:
                 values[name] = latest.replace(tzinfo=None)
         connection.sudo().write(values)
-        job.progress_total = job.progress_done = len(invoices) + len(notes)
-        return True
+        return len(invoices) + len(notes)
 
     @api.model
     def _refresh_contact(self, binding):
@@ -178,7 +183,9 @@ class XeroLedgerEntry(models.Model):
             else:
                 to_create.append(dict(values, connection_id=connection.id))
         Entry.browse(deleted_ids).unlink()
-        return Entry.browse(kept_ids) | Entry.create(to_create)
+        entries = Entry.browse(kept_ids) | Entry.create(to_create)
+        self.env["xero.document"]._update_from_ledger(connection, entries)
+        return entries
 
     @api.model
     def _values_from_xero(self, doc_type, data, currencies):
@@ -221,6 +228,24 @@ class XeroLedgerEntry(models.Model):
         for entry in orphans:
             if entry.contact_xero_id in bindings:
                 entry.contact_id = bindings[entry.contact_xero_id]
+
+    @api.model
+    def _as_xero_records(self, connection, numbers):
+        """The entries with these numbers, shaped as Xero lists them (for `accounting.preview`)."""
+        entries = self.sudo().search([("connection_id", "=", connection.id), ("name", "in", list(set(numbers)))])
+        records = []
+        for entry in entries:
+            invoice = entry.doc_type == "invoice"
+            records.append(
+                {
+                    "Type": "ACCREC" if invoice else "ACCRECCREDIT",
+                    "InvoiceNumber" if invoice else "CreditNoteNumber": entry.name,
+                    "InvoiceID" if invoice else "CreditNoteID": entry.xero_id,
+                    "Contact": {"ContactID": entry.contact_xero_id, "Name": entry.contact_id.name or None},
+                    "Status": entry.status,
+                }
+            )
+        return records
 
     # -- totals shown on the partner -----------------------------------------------
 

@@ -181,7 +181,7 @@ def run_linters(python, tally):
     tally.add("ruff", int(ruff.returncode == 0), int(ruff.returncode != 0))
     banner("pylint-odoo")
     # pylint-odoo reviews the addon and its engine; scripts/ are plain CLI tools.
-    files = ["__init__.py", "__manifest__.py", "models", "controllers", "tests", "xero_connector"]
+    files = ["__init__.py", "__manifest__.py", "models", "wizard", "controllers", "tests", "xero_connector"]
     pylint = subprocess.run([python, "-m", "pylint", "--rcfile=.pylintrc", *files], cwd=REPO, check=False)
     tally.add("pylint-odoo", int(pylint.returncode == 0), int(pylint.returncode != 0))
 

@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_accounting,
     test_connection,
     test_differences,
     test_ledger,

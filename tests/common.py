@@ -1,5 +1,9 @@
 import time
+from collections import Counter
 
+import requests
+
+from odoo import Command
 from odoo.tests import TransactionCase
 
 from odoo.addons.xero_connector.xero_connector import oauth
@@ -62,3 +66,145 @@ class XeroCase(TransactionCase):
         super().setUp()
         self.sandbox.reset(seed=self.sandbox_seed)
         self.connection = connect(self.env, self.sandbox)
+
+
+def setup_nz_company(env, name="Xero NZ Test Ltd"):
+    """A company kept in NZD (the sandbox organisation's currency) with Odoo's generic chart of accounts."""
+    company = env["res.company"].create(
+        {"name": name, "currency_id": env.ref("base.NZD").id, "country_id": env.ref("base.nz").id}
+    )
+    env.user.company_ids |= company
+    env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
+    # The generic chart brings USD: the company's own currency wins, as in Odoo's tests.
+    company.write({"currency_id": env.ref("base.NZD").id, "tax_calculation_rounding_method": "round_per_line"})
+    return company
+
+
+class XeroAccountingCase(XeroCase):
+    """A New Zealand company with a chart of accounts, connected to the demo sandbox,
+    its accounts, taxes and bank journal mapped to Xero's, and two customers:
+    Bayside Club (linked to its Xero contact) and a customer Xero does not know."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        company = setup_nz_company(cls.env)
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[company.id]))
+        cls.company = company
+        env = cls.env
+        env.ref("base.AUD").active = True
+        env["res.currency.rate"].create(
+            {"name": "2026-01-01", "currency_id": env.ref("base.AUD").id, "rate": 0.9, "company_id": company.id}
+        )
+        Tax = env["account.tax"]
+        cls.gst = Tax.search([("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("amount", "=", 15)])[:1]
+        cls.exempt = Tax.create({"name": "Exempt sales", "amount": 0, "type_tax_use": "sale", "company_id": company.id})
+        cls.gst_included = Tax.create(
+            {
+                "name": "GST 15% included",
+                "amount": 15,
+                "type_tax_use": "sale",
+                "price_include_override": "tax_included",
+                "company_id": company.id,
+            }
+        )
+        Account = env["account.account"].with_company(company)
+        cls.sales = Account.search([("company_ids", "in", company.id), ("account_type", "=", "income")], limit=1)
+        cls.bank = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+        cls.sale_journal = env["account.journal"].search(
+            [("company_id", "=", company.id), ("type", "=", "sale")], limit=1
+        )
+
+    def setUp(self):
+        super().setUp()
+        # The start of the sandbox's demo organisation, as an accountant would set it up.
+        self.connection._read_accounting_reference()
+        xero = {a.code: a for a in self.connection.xero_account_ids}
+        rates = {r.tax_type: r for r in self.connection.xero_tax_rate_ids}
+        self.connection.account_mapping_ids.filtered(lambda m: m.account_id == self.sales).xero_account_id = xero["200"]
+        for mapping in self.connection.tax_mapping_ids:
+            mapping.xero_tax_rate_id = rates["EXEMPTOUTPUT" if mapping.tax_id == self.exempt else "OUTPUT"]
+        self.connection.journal_mapping_ids.filtered(lambda m: m.journal_id == self.bank).xero_account_id = xero["090"]
+        contacts = self.env["xero.contact"]
+        contacts._fetch_changes(self.connection)
+        self.bayside_contact = contacts.search(
+            [("connection_id", "=", self.connection.id), ("name", "=", "Bayside Club")]
+        )
+        self.bayside_contact.action_import()
+        self.bayside = self.bayside_contact.partner_id
+        self.newcomer = self.env["res.partner"].create(
+            {"name": "Kiwi Newcomer Ltd", "email": "accounts@newcomer.example", "company_id": self.company.id}
+        )
+
+    # -- helpers --------------------------------------------------------------------
+
+    def invoice(self, partner=None, lines=None, date="2026-11-10", move_type="out_invoice", currency=None, post=True):
+        """A customer invoice (or credit note); `lines` are (label, quantity, price, taxes[, discount])."""
+        lines = lines or [("Consulting", 3, 150.0, self.gst)]
+        move = self.env["account.move"].create(
+            {
+                "move_type": move_type,
+                "partner_id": (partner or self.bayside).id,
+                "invoice_date": date,
+                "journal_id": self.sale_journal.id,
+                "currency_id": (currency or self.company.currency_id).id,
+                "invoice_line_ids": [
+                    invoice_line(label, quantity, price, taxes, *rest, account=self.sales)
+                    for label, quantity, price, taxes, *rest in lines
+                ],
+            }
+        )
+        if post:
+            move.action_post()
+        return move
+
+    def start(self, start_date="2026-01-01"):
+        """Set the start date, preview, confirm: what an accountant does in Settings > Xero."""
+        self.connection.accounting_start_date = start_date
+        action = self.connection.action_accounting_preview()
+        preview = self.env["xero.accounting.preview"].browse(action["res_id"])
+        preview.action_confirm()
+        return preview
+
+    def send(self):
+        """Run the sending job to its end, step by step as the job runner does."""
+        job = self.env["xero.job"].search(
+            [("kind", "=", "accounting_push"), ("connection_id", "=", self.connection.id)], limit=1
+        )
+        job = job or self.connection._enqueue_accounting_push()
+        for _step in range(1000):
+            if self.env["xero.document"]._xero_job_accounting_push(job):
+                job.state = "done"
+                return job
+        raise AssertionError("the sending never finished")
+
+    def xero(self, kind="Invoices"):
+        """What the sandbox organisation holds, as Xero's API lists it (with lines)."""
+        token = self.sandbox.issue_token()["access_token"]
+        headers = {"Authorization": f"Bearer {token}", "xero-tenant-id": self.sandbox.tenant_id}
+        url = f"{self.sandbox.accounting_url}/{kind}?page=1&pageSize=1000"
+        answer = requests.get(url, headers=headers, timeout=10)
+        self.assertEqual(answer.status_code, 200, answer.text)
+        return answer.json()[kind]
+
+    def xero_numbers(self, kind="Invoices"):
+        """How many documents Xero holds under each number."""
+        field = "InvoiceNumber" if kind == "Invoices" else "CreditNoteNumber"
+        return Counter(doc.get(field) for doc in self.xero(kind))
+
+    def xero_named(self, number, kind="Invoices"):
+        field = "InvoiceNumber" if kind == "Invoices" else "CreditNoteNumber"
+        return [doc for doc in self.xero(kind) if doc.get(field) == number]
+
+
+def invoice_line(label, quantity, price, taxes, discount=0.0, account=None):
+    return Command.create(
+        {
+            "name": label,
+            "quantity": quantity,
+            "price_unit": price,
+            "discount": discount,
+            "tax_ids": [Command.set(taxes.ids if taxes else [])],
+            "account_id": account.id,
+        }
+    )

@@ -1,1 +1,1 @@
-from . import xero_contact_link
+from . import xero_accounting_preview, xero_accounting_preview_line, xero_contact_link

@@ -77,6 +77,11 @@ def _json_number(value):
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def _rate(value):
+    """A currency rate as Xero keeps it (10 decimals): Odoo's floats carry binary noise."""
+    return _json_number(number(value).quantize(Decimal("1e-10"), rounding=ROUND_HALF_UP).normalize())
+
+
 def _amount(value):
     return _json_number(money(value))
 
@@ -208,7 +213,7 @@ def _document_payload(doc):
         out["Reference"] = doc.reference
     out["CurrencyCode"] = doc.currency
     if doc.currency_rate is not None:
-        out["CurrencyRate"] = _json_number(doc.currency_rate)
+        out["CurrencyRate"] = _rate(doc.currency_rate)
     out["Status"] = "AUTHORISED"
     out["LineAmountTypes"] = "Inclusive" if doc.tax_included else "Exclusive"
     out["LineItems"] = [_line_payload(line) for line in doc.lines]
@@ -249,7 +254,7 @@ def payment_payload(payment):
         "Amount": _amount(payment.amount),
     }
     if payment.currency_rate is not None:
-        out["CurrencyRate"] = _json_number(payment.currency_rate)
+        out["CurrencyRate"] = _rate(payment.currency_rate)
     if payment.reference:
         out["Reference"] = payment.reference
     return out

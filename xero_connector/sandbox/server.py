@@ -227,6 +227,11 @@ class XeroSandbox:
                 }
             )
 
+    def forget_idempotency_keys(self):
+        """Xero remembers an Idempotency-Key for a limited time only: after that a retry is a new write."""
+        with self._lock:
+            self._idempotent.clear()
+
     def merge_contacts(self, from_id, into_id, tenant_id=None):
         with self._lock:
             self._tenant(tenant_id).merge(from_id, into_id)

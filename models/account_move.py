@@ -1,0 +1,133 @@
+from odoo import api, fields, models
+
+from ..xero_connector import accounting
+
+XERO_MOVE_TYPES = {"out_invoice": accounting.INVOICE, "out_refund": accounting.CREDIT_NOTE}
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    xero_document_ids = fields.One2many("xero.document", "move_id", string="In Xero")
+    xero_document_id = fields.Many2one("xero.document", compute="_compute_xero", string="Xero", compute_sudo=True)
+    xero_state = fields.Selection(
+        selection=lambda self: self.env["xero.document"]._fields["state"].selection,
+        compute="_compute_xero",
+        compute_sudo=True,
+        string="Xero status",
+    )
+    xero_error = fields.Text(compute="_compute_xero", compute_sudo=True, string="Xero problem")
+    xero_totals_problem = fields.Text(compute="_compute_xero", compute_sudo=True)
+    xero_url = fields.Char(compute="_compute_xero", compute_sudo=True)
+    xero_number = fields.Char(compute="_compute_xero", compute_sudo=True, string="Number in Xero")
+
+    @api.depends(
+        "xero_document_ids.state",
+        "xero_document_ids.error",
+        "xero_document_ids.totals_problem",
+        "xero_document_ids.xero_id",
+        "xero_document_ids.xero_number",
+    )
+    def _compute_xero(self):
+        # A company sends to one organisation: a document has one binding at most.
+        for move in self:
+            doc = move.xero_document_ids[:1]
+            move.xero_document_id = doc
+            move.xero_state = doc.state
+            move.xero_error = doc.error
+            move.xero_totals_problem = doc.totals_problem
+            move.xero_url = doc.xero_url
+            move.xero_number = doc.xero_number
+
+    # -- what Xero hears of -------------------------------------------------------------
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        self.env["xero.document"]._on_posted(posted)
+        return posted
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        self.env["xero.document"]._on_cancelled(self.filtered(lambda m: m.state == "cancel"))
+        return result
+
+    def action_xero_send_again(self):
+        return self.xero_document_id.action_send_again()
+
+    # -- the document as Xero takes it ---------------------------------------------------
+
+    def _xero_document(self, maps, contact_id, base_currency=None):
+        """This customer invoice or credit note for Xero: (accounting.Document, problems).
+
+        Amounts are Odoo's own, line by line (rounded as Odoo rounded them), so
+        Xero's totals equal Odoo's. `problems` says in plain words what keeps
+        it from being sent (a missing mapping, a tax Xero cannot take).
+        """
+        self.ensure_one()
+        problems = []
+        company_currency = self.company_id.currency_id
+        if base_currency and base_currency != company_currency.name:
+            problems.append(
+                self.env._(
+                    "The company's currency is %(ours)s but the Xero organisation's is %(theirs)s: Xero would "
+                    "convert every amount. Connect a Xero organisation kept in %(ours)s.",
+                    ours=company_currency.name,
+                    theirs=base_currency,
+                )
+            )
+        base_lines, _tax_lines = self._get_rounded_base_and_tax_lines()
+        taxed = [line for line in base_lines if line["tax_ids"]]
+        # Xero takes "tax included" for a whole document: only when every taxed line is.
+        inclusive = bool(taxed) and all(any(t.price_include for t in line["tax_ids"]) for line in taxed)
+        lines = []
+        for base in base_lines:
+            record, details, taxes = base["record"], base["tax_details"], base["tax_ids"]
+            description = (record.name if record else None) or base.get("name") or record.product_id.display_name or "-"
+            if len(taxes) > 1:
+                problems.append(
+                    self.env._(
+                        'Line "%(line)s" has several taxes (%(taxes)s): Xero takes one tax rate a line. Use one '
+                        "Odoo tax for them (a group of taxes) and map it.",
+                        line=description,
+                        taxes=", ".join(taxes.mapped("name")),
+                    )
+                )
+            subtotal = details["total_excluded_currency"] + details["delta_total_excluded_currency"]
+            tax = sum(t["tax_amount_currency"] for t in details["taxes_data"])
+            account = base["account_id"] or record.account_id
+            lines.append(
+                accounting.odoo_line(
+                    description,
+                    base["quantity"],
+                    base["price_unit"],
+                    base["discount"],
+                    subtotal + tax if inclusive else subtotal,
+                    account_code=maps.account_code(account.id, account.code),
+                    tax_type=maps.tax_type(taxes.ids),
+                    tax_amount=tax,
+                    odoo_account_label=accounting.odoo_label(account.code, account.name),
+                    odoo_tax_label=accounting.odoo_label(None, taxes[0].name) if taxes else None,
+                )
+            )
+        if not lines:
+            problems.append(self.env._("%s has no lines with an amount: Xero needs at least one.", self.name))
+        kind = XERO_MOVE_TYPES[self.move_type]
+        doc = accounting.Document(
+            key=self.id,
+            kind=kind,
+            number=self.name,
+            contact_id=contact_id or "",
+            date=self.invoice_date,
+            due_date=self.invoice_date_due if kind == accounting.INVOICE else None,
+            currency=self.currency_id.name,
+            currency_rate=self.invoice_currency_rate if self.currency_id != company_currency else None,
+            reference=self.ref or None,
+            lines=tuple(lines),
+            amount_untaxed=self.amount_untaxed,
+            amount_tax=self.amount_tax,
+            amount_total=self.amount_total,
+            tax_included=inclusive,
+        )
+        missing = accounting.missing_mappings(doc, maps.xero_account_codes, set(maps.tax_rates))
+        problems += missing or accounting.tax_mismatches(doc, maps.tax_rates)
+        return doc, problems

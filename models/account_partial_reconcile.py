@@ -1,0 +1,27 @@
+from odoo import api, models
+
+
+class AccountPartialReconcile(models.Model):
+    """Payments and credit notes matched with invoices: what Xero must hear of."""
+
+    _inherit = "account.partial.reconcile"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        partials = super().create(vals_list)
+        moves = (partials.debit_move_id | partials.credit_move_id).move_id
+        sent = self.env["xero.document"].sudo().search([("move_id", "in", moves.ids), ("xero_id", "!=", False)])
+        sent.connection_id._enqueue_accounting_if_due()
+        return partials
+
+    def unlink(self):
+        # Unmatched in Odoo: what Xero has is taken back; what it has not is forgotten.
+        bindings = self.env["xero.payment"].sudo().search([("partial_id", "in", self.ids)])
+        bindings.filtered(lambda p: p.state in ("sent", "error") and p.xero_id).write(
+            {"state": "to_delete", "error": False}
+        )
+        bindings.filtered(lambda p: not p.xero_id).unlink()
+        connections = bindings.exists().connection_id
+        result = super().unlink()
+        connections._enqueue_accounting_if_due()
+        return result

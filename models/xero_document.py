@@ -1,0 +1,129 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from .xero_ledger_entry import XERO_APP_URL
+
+SENT_STATES = ("sent", "linked", "to_update")
+# Work left for the sending job.
+TO_DO_STATES = ("to_send", "to_update", "to_void")
+
+
+class XeroDocument(models.Model):
+    """One Odoo customer invoice or credit note and its Xero counterpart (the binding).
+
+    One record per posted document and Xero organisation, made when the
+    document comes in the scope of sending (posted, dated from the start
+    date on). It says where the document stands: waiting, held back by a
+    missing mapping, refused by Xero (with Xero's words), in Xero, voided.
+    """
+
+    _name = "xero.document"
+    _description = "Xero invoice or credit note"
+    _order = "date desc, id desc"
+    _rec_name = "name"
+
+    connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
+    move_id = fields.Many2one("account.move", string="Odoo document", required=True, ondelete="cascade", index=True)
+    kind = fields.Selection([("invoice", "Invoice"), ("credit_note", "Credit note")], required=True, readonly=True)
+    name = fields.Char(related="move_id.name", string="Number")
+    partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Customer")
+    date = fields.Date(related="move_id.invoice_date", store=True)
+    amount_total = fields.Monetary(related="move_id.amount_total", string="Total")
+    currency_id = fields.Many2one(related="move_id.currency_id")
+    state = fields.Selection(
+        [
+            ("to_send", "Waiting to be sent"),
+            ("blocked", "Held back"),
+            ("error", "Refused by Xero"),
+            ("sent", "In Xero"),
+            ("linked", "Already in Xero"),
+            ("to_update", "Changed, to update in Xero"),
+            ("to_void", "Cancelled, to void in Xero"),
+            ("voided", "Voided in Xero"),
+        ],
+        default="to_send",
+        required=True,
+        index=True,
+        readonly=True,
+    )
+    xero_id = fields.Char(string="Xero id", readonly=True, index="btree_not_null")
+    xero_number = fields.Char(string="Number in Xero", readonly=True)
+    xero_status = fields.Char(string="Status in Xero", readonly=True, help="As Xero last said: AUTHORISED, PAID...")
+    sent_at = fields.Datetime(string="Sent", readonly=True)
+    attempt = fields.Integer(
+        readonly=True, help="Raised when the user sends it again: Xero then takes it as a new write, not a retry."
+    )
+    signature = fields.Char(readonly=True, help="A fingerprint of what was last sent: a change in Odoo alters it.")
+    error = fields.Text(readonly=True, help="Why the document is held back or was refused, in plain words.")
+    totals_problem = fields.Text(string="Totals differ", readonly=True)
+    xero_url = fields.Char(string="Open in Xero", compute="_compute_xero_url")
+    payment_ids = fields.One2many("xero.payment", "document_id", string="Payments and credits")
+
+    _move_uniq = models.UniqueIndex("(connection_id, move_id)", "An Odoo document is sent once per organisation.")
+
+    @api.depends("connection_id.short_code", "xero_id")
+    def _compute_xero_url(self):
+        for doc in self:
+            code = doc.connection_id.short_code
+            doc.xero_url = f"{XERO_APP_URL}/{code}/invoicing/view/{doc.xero_id}" if code and doc.xero_id else False
+
+    # -- user actions -----------------------------------------------------------------
+
+    def action_send_again(self):
+        """Send documents again once what held them back or made Xero refuse them is fixed."""
+        todo = self.filtered(lambda d: d.state in ("error", "blocked"))
+        if not todo:
+            raise UserError(self.env._("Only documents held back or refused by Xero can be sent again."))
+        for doc in todo:
+            doc.write({"state": "to_update" if doc.xero_id else "to_send", "error": False, "attempt": doc.attempt + 1})
+        for payment in todo.payment_ids.filtered(lambda p: p.state in ("error", "blocked")):
+            payment.write({"state": "to_send", "error": False, "attempt": payment.attempt + 1})
+        todo.connection_id._enqueue_accounting_if_due()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._("%s document(s) will be sent to Xero again.", len(todo)),
+                "type": "success",
+            },
+        }
+
+    # -- what happens in Odoo -------------------------------------------------------
+
+    @api.model
+    def _on_posted(self, moves):
+        """Posted (again): new documents are picked up by the job; sent ones may have changed."""
+        moves = moves.filtered(lambda m: m.move_type in ("out_invoice", "out_refund"))
+        if not moves:
+            return
+        bindings = self.sudo().search([("move_id", "in", moves.ids)])
+        bindings.filtered(lambda b: b.state in ("sent", "linked")).write({"state": "to_update"})
+        for binding in bindings.filtered(lambda b: b.state in ("error", "blocked")):
+            binding.write({"state": "to_send", "error": False, "attempt": binding.attempt + 1})
+        for company in moves.company_id:
+            self.env["xero.connection"]._accounting_connection(company)._enqueue_accounting_if_due()
+
+    @api.model
+    def _on_cancelled(self, moves):
+        """Cancelled in Odoo: voided in Xero; never sent, simply forgotten."""
+        bindings = self.sudo().search([("move_id", "in", moves.ids)])
+        bindings.filtered(lambda b: b.xero_id and b.state != "voided").write({"state": "to_void", "error": False})
+        bindings.filtered(lambda b: not b.xero_id).unlink()
+        bindings.exists().connection_id._enqueue_accounting_if_due()
+
+    @api.model
+    def _update_from_ledger(self, connection, entries):
+        """Xero's status of sent documents, as the sales ledger read it."""
+        by_id = {e.xero_id: e for e in entries}
+        for doc in self.sudo().search([("connection_id", "=", connection.id), ("xero_id", "in", list(by_id))]):
+            status = by_id[doc.xero_id].status
+            if status and doc.xero_status != status:
+                doc.xero_status = status
+
+    @api.model
+    def _cron_send(self):
+        """Start sending where the start date has come (a future date waits for it), and catch up."""
+        for conn in self.env["xero.connection"].sudo().search([("accounting_active", "=", True)]):
+            if conn._accounting_due() and self._work_pending(conn):
+                conn._enqueue_accounting_push()

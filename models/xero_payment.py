@@ -1,0 +1,63 @@
+from odoo import api, fields, models
+
+
+class XeroPayment(models.Model):
+    """A payment of a sent invoice, or a credit note's allocation to it, and its Xero counterpart.
+
+    One record per Odoo reconciliation (account.partial.reconcile) between a
+    sent invoice and a bank or cash payment (a Xero payment into the mapped
+    bank account) or a sent credit note (a Xero allocation).
+    """
+
+    _name = "xero.payment"
+    _description = "Xero payment or allocation"
+    _order = "date desc, id desc"
+
+    connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
+    kind = fields.Selection(
+        [("payment", "Payment"), ("allocation", "Credit note allocation")], required=True, readonly=True
+    )
+    partial_id = fields.Many2one(
+        "account.partial.reconcile", string="Odoo reconciliation", ondelete="set null", index="btree_not_null"
+    )
+    document_id = fields.Many2one(
+        "xero.document", string="Invoice", required=True, ondelete="cascade", index=True, readonly=True
+    )
+    credit_note_id = fields.Many2one("xero.document", string="Credit note", ondelete="cascade", readonly=True)
+    origin_move_id = fields.Many2one(
+        "account.move", string="Payment entry", readonly=True, help="The Odoo entry that paid or credited the invoice."
+    )
+    journal_id = fields.Many2one("account.journal", readonly=True)
+    date = fields.Date(readonly=True)
+    amount = fields.Monetary(readonly=True, help="In the invoice's currency.")
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    currency_rate = fields.Float(digits=0, readonly=True, help="Units of the invoice currency for one company unit.")
+    state = fields.Selection(
+        [
+            ("to_send", "Waiting to be sent"),
+            ("blocked", "Held back"),
+            ("error", "Refused by Xero"),
+            ("sent", "In Xero"),
+            ("linked", "Already in Xero"),
+            ("to_delete", "Removed in Odoo, to delete in Xero"),
+            ("deleted", "Deleted in Xero"),
+        ],
+        default="to_send",
+        required=True,
+        index=True,
+        readonly=True,
+    )
+    xero_id = fields.Char(string="Xero id", readonly=True)
+    attempt = fields.Integer(readonly=True, help="Raised when sent again: Xero then takes it as a new write.")
+    error = fields.Text(readonly=True)
+
+    _partial_uniq = models.UniqueIndex(
+        "(connection_id, partial_id) WHERE partial_id IS NOT NULL", "A reconciliation is sent once per organisation."
+    )
+
+    @api.depends("kind", "origin_move_id", "amount")
+    def _compute_display_name(self):
+        for payment in self:
+            what = dict(self._fields["kind"].selection)[payment.kind]
+            payment.display_name = f"{what} {payment.origin_move_id.name or ''}".strip()
