@@ -9,7 +9,7 @@ test:
 	$(PYTHON) scripts/test.py
 
 bench:
-	$(PYTHON) scripts/bench.py
+	$(PYTHON) scripts/bench.py $(SCENARIO)
 
 lint:
 	$(PYTHON) -m ruff check .
