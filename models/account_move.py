@@ -1,25 +1,31 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..xero_connector import accounting
 
 XERO_MOVE_TYPES = {"out_invoice": accounting.INVOICE, "out_refund": accounting.CREDIT_NOTE}
+# Who sees where an invoice stands in Xero: users with accounting rights.
+XERO_GROUPS = "account.group_account_invoice,account.group_account_readonly"
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
 
     xero_document_ids = fields.One2many("xero.document", "move_id", string="In Xero")
-    xero_document_id = fields.Many2one("xero.document", compute="_compute_xero", string="Xero", compute_sudo=True)
+    xero_document_id = fields.Many2one(
+        "xero.document", compute="_compute_xero", string="Xero", compute_sudo=True, groups=XERO_GROUPS
+    )
     xero_state = fields.Selection(
         selection=lambda self: self.env["xero.document"]._fields["state"].selection,
         compute="_compute_xero",
         compute_sudo=True,
         string="Xero status",
+        groups=XERO_GROUPS,
     )
-    xero_error = fields.Text(compute="_compute_xero", compute_sudo=True, string="Xero problem")
-    xero_totals_problem = fields.Text(compute="_compute_xero", compute_sudo=True)
-    xero_url = fields.Char(compute="_compute_xero", compute_sudo=True)
-    xero_number = fields.Char(compute="_compute_xero", compute_sudo=True, string="Number in Xero")
+    xero_error = fields.Text(compute="_compute_xero", compute_sudo=True, string="Xero problem", groups=XERO_GROUPS)
+    xero_totals_problem = fields.Text(compute="_compute_xero", compute_sudo=True, groups=XERO_GROUPS)
+    xero_url = fields.Char(compute="_compute_xero", compute_sudo=True, groups=XERO_GROUPS)
+    xero_number = fields.Char(compute="_compute_xero", compute_sudo=True, string="Number in Xero", groups=XERO_GROUPS)
 
     @api.depends(
         "xero_document_ids.state",
@@ -50,6 +56,20 @@ class AccountMove(models.Model):
         result = super().button_cancel()
         self.env["xero.document"]._on_cancelled(self.filtered(lambda m: m.state == "cancel"))
         return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_in_xero(self):
+        sent = (
+            self.env["xero.document"]
+            .sudo()
+            .search([("move_id", "in", self.ids), ("xero_id", "!=", False), ("state", "!=", "voided")], limit=1)
+        )
+        if sent:
+            raise UserError(
+                self.env._(
+                    "%s is in Xero: cancel it instead of deleting it, so that Xero voids it too.", sent.move_id.name
+                )
+            )
 
     def action_xero_send_again(self):
         return self.xero_document_id.action_send_again()

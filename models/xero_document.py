@@ -4,6 +4,14 @@ from odoo.exceptions import UserError
 from .xero_ledger_entry import XERO_APP_URL
 
 SENT_STATES = ("sent", "linked", "to_update")
+# Where a document, a payment or an allocation stands with Xero.
+STATES = [
+    ("to_send", "Waiting to be sent"),
+    ("blocked", "Held back"),
+    ("error", "Refused by Xero"),
+    ("sent", "In Xero"),
+    ("linked", "Already in Xero"),
+]
 # Work left for the sending job.
 TO_DO_STATES = ("to_send", "to_update", "to_void")
 
@@ -33,11 +41,7 @@ class XeroDocument(models.Model):
     currency_id = fields.Many2one(related="move_id.currency_id")
     state = fields.Selection(
         [
-            ("to_send", "Waiting to be sent"),
-            ("blocked", "Held back"),
-            ("error", "Refused by Xero"),
-            ("sent", "In Xero"),
-            ("linked", "Already in Xero"),
+            *STATES,
             ("to_update", "Changed, to update in Xero"),
             ("to_void", "Cancelled, to void in Xero"),
             ("voided", "Voided in Xero"),
@@ -86,6 +90,7 @@ class XeroDocument(models.Model):
             "params": {
                 "message": self.env._("%s document(s) will be sent to Xero again.", len(todo)),
                 "type": "success",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
 

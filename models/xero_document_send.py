@@ -1,3 +1,4 @@
+import functools
 import logging
 
 from odoo import api, fields, models
@@ -21,6 +22,16 @@ def _keys(records):
     """What names a write of these records: a retry of the same step names it the same, a
     new attempt (the user sent them again) differently, so Xero does not replay its old answer."""
     return ",".join(f"{r.id}.{r.attempt}" for r in records)
+
+
+def _answer(records, write, payloads, operation):
+    """Xero's per-record answer to one write, or None when Xero refused the whole
+    request (its words are then put on every record, and the job goes on)."""
+    try:
+        return write(payloads, operation=operation).items
+    except REFUSALS as exc:
+        records.write({"state": "error", "error": str(exc)})
+        return None
 
 
 class XeroDocument(models.Model):
@@ -156,8 +167,10 @@ class XeroDocument(models.Model):
         found = linked()
         missing = wanted.filtered(lambda p: p.id not in found)
         if missing:
+            # Named by the partners and the documents' attempts: sent again, it is a new write.
             ids = ",".join(str(i) for i in missing.ids)
-            Contact._push_partners(connection, missing, operation=f"accounting-contacts:{connection.id}:{ids}")
+            operation = f"accounting-contacts:{connection.id}:{ids}:{_keys(docs)}"
+            Contact._push_partners(connection, missing, operation=operation)
             found = linked()
         reasons = {}
         for partner in partners.filtered(lambda p: p.id not in found):
@@ -218,13 +231,9 @@ class XeroDocument(models.Model):
             payloads = [accounting.document_payload(doc) for _b, doc in sending]
             gateway = connection._gateway()
             write = gateway.create_invoices if kind == accounting.INVOICE else gateway.create_credit_notes
-            operation = f"accounting-{kind}:{connection.id}:" + _keys([b for b, _d in sending])
-            try:
-                results = write(payloads, operation=operation).items
-            except REFUSALS as exc:
-                self.browse([b.id for b, _d in sending]).write({"state": "error", "error": str(exc)})
-                return len(todo)
-            clashes = self._record_sent(connection, sending, payloads, results)
+            bindings = self.browse([b.id for b, _d in sending])
+            results = _answer(bindings, write, payloads, f"accounting-{kind}:{connection.id}:{_keys(bindings)}")
+            clashes = self._record_sent(connection, sending, payloads, results) if results else []
             if clashes:
                 self._settle_clashes(connection, clashes)
         return len(todo)
@@ -337,13 +346,10 @@ class XeroDocument(models.Model):
         if sending:
             gateway = connection._gateway()
             write = gateway.save_invoices if todo[:1].kind == accounting.INVOICE else gateway.save_credit_notes
-            operation = f"accounting-update:{connection.id}:" + _keys([b for b, _d in sending])
-            try:
-                results = write(payloads, operation=operation).items
-            except REFUSALS as exc:
-                self.browse([b.id for b, _d in sending]).write({"state": "error", "error": str(exc)})
-                return len(todo)
-            for binding, _doc in self._record_sent(connection, sending, payloads, results):
+            bindings = self.browse([b.id for b, _d in sending])
+            results = _answer(bindings, write, payloads, f"accounting-update:{connection.id}:{_keys(bindings)}")
+            clashes = self._record_sent(connection, sending, payloads, results) if results else []
+            for binding, _doc in clashes:  # an update names its document by id: a clash is another's number
                 binding.write({"state": "error", "error": self.env._("Xero gives this number to another document.")})
         return len(todo)
 
@@ -358,11 +364,8 @@ class XeroDocument(models.Model):
         gateway = connection._gateway()
         write = gateway.save_invoices if kind == accounting.INVOICE else gateway.save_credit_notes
         payloads = [accounting.void_payload(kind, b.xero_id) for b in todo]
-        operation = f"accounting-void:{connection.id}:" + _keys(todo)
-        try:
-            results = write(payloads, operation=operation).items
-        except REFUSALS as exc:
-            todo.write({"state": "error", "error": str(exc)})
+        results = _answer(todo, write, payloads, f"accounting-void:{connection.id}:{_keys(todo)}")
+        if results is None:
             return len(todo)
         logs = {}
         for binding, item in zip(todo, results, strict=True):
@@ -486,11 +489,9 @@ class XeroDocument(models.Model):
                 reference=payment.origin_move_id.name,
             )
             payloads.append(accounting.payment_payload(doc))
-        operation = f"accounting-payments:{connection.id}:" + _keys(todo)
-        try:
-            results = connection._gateway().save_payments(payloads, operation=operation).items
-        except REFUSALS as exc:
-            todo.write({"state": "error", "error": str(exc)})
+        operation = f"accounting-payments:{connection.id}:{_keys(todo)}"
+        results = _answer(todo, connection._gateway().save_payments, payloads, operation)
+        if results is None:
             return len(todo)
         logs = {}
         for payment, item in zip(todo, results, strict=True):
@@ -526,11 +527,10 @@ class XeroDocument(models.Model):
         )
         note = first.credit_note_id
         payloads = [accounting.allocation_payload(a.document_id.xero_id, a.amount, a.date) for a in todo]
-        operation = f"accounting-allocations:{connection.id}:" + _keys(todo)
-        try:
-            results = connection._gateway().allocate_credit_note(note.xero_id, payloads, operation=operation).items
-        except REFUSALS as exc:
-            todo.write({"state": "error", "error": str(exc)})
+        operation = f"accounting-allocations:{connection.id}:{_keys(todo)}"
+        allocate = functools.partial(connection._gateway().allocate_credit_note, note.xero_id)
+        results = _answer(todo, allocate, payloads, operation)
+        if results is None:
             return len(todo)
         for allocation, item in zip(todo, results, strict=True):
             if item.ok:

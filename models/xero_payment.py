@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .xero_document import STATES
+
 
 class XeroPayment(models.Model):
     """A payment of a sent invoice, or a credit note's allocation to it, and its Xero counterpart.
@@ -35,11 +37,7 @@ class XeroPayment(models.Model):
     currency_rate = fields.Float(digits=0, readonly=True, help="Units of the invoice currency for one company unit.")
     state = fields.Selection(
         [
-            ("to_send", "Waiting to be sent"),
-            ("blocked", "Held back"),
-            ("error", "Refused by Xero"),
-            ("sent", "In Xero"),
-            ("linked", "Already in Xero"),
+            *STATES,
             ("to_delete", "Removed in Odoo, to delete in Xero"),
             ("deleted", "Deleted in Xero"),
         ],

@@ -59,7 +59,8 @@ class XeroCase(TransactionCase):
         super().setUpClass()
         # Token refreshes and the rate budget use short transactions of their
         # own: in test mode those share (and never commit) the test's one.
-        cls.registry_enter_test_mode_cls()
+        if not cls._registry_patched:  # an HttpCase has done it already
+            cls.registry_enter_test_mode_cls()
         cls.sandbox = start_sandbox(cls, seed=cls.sandbox_seed)
 
     def setUp(self):

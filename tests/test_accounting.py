@@ -3,9 +3,9 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import fields
-from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import freeze_time
 
 from odoo.addons.xero_connector.models.xero_document_send import XeroDocument as XeroDocumentSend
@@ -354,3 +354,88 @@ class TestAccountingRestart(XeroAccountingCase):
         self.assertEqual(set(self.moves[:50].mapped("xero_state")), {"linked"})
         self.assertEqual(set(self.moves[50:].mapped("xero_state")), {"sent"})
         self.assertFalse(any(self.moves.mapped("xero_totals_problem")))
+
+
+@tagged("post_install", "-at_install")
+class TestAccountingTour(XeroAccountingCase, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.ref("base.user_admin").write(
+            {"company_ids": [Command.link(cls.company.id)], "company_id": cls.company.id}
+        )
+
+    def test_accounting_tours(self):
+        linked, sent = self.invoice(date="2026-11-10"), self.invoice(date="2026-11-11")
+        self.connection._gateway().create_invoices(
+            [
+                {
+                    "Type": "ACCREC",
+                    "Contact": {"ContactID": self.bayside_contact.xero_id},
+                    "InvoiceNumber": linked.name,
+                    "Date": "2026-11-10",
+                    "DueDate": "2026-12-10",
+                    "Status": "AUTHORISED",
+                    "LineItems": [
+                        {"Description": "Made in Xero", "Quantity": 3, "UnitAmount": 150, "AccountCode": "200"}
+                    ],
+                }
+            ],
+            operation="test:tour",
+        )
+        self.start_tour(
+            "/odoo/action-xero_connector.xero_settings_action", "xero_connector_accounting_preview_tour", login="admin"
+        )
+        self.assertTrue(self.connection.accounting_active)
+        self.assertEqual(str(self.connection.accounting_start_date), "2026-01-01")
+        self.send()
+        self.assertEqual((linked.xero_state, sent.xero_state), ("linked", "sent"))
+
+        self.invoice(partner=self.newcomer, date="2026-11-12")
+        self.send()
+        newcomer = self.env["xero.contact"].search([("partner_id", "=", self.newcomer.id)])
+        # Archived in Xero meanwhile: Xero refuses the customer's next invoice.
+        self.sandbox.update_contact(newcomer.xero_id, ContactStatus="ARCHIVED")
+        refused = self.invoice(partner=self.newcomer, date="2026-11-13")
+        self.send()
+        self.assertEqual(refused.xero_state, "error")
+        url = "/odoo/action-account.action_move_out_invoice_type"
+        self.start_tour(f"{url}/{refused.id}", "xero_connector_accounting_refused_tour", login="admin")
+        self.assertEqual(refused.xero_state, "to_send")
+        self.start_tour(f"{url}/{sent.id}", "xero_connector_accounting_sent_tour", login="admin")
+
+
+@tagged("post_install", "-at_install")
+class TestAccountingAccess(XeroAccountingCase):
+    def test_an_invoice_in_xero_is_cancelled_not_deleted(self):
+        move = self.invoice()
+        self.start()
+        self.send()
+        move.button_draft()
+        with self.assertRaisesRegex(UserError, "cancel it instead of deleting it"):
+            move.unlink()
+
+    def test_billing_users_send_again_read_only_users_only_read(self):
+        self.sandbox.update_contact(self.bayside_contact.xero_id, ContactStatus="ARCHIVED")
+        move = self.invoice()
+        self.start()
+        self.send()
+        users = {
+            name: new_test_user(
+                self.env, login=f"xero_{name}", groups=group, company_id=self.company.id, company_ids=self.company.ids
+            )
+            for name, group in (
+                ("billing", "account.group_account_invoice"),
+                ("auditor", "account.group_account_readonly"),
+            )
+        }
+        self.assertEqual(move.with_user(users["auditor"]).xero_state, "error")
+        doc = move.xero_document_id
+        with self.assertRaises(AccessError):
+            doc.with_user(users["auditor"]).action_send_again()
+        move.with_user(users["billing"]).action_xero_send_again()
+        self.assertEqual(move.xero_state, "to_send")
+        with self.assertRaises(AccessError):
+            self.env["xero.accounting.preview"].with_user(users["billing"]).create(
+                {"connection_id": self.connection.id}
+            )

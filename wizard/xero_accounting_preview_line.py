@@ -11,7 +11,7 @@ class XeroAccountingPreviewLine(models.TransientModel):
     preview_id = fields.Many2one("xero.accounting.preview", required=True, ondelete="cascade")
     move_id = fields.Many2one("account.move", string="Document", required=True)
     partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Customer")
-    date = fields.Date(related="move_id.invoice_date", store=True)
+    date = fields.Date(related="move_id.invoice_date", string="Date", store=True)
     amount_total = fields.Monetary(related="move_id.amount_total", string="Total")
     currency_id = fields.Many2one(related="move_id.currency_id")
     category = fields.Selection(
