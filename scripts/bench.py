@@ -109,7 +109,8 @@ def odoo_scenario(name, **constants):
         time.sleep(1.5)
         script = "".join(f"{key} = {value!r}\n" for key, value in constants.items())
         script += f"SANDBOX_URL = 'http://127.0.0.1:{port}'\n"
-        script += (devenv.REPO / "scripts" / f"bench_{name}_odoo.py").read_text()
+        for part in ("bench_odoo_connect.py", f"bench_{name}_odoo.py"):
+            script += (devenv.REPO / "scripts" / part).read_text()
         out = subprocess.run(
             [python, "-m", "odoo", "shell", "-c", config, "-d", database, "--no-http"],
             input=script,

@@ -5,17 +5,7 @@ import time
 
 import requests
 
-env["ir.config_parameter"].sudo().set_param("xero_connector.minute_seconds", MINUTE_SECONDS)
-connection = env["xero.connection"]._for_company(env.company)
-connection.write(
-    {
-        "client_id": "sandbox-client-id",
-        "client_secret": "sandbox-client-secret",
-        "service_url": SANDBOX_URL,
-        "auth_flow": "client_credentials",
-    }
-)
-connection.action_connect()
+# `connection` comes from bench_odoo_connect.py.
 nz = env.ref("base.nz")
 Partner = env["res.partner"]
 for start in range(0, N, 1000):

@@ -6,20 +6,10 @@ import time
 
 import requests
 
-env["ir.config_parameter"].sudo().set_param("xero_connector.minute_seconds", MINUTE_SECONDS)
+# `connection` comes from bench_odoo_connect.py.
 company = env.company
 # The sandbox organisation is kept in NZD: so is the company (no entry exists yet).
 company.write({"currency_id": env.ref("base.NZD").id, "tax_calculation_rounding_method": "round_per_line"})
-connection = env["xero.connection"]._for_company(company)
-connection.write(
-    {
-        "client_id": "sandbox-client-id",
-        "client_secret": "sandbox-client-secret",
-        "service_url": SANDBOX_URL,
-        "auth_flow": "client_credentials",
-    }
-)
-connection.action_connect()
 connection._read_accounting_reference()
 income = env["account.account"].search([("company_ids", "in", company.id), ("account_type", "=", "income")], limit=1)
 tax = env["account.tax"].search([("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("amount", "=", 15)])

@@ -35,6 +35,21 @@ else:
     conn.state = "disconnected"
     conn.action_connect()
     print(f"Connected to the sandbox organisation {conn.tenant_name!r}.")
+    # The demo organisation keeps its books in NZD: so does a company with no entry yet.
+    company = conn.company_id
+    if company.currency_id.name != "NZD" and not env["account.move"].search_count([("company_id", "=", company.id)]):
+        company.currency_id = env.ref("base.NZD")
+    # Its accounts and tax rates, and the obvious mappings for a first try (Settings > Xero).
+    conn._read_accounting_reference()
+    sales = conn.xero_account_ids.filtered(lambda a: a.code == "200")
+    for mapping in conn.account_mapping_ids.filtered(lambda m: not m.xero_account_id):
+        mapping.xero_account_id = sales
+    rates = {r.rate: r for r in conn.xero_tax_rate_ids.filtered(lambda r: r.for_sales and r.status == "ACTIVE")}
+    for mapping in conn.tax_mapping_ids.filtered(lambda m: not m.xero_tax_rate_id):
+        mapping.xero_tax_rate_id = rates.get(mapping.tax_id.amount, mapping.xero_tax_rate_id)
+    bank = conn.xero_account_ids.filtered(lambda a: a.code == "090")
+    for mapping in conn.journal_mapping_ids.filtered(lambda m: not m.xero_account_id):
+        mapping.xero_account_id = bank
 env["ir.config_parameter"].sudo().set_param("web.base.url", ODOO_URL)
 env.cr.commit()
 """
