@@ -148,13 +148,14 @@ class Document:
 @dataclass(frozen=True)
 class PaymentDoc:
     key: object
-    invoice_xero_id: str  # the InvoiceID paid
+    invoice_xero_id: str | None  # the InvoiceID paid (or give credit_note_xero_id)
     account_code: str | None  # the Xero bank account (Code), or give account_id
     date: object
     amount: object
     currency_rate: object = None
     reference: str | None = None
     account_id: str | None = None  # the Xero AccountID, instead of account_code
+    credit_note_xero_id: str | None = None  # a refund paid out: the CreditNoteID it settles
 
 
 # -- payloads -------------------------------------------------------------------
@@ -240,15 +241,19 @@ def document_payload(doc):
 
 
 def payment_payload(payment):
-    """The Xero Payment of an invoice, into a bank account given by Code or AccountID."""
+    """The Xero Payment of an invoice (or a credit note's refund), into a bank account given by Code or AccountID."""
     if payment.account_id:
         account = {"AccountID": payment.account_id}
     elif payment.account_code:
         account = {"Code": str(payment.account_code)}
     else:
         raise ValueError(f"Payment {payment.key} names no Xero account to pay into.")
+    if payment.credit_note_xero_id:
+        paid = {"CreditNote": {"CreditNoteID": payment.credit_note_xero_id}}
+    else:
+        paid = {"Invoice": {"InvoiceID": payment.invoice_xero_id}}
     out = {
-        "Invoice": {"InvoiceID": payment.invoice_xero_id},
+        **paid,
         "Account": account,
         "Date": as_date(payment.date).isoformat(),
         "Amount": _amount(payment.amount),

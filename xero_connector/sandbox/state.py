@@ -795,30 +795,44 @@ class Tenant:
 
     # -- payments and allocations -------------------------------------------
 
+    def _paid(self, payment):
+        """The invoice or credit note (a refund paid out) a payment settles."""
+        if payment.get("CreditNoteID"):
+            return self.credit_notes[payment["CreditNoteID"]]
+        return self.invoices[payment["InvoiceID"]]
+
     def payment_out(self, payment):
-        invoice = self.invoices[payment["InvoiceID"]]
-        contact = self.contacts.get(invoice["ContactID"], {})
+        doc = self._paid(payment)
+        contact = self.contacts.get(doc["ContactID"], {})
         account = self.account_by(account_id=payment["AccountID"])
-        return {
+        out = {
             "PaymentID": payment["PaymentID"],
             "Date": payment["Date"],
             "Amount": payment["Amount"],
             "Reference": payment.get("Reference", ""),
             "CurrencyRate": payment["CurrencyRate"],
-            "PaymentType": "ACCRECPAYMENT" if invoice["Type"] == "ACCREC" else "ACCPAYPAYMENT",
+            "PaymentType": {
+                "ACCREC": "ACCRECPAYMENT",
+                "ACCPAY": "ACCPAYPAYMENT",
+                "ACCRECCREDIT": "ARCREDITPAYMENT",
+            }.get(doc["Type"], "APCREDITPAYMENT"),
             "Status": payment["Status"],
             "IsReconciled": False,
             "UpdatedDateUTC": payment["UpdatedDateUTC"],
             "HasAccount": True,
             "HasValidationErrors": False,
             "Account": {"AccountID": account["AccountID"], "Code": account["Code"], "Name": account["Name"]},
-            "Invoice": {
-                "InvoiceID": invoice["InvoiceID"],
-                "InvoiceNumber": invoice.get("InvoiceNumber", ""),
-                "Type": invoice["Type"],
-                "Contact": {"ContactID": invoice["ContactID"], "Name": contact.get("Name", "")},
-            },
         }
+        party = {"Type": doc["Type"], "Contact": {"ContactID": doc["ContactID"], "Name": contact.get("Name", "")}}
+        if "InvoiceID" in doc:
+            out["Invoice"] = {"InvoiceID": doc["InvoiceID"], "InvoiceNumber": doc.get("InvoiceNumber", ""), **party}
+        else:
+            out["CreditNote"] = {
+                "CreditNoteID": doc["CreditNoteID"],
+                "CreditNoteNumber": doc.get("CreditNoteNumber", ""),
+                **party,
+            }
+        return out
 
     def save_payments(self, items, summarize=True):
         if not isinstance(items, list):
@@ -827,28 +841,30 @@ class Tenant:
         for raw in items:
             item = raw if isinstance(raw, dict) else {}
             errors = []
-            invoice, account = self._payment_parties(item, errors)
+            doc, account = self._payment_parties(item, errors)
             amount = money(item.get("Amount") or 0)
             if amount <= 0:
                 errors.append("Payment amount must be greater than zero.")
-            elif invoice is not None and not errors:
-                left = remaining.get(invoice["InvoiceID"], invoice["AmountDue"])
+            elif doc is not None and not errors:
+                doc_id = doc.get("InvoiceID") or doc["CreditNoteID"]
+                left = remaining.get(doc_id, doc.get("AmountDue", doc.get("RemainingCredit")))
                 if amount > left:
                     errors.append("Payment amount exceeds the amount outstanding on this document.")
-                remaining[invoice["InvoiceID"]] = left - amount
+                remaining[doc_id] = left - amount
             paid_on = _date_or_today(item.get("Date"), errors)
             if errors:
                 failed.append(_errors_out(item, errors, "PaymentID"))
                 results.append(failed[-1])
                 continue
+            id_field = "InvoiceID" if "InvoiceID" in doc else "CreditNoteID"
             payment = {
                 "PaymentID": self.new_id(),
-                "InvoiceID": invoice["InvoiceID"],
+                id_field: doc[id_field],
                 "AccountID": account["AccountID"],
                 "Date": paid_on,
                 "Amount": amount,
                 "Reference": str(item.get("Reference") or ""),
-                "CurrencyRate": Decimal(str(item.get("CurrencyRate") or invoice["CurrencyRate"])),
+                "CurrencyRate": Decimal(str(item.get("CurrencyRate") or doc["CurrencyRate"])),
                 "Status": "AUTHORISED",
             }
             staged.append(payment)
@@ -858,25 +874,35 @@ class Tenant:
         for payment in staged:
             payment["UpdatedDateUTC"] = now()
             self.payments[payment["PaymentID"]] = payment
-            invoice = self.invoices[payment["InvoiceID"]]
-            invoice["Payments"].append(payment["PaymentID"])
-            invoice["AmountPaid"] = money(invoice["AmountPaid"] + payment["Amount"])
-            self._settle(invoice)
-            invoice["UpdatedDateUTC"] = now()
+            doc = self._paid(payment)
+            doc["Payments"].append(payment["PaymentID"])
+            doc["AmountPaid"] = money(doc["AmountPaid"] + payment["Amount"])
+            self._settle(doc)
+            doc["UpdatedDateUTC"] = now()
         return [self.payment_out(r) if "HasValidationErrors" not in r else r for r in results]
 
     def _payment_parties(self, item, errors):
-        """The invoice (by InvoiceID or InvoiceNumber) and account (AccountID or Code) paid."""
-        ref = item.get("Invoice") if isinstance(item.get("Invoice"), dict) else {}
-        invoice = None
-        if ref.get("InvoiceID"):
-            invoice = self.invoices.get(str(ref["InvoiceID"]).lower())
-        elif ref.get("InvoiceNumber"):
-            number = ref["InvoiceNumber"]
-            invoice = next((i for i in self.invoices.values() if i.get("InvoiceNumber") == number), None)
-        if invoice is None:
-            errors.append("Invoice could not be found: give Invoice.InvoiceID or Invoice.InvoiceNumber.")
-        elif invoice["Status"] != "AUTHORISED":
+        """The invoice or credit note (by id or number) and the account (AccountID or Code) paid."""
+        doc = None
+        if isinstance(item.get("CreditNote"), dict):
+            ref = item["CreditNote"]
+            if ref.get("CreditNoteID"):
+                doc = self.credit_notes.get(str(ref["CreditNoteID"]).lower())
+            elif ref.get("CreditNoteNumber"):
+                number = ref["CreditNoteNumber"]
+                doc = next((n for n in self.credit_notes.values() if n.get("CreditNoteNumber") == number), None)
+            if doc is None:
+                errors.append("Credit note could not be found: give CreditNote.CreditNoteID or CreditNoteNumber.")
+        else:
+            ref = item.get("Invoice") if isinstance(item.get("Invoice"), dict) else {}
+            if ref.get("InvoiceID"):
+                doc = self.invoices.get(str(ref["InvoiceID"]).lower())
+            elif ref.get("InvoiceNumber"):
+                number = ref["InvoiceNumber"]
+                doc = next((i for i in self.invoices.values() if i.get("InvoiceNumber") == number), None)
+            if doc is None:
+                errors.append("Invoice could not be found: give Invoice.InvoiceID or Invoice.InvoiceNumber.")
+        if doc is not None and doc["Status"] != "AUTHORISED":
             errors.append("Payment can only be made against Authorised documents.")
         ref = item.get("Account") if isinstance(item.get("Account"), dict) else {}
         account = self.account_by(code=ref.get("Code"), account_id=ref.get("AccountID"))
@@ -884,7 +910,7 @@ class Tenant:
             errors.append("Account could not be found: give Account.AccountID or Account.Code.")
         elif account["Type"] != "BANK" and not account.get("EnablePaymentsToAccount"):
             errors.append(f"Account {account['Code']} is not enabled for payments.")
-        return invoice, account
+        return doc, account
 
     def delete_payment(self, payment_id, item):
         payment = self.payments.get(str(payment_id).lower())
@@ -895,10 +921,10 @@ class Tenant:
         if payment["Status"] != "DELETED":
             payment["Status"] = "DELETED"
             payment["UpdatedDateUTC"] = now()
-            invoice = self.invoices[payment["InvoiceID"]]
-            invoice["AmountPaid"] = money(invoice["AmountPaid"] - payment["Amount"])
-            self._settle(invoice)
-            invoice["UpdatedDateUTC"] = now()
+            doc = self._paid(payment)
+            doc["AmountPaid"] = money(doc["AmountPaid"] - payment["Amount"])
+            self._settle(doc)
+            doc["UpdatedDateUTC"] = now()
         return [self.payment_out(payment)]
 
     def allocate(self, credit_note_id, items):

@@ -527,3 +527,16 @@ def test_quantity_and_line_amount_without_unit_amount(gateway, contact_id):
     record = saved(gateway.create_invoices([acc.invoice_payload(doc)], operation="test:4006"))
     assert (record["LineItems"][0]["Quantity"], record["Total"]) == (3.0, 10.01)
     assert acc.check_totals(doc, record) == []
+
+
+def test_a_refund_paid_out_settles_its_credit_note(gateway, contact_id):
+    note = invoice("CN-4007", contact_id, (line("Returned", 1, 100),), kind="credit_note", due_date=None)
+    note_id = saved(gateway.create_credit_notes([acc.credit_note_payload(note)], "t:cn-4007"))["CreditNoteID"]
+    refund = acc.PaymentDoc("refund", None, "090", "2024-06-05", D("115.00"), credit_note_xero_id=note_id)
+    assert acc.payment_payload(refund)["CreditNote"] == {"CreditNoteID": note_id}
+    paid = saved(gateway.save_payments([acc.payment_payload(refund)], operation="t:refund-4007"))
+    assert (paid["PaymentType"], paid["CreditNote"]["CreditNoteNumber"]) == ("ARCREDITPAYMENT", "CN-4007")
+    after = gateway.get_credit_notes(where='CreditNoteNumber=="CN-4007"')[0]
+    assert (after["RemainingCredit"], after["Status"]) == (0.0, "PAID")
+    assert gateway.delete_payment(paid["PaymentID"], operation="t:refund-4007-delete")["Status"] == "DELETED"
+    assert gateway.get_credit_notes(where='CreditNoteNumber=="CN-4007"')[0]["RemainingCredit"] == 115.0
