@@ -352,12 +352,14 @@ class XeroConnection(models.Model):
         if self.state != "connected":
             raise UserError(self.env._("Connect the company to Xero first."))
         self.sudo().push_started = True
-        job = self._enqueue_contacts_push()
+        self._enqueue_contacts_push()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "message": self.env._("Customers and suppliers are being pushed to Xero (job %s).", job.id),
+                "message": self.env._(
+                    "Customers and suppliers are being pushed to Xero in the background (Contacts > Xero > Jobs)."
+                ),
                 "type": "success",
                 "next": {"type": "ir.actions.act_window_close"},
             },

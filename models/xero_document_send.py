@@ -381,26 +381,45 @@ class XeroDocument(models.Model):
 
     @api.model
     def _payment_candidates(self, connection, limit=None):
-        """Odoo reconciliations of bound invoices not yet recorded for Xero:
-        rows (partial, invoice binding, counterpart move, its journal, counterpart binding)."""
+        """Odoo reconciliations of documents in Xero not yet recorded for Xero, as rows
+        (partial, document binding, paying move, its journal, credit note binding, amount,
+        currency, paying line): an invoice paid or credited, a credit note refunded."""
         self.env.flush_all()
         query = SQL(
             """
-            SELECT p.id, inv.id, cl.move_id, cm.journal_id, cn.id
-              FROM account_partial_reconcile p
-              JOIN account_move_line dl ON dl.id = p.debit_move_id
-              JOIN account_move_line cl ON cl.id = p.credit_move_id
-              JOIN account_move cm ON cm.id = cl.move_id
-              JOIN xero_document inv ON inv.move_id = dl.move_id AND inv.connection_id = %(conn)s
-                                    AND inv.kind = 'invoice'
-         LEFT JOIN xero_document cn ON cn.move_id = cl.move_id AND cn.connection_id = %(conn)s
-             WHERE p.debit_amount_currency != 0
-               AND inv.state IN %(sent)s
-               AND cm.move_type NOT IN ('out_invoice', 'in_invoice', 'in_refund')
-               AND (cm.move_type = 'out_refund' OR cm.journal_id != %(exchange)s)
-               AND (cm.move_type != 'out_refund' OR cn.state IN %(sent)s)
-               AND NOT EXISTS (SELECT 1 FROM xero_payment x WHERE x.partial_id = p.id AND x.connection_id = %(conn)s)
-             ORDER BY p.id
+            SELECT * FROM (
+                -- invoices (their receivable line is the debit) paid, or credited by a credit note
+                SELECT p.id AS partial_id, inv.id AS doc_id, cl.move_id, cm.journal_id, cn.id AS note_id,
+                       p.debit_amount_currency AS amount, p.debit_currency_id AS currency_id, cl.id AS line_id
+                  FROM account_partial_reconcile p
+                  JOIN account_move_line dl ON dl.id = p.debit_move_id
+                  JOIN account_move_line cl ON cl.id = p.credit_move_id
+                  JOIN account_move cm ON cm.id = cl.move_id
+                  JOIN xero_document inv ON inv.move_id = dl.move_id AND inv.connection_id = %(conn)s
+                                        AND inv.kind = 'invoice' AND inv.state IN %(sent)s
+             LEFT JOIN xero_document cn ON cn.move_id = cl.move_id AND cn.connection_id = %(conn)s
+                 WHERE p.debit_amount_currency != 0
+                   AND cm.move_type NOT IN ('out_invoice', 'in_invoice', 'in_refund')
+                   AND (cm.move_type = 'out_refund' OR cm.journal_id != %(exchange)s)
+                   AND (cm.move_type != 'out_refund' OR cn.state IN %(sent)s)
+                 UNION ALL
+                -- credit notes (their receivable line is the credit) refunded to the customer
+                SELECT p.id, cn.id, dl.move_id, dm.journal_id, NULL,
+                       p.credit_amount_currency, p.credit_currency_id, dl.id
+                  FROM account_partial_reconcile p
+                  JOIN account_move_line dl ON dl.id = p.debit_move_id
+                  JOIN account_move_line cl ON cl.id = p.credit_move_id
+                  JOIN account_move dm ON dm.id = dl.move_id
+                  JOIN xero_document cn ON cn.move_id = cl.move_id AND cn.connection_id = %(conn)s
+                                       AND cn.kind = 'credit_note' AND cn.state IN %(sent)s
+                 WHERE p.credit_amount_currency != 0
+                   AND dm.move_type NOT IN ('out_invoice', 'out_refund', 'in_invoice', 'in_refund')
+                   AND dm.journal_id != %(exchange)s
+            ) candidates
+             WHERE NOT EXISTS (
+                   SELECT 1 FROM xero_payment x
+                    WHERE x.partial_id = candidates.partial_id AND x.connection_id = %(conn)s)
+             ORDER BY candidates.partial_id
              %(limit)s
             """,
             conn=connection.id,
@@ -412,13 +431,13 @@ class XeroDocument(models.Model):
 
     @api.model
     def _discover_payments(self, connection):
-        """Record the payments and allocations of invoices that are in Xero."""
+        """Record the payments, refunds and allocations of documents that are in Xero."""
         rows = self._payment_candidates(connection)
         if not rows:
             return
         docs = self.sudo().browse({r[1] for r in rows})
-        partials = self.env["account.partial.reconcile"].sudo().browse([r[0] for r in rows])
         moves = self.env["account.move"].sudo().browse([r[2] for r in rows])
+        lines = self.env["account.move.line"].sudo().browse([r[7] for r in rows])
         maps = connection._accounting_mappings()
         ledger = {
             e.xero_id: e
@@ -427,20 +446,20 @@ class XeroDocument(models.Model):
             .search([("connection_id", "=", connection.id), ("xero_id", "in", docs.mapped("xero_id"))])
         }
         to_create = []
-        for partial_id, invoice_id, move_id, journal_id, note_id in rows:
-            invoice, partial, move = self.browse(invoice_id), partials.browse(partial_id), moves.browse(move_id)
+        for partial_id, doc_id, move_id, journal_id, note_id, amount, currency_id, line_id in rows:
+            doc, move, line = self.browse(doc_id), moves.browse(move_id), lines.browse(line_id)
             values = {
                 "connection_id": connection.id,
                 "partial_id": partial_id,
-                "document_id": invoice_id,
+                "document_id": doc_id,
                 "origin_move_id": move_id,
-                "amount": partial.debit_amount_currency,
-                "currency_id": partial.debit_currency_id.id,
+                "amount": amount,
+                "currency_id": currency_id,
             }
-            if move.move_type == "out_refund":
-                to_create.append(dict(values, kind="allocation", credit_note_id=note_id, date=partial.max_date))
+            if note_id:
+                date = self.env["account.partial.reconcile"].browse(partial_id).max_date
+                to_create.append(dict(values, kind="allocation", credit_note_id=note_id, date=date))
                 continue
-            line = partial.credit_move_id
             # Odoo's rate of the payment day (units of the currency for one of the company's).
             rate = (
                 self.env["res.currency"]._get_conversion_rate(
@@ -450,9 +469,9 @@ class XeroDocument(models.Model):
                 else 0.0
             )
             values.update(kind="payment", journal_id=journal_id, date=move.date, currency_rate=rate)
-            entry = ledger.get(invoice.xero_id)
-            if invoice.state == "linked" and entry and entry.amount_due <= invoice.move_id.amount_residual + 0.005:
-                # Found in Xero already paid as far as Odoo: its payments are there too.
+            entry = ledger.get(doc.xero_id)
+            if doc.state == "linked" and entry and abs(entry.amount_due) <= doc.move_id.amount_residual + 0.005:
+                # Found in Xero already settled as far as Odoo: its payments are there too.
                 values.update(state="linked")
             elif journal_id not in maps.journals:
                 values.update(
@@ -478,9 +497,11 @@ class XeroDocument(models.Model):
         maps = connection._accounting_mappings()
         payloads = []
         for payment in todo:
+            refund = payment.document_id.kind == accounting.CREDIT_NOTE
             doc = accounting.PaymentDoc(
                 key=payment.id,
-                invoice_xero_id=payment.document_id.xero_id,
+                invoice_xero_id=None if refund else payment.document_id.xero_id,
+                credit_note_xero_id=payment.document_id.xero_id if refund else None,
                 account_code=None,
                 account_id=maps.journals.get(payment.journal_id.id),
                 date=payment.date,

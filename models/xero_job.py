@@ -5,6 +5,7 @@ import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import mute_logger
 
 from ..xero_connector.errors import XeroAuthError, XeroError, XeroRateLimitError
 
@@ -102,30 +103,40 @@ class XeroJob(models.Model):
     @api.model
     def _enqueue(self, connection, kind, name, records=None, identity_key=None, payload=None, **values):
         """Queue work once: a job with the same identity key still to do is returned instead."""
-        if identity_key:
-            existing = self.sudo().search(
-                [("identity_key", "=", identity_key), ("state", "in", ACTIVE_STATES)], limit=1
-            )
-            if existing:
-                if existing.state == "failed":
-                    existing.action_retry()
-                return existing
+        existing = self._queued(identity_key)
+        if existing:
+            return existing
         ids = records.ids if records is not None else []
-        job = self.sudo().create(
-            {
-                "connection_id": connection.id,
-                "kind": kind,
-                "name": name,
-                "identity_key": identity_key,
-                "payload": payload or {},
-                "res_model": records._name if records is not None else False,
-                "res_ids": ids,
-                "progress_total": len(ids),
-                **values,
-            }
-        )
+        values = {
+            "connection_id": connection.id,
+            "kind": kind,
+            "name": name,
+            "identity_key": identity_key,
+            "payload": payload or {},
+            "res_model": records._name if records is not None else False,
+            "res_ids": ids,
+            "progress_total": len(ids),
+            **values,
+        }
+        try:
+            with self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+                job = self.sudo().create(values)
+        except psycopg2.errors.UniqueViolation:
+            # Another transaction (a user posting at the same moment) queued it
+            # first: the work is queued, in a job this transaction cannot see yet.
+            return self.browse()
         self._trigger_runner(values.get("next_try"))
         return job
+
+    @api.model
+    def _queued(self, identity_key):
+        """The job with this identity key still to do (a failed one is retried), if any."""
+        if not identity_key:
+            return self.browse()
+        existing = self.sudo().search([("identity_key", "=", identity_key), ("state", "in", ACTIVE_STATES)], limit=1)
+        if existing.state == "failed":
+            existing.action_retry()
+        return existing
 
     def _trigger_runner(self, at=None):
         self.env.ref("xero_connector.ir_cron_xero_jobs").sudo()._trigger(at)

@@ -4,11 +4,13 @@ from .xero_document import STATES
 
 
 class XeroPayment(models.Model):
-    """A payment of a sent invoice, or a credit note's allocation to it, and its Xero counterpart.
+    """A payment of a sent invoice (or refund of a sent credit note), or a credit
+    note's allocation to an invoice, and its Xero counterpart.
 
     One record per Odoo reconciliation (account.partial.reconcile) between a
-    sent invoice and a bank or cash payment (a Xero payment into the mapped
-    bank account) or a sent credit note (a Xero allocation).
+    sent invoice or credit note and a bank or cash payment (a Xero payment into
+    the mapped bank account), or between a sent invoice and a sent credit note
+    (a Xero allocation).
     """
 
     _name = "xero.payment"
@@ -24,7 +26,13 @@ class XeroPayment(models.Model):
         "account.partial.reconcile", string="Odoo reconciliation", ondelete="set null", index="btree_not_null"
     )
     document_id = fields.Many2one(
-        "xero.document", string="Invoice", required=True, ondelete="cascade", index=True, readonly=True
+        "xero.document",
+        string="Document",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        readonly=True,
+        help="The invoice paid or credited, or the credit note refunded.",
     )
     credit_note_id = fields.Many2one("xero.document", string="Credit note", ondelete="cascade", readonly=True)
     origin_move_id = fields.Many2one(

@@ -105,6 +105,23 @@ class TestAccounting(XeroAccountingCase):
         self.assertEqual(refund.xero_state, "sent")
         self.assertEqual(move.xero_document_id.payment_ids.mapped("kind"), ["allocation"])
 
+    def test_a_credit_note_refunded_to_the_customer(self):
+        note = self.invoice(move_type="out_refund", lines=[("Returned goods", 1, 80.0, self.gst)])
+        self.start()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=note.ids).create(
+            {"journal_id": self.bank.id, "payment_date": "2026-11-21"}
+        )._create_payments()
+        self.assertEqual(note.payment_state, "paid")
+        self.send()
+        [xero] = self.xero_named(note.name, "CreditNotes")
+        self.assertEqual((xero["Total"], xero["RemainingCredit"], xero["Status"]), (92.0, 0.0, "PAID"))
+        [refund] = [
+            p for p in self.xero("Payments") if p.get("CreditNote", {}).get("CreditNoteID") == xero["CreditNoteID"]
+        ]
+        self.assertEqual(
+            (refund["PaymentType"], refund["Amount"], refund["Account"]["Code"]), ("ARCREDITPAYMENT", 92.0, "090")
+        )
+
     def test_a_new_customer_is_created_in_xero_first_and_only_once(self):
         first = self.invoice(partner=self.newcomer)
         second = self.invoice(partner=self.newcomer, date="2026-11-11")

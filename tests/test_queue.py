@@ -166,6 +166,31 @@ class TestAcrossTransactions(BaseCase):
         # 300 calls at 60 per 3 s cannot take less than 12 s: the limiter really paced them.
         self.assertGreaterEqual(time.monotonic() - started, 12)
 
+    def test_the_same_work_queued_by_two_transactions_at_once_is_one_job(self):
+        """Two users posting at the same moment: the second waits for the first, and queues nothing more."""
+        outcome = {}
+
+        def second_user():
+            try:
+                with self.registry.cursor() as cr:
+                    self.env_of(cr)["xero.job"]._enqueue(self.connection(cr), "ping", "Check", identity_key="race")
+                    cr.commit()
+                    outcome["done"] = True
+            except Exception as exc:  # noqa: BLE001 - reported below
+                outcome["error"] = exc
+
+        with self.registry.cursor() as cr:
+            self.env_of(cr)["xero.job"]._enqueue(self.connection(cr), "ping", "Check", identity_key="race")
+            thread = threading.Thread(target=second_user)
+            thread.start()
+            time.sleep(1)  # the second transaction now waits on the first one's queued job
+            cr.commit()
+        thread.join(30)
+        self.assertFalse(thread.is_alive(), stuck_threads_report())
+        self.assertEqual(outcome, {"done": True}, "the second user's work went through")
+        with self.registry.cursor() as cr:
+            self.assertEqual(self.env_of(cr)["xero.job"].search_count([("identity_key", "=", "race")]), 1)
+
     def test_failed_job_is_visible_and_retried(self):
         self.sandbox.inject_fault("503", count=20, path_contains="/Organisation")
         with self.registry.cursor() as cr:
