@@ -178,6 +178,7 @@ class TestConnection(XeroCase):
         self.assertTrue(self.env["xero.job"].search([("company_id", "=", self.env.company.id)]))
 
     def test_neutralization_clears_tokens(self):
+        self.connection.accounting_active = True
         self.env.flush_all()
         for query in get_neutralization_queries(["xero_connector"]):
             self.env.cr.execute(query)
@@ -185,6 +186,7 @@ class TestConnection(XeroCase):
         self.assertFalse(self.connection._token())
         self.assertFalse(self.connection.client_secret)
         self.assertFalse(self.connection.enabled)
+        self.assertFalse(self.connection.accounting_active, "a copy never sends invoices")
 
     def test_identity_key_queues_the_same_work_once(self):
         first = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
