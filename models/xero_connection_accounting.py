@@ -273,7 +273,7 @@ class XeroConnection(models.Model):
         """A mapping changed: what waited for one is tried again."""
         for conn in self.sudo():
             docs = self.env["xero.document"].sudo().search([("connection_id", "=", conn.id), ("state", "=", "blocked")])
-            docs.write({"state": "to_send", "error": False})  # no call was made for them: same attempt
+            docs._requeue()  # no call was made for them: the same attempt
             payments = (
                 self.env["xero.payment"].sudo().search([("connection_id", "=", conn.id), ("state", "=", "blocked")])
             )
@@ -284,5 +284,4 @@ class XeroConnection(models.Model):
     @api.model
     def _accounting_connection(self, company):
         """The connection of `company` when it sends accounting data, else an empty recordset."""
-        conn = self.sudo().search([("company_id", "=", company.id), ("accounting_active", "=", True)], limit=1)
-        return conn
+        return self.sudo().search([("company_id", "=", company.id), ("accounting_active", "=", True)], limit=1)

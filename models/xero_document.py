@@ -79,8 +79,7 @@ class XeroDocument(models.Model):
         todo = self.filtered(lambda d: d.state in ("error", "blocked"))
         if not todo:
             raise UserError(self.env._("Only documents held back or refused by Xero can be sent again."))
-        for doc in todo:
-            doc.write({"state": "to_update" if doc.xero_id else "to_send", "error": False, "attempt": doc.attempt + 1})
+        todo._requeue(new_attempt=True)
         for payment in todo.payment_ids.filtered(lambda p: p.state in ("error", "blocked")):
             payment.write({"state": "to_send", "error": False, "attempt": payment.attempt + 1})
         todo.connection_id._enqueue_accounting_if_due()
@@ -94,6 +93,18 @@ class XeroDocument(models.Model):
             },
         }
 
+    def _requeue(self, new_attempt=False):
+        """Back in the queue: created if Xero does not have it yet, else updated.
+
+        A new attempt (the user sends it again, after fixing what Xero
+        refused) is a new write for Xero, not the replay of its refusal.
+        """
+        for doc in self:
+            values = {"state": "to_update" if doc.xero_id else "to_send", "error": False}
+            if new_attempt:
+                values["attempt"] = doc.attempt + 1
+            doc.write(values)
+
     # -- what happens in Odoo -------------------------------------------------------
 
     @api.model
@@ -104,8 +115,7 @@ class XeroDocument(models.Model):
             return
         bindings = self.sudo().search([("move_id", "in", moves.ids)])
         bindings.filtered(lambda b: b.state in ("sent", "linked")).write({"state": "to_update"})
-        for binding in bindings.filtered(lambda b: b.state in ("error", "blocked")):
-            binding.write({"state": "to_send", "error": False, "attempt": binding.attempt + 1})
+        bindings.filtered(lambda b: b.state in ("error", "blocked"))._requeue(new_attempt=True)
         for company in moves.company_id:
             self.env["xero.connection"]._accounting_connection(company)._enqueue_accounting_if_due()
 

@@ -290,6 +290,23 @@ class TestAccounting(XeroAccountingCase):
             [r for r in self.sandbox.request_log[calls:] if r["method"] == "POST" and "/Invoices" in r["path"]]
         )
 
+    def test_a_held_back_change_goes_as_an_update_once_fixed(self):
+        move = self.invoice()
+        self.start()
+        self.send()
+        gst = self.connection.tax_mapping_ids.filtered(lambda m: m.tax_id == self.gst)
+        gst.xero_tax_rate_id = self.connection.xero_tax_rate_ids.filtered(lambda r: r.tax_type == "NONE")
+        move.button_draft()
+        move.invoice_line_ids.price_unit = 170.0
+        move.action_post()
+        self.send()
+        self.assertEqual(move.xero_state, "blocked")
+        gst.xero_tax_rate_id = self.connection.xero_tax_rate_ids.filtered(lambda r: r.tax_type == "OUTPUT")
+        self.assertEqual(move.xero_state, "to_update")
+        self.send()
+        [xero] = self.xero_named(move.name)
+        self.assertEqual((xero["Total"], move.xero_state), (move.amount_total, "sent"))
+
     def test_a_refusal_shows_xero_s_words_and_the_document_can_be_sent_again(self):
         self.sandbox.update_contact(self.bayside_contact.xero_id, ContactStatus="ARCHIVED")
         move = self.invoice()
