@@ -25,6 +25,11 @@ ACCOUNTING_MODELS = (
 )
 
 
+def _bank_key(number):
+    """A bank account number as both sides can match it (no spaces, dashes or dots)."""
+    return "".join(c for c in number if c.isalnum())
+
+
 class XeroConnection(models.Model):
     """Sending accounting data: the start date, its lock, and the mappings."""
 
@@ -151,8 +156,7 @@ class XeroConnection(models.Model):
                     to_create.append(dict(values, connection_id=conn.id))
             Model.create(to_create)
             # Gone from Xero: kept (mappings may name it) but no longer offered.
-            for record in existing.values():
-                record.status = "ARCHIVED"
+            Model.browse([r.id for r in existing.values() if r.status != "ARCHIVED"]).status = "ARCHIVED"
         conn.accounting_reference_read_at = fields.Datetime.now()
         conn._ensure_mapping_rows()
 
@@ -164,9 +168,7 @@ class XeroConnection(models.Model):
         accounts = self.xero_account_ids.filtered(lambda a: a.status == "ACTIVE")
         by_code = {a.code: a for a in accounts if a.code}
         by_number = {
-            "".join(c for c in a.bank_account_number if c.isalnum()): a
-            for a in accounts
-            if a.takes_payments and a.bank_account_number
+            _bank_key(a.bank_account_number): a for a in accounts if a.takes_payments and a.bank_account_number
         }
         Account = self.env["account.account"].with_company(company)
         mapped = set(self.account_mapping_ids.account_id.ids)
@@ -189,8 +191,8 @@ class XeroConnection(models.Model):
         )
         rows = []
         for journal in journals.filtered(lambda j: j.id not in mapped):
-            number = "".join(c for c in (journal.bank_account_id.acc_number or "") if c.isalnum())
-            match = by_number.get(number) or by_code.get(journal.default_account_id.code)
+            number = journal.bank_account_id.acc_number
+            match = (number and by_number.get(_bank_key(number))) or by_code.get(journal.default_account_id.code)
             rows.append(
                 {
                     "connection_id": self.id,
