@@ -2,10 +2,11 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..xero_connector import accounting
+from .access import XERO_USER, check_xero_access
 
 XERO_MOVE_TYPES = {"out_invoice": accounting.INVOICE, "out_refund": accounting.CREDIT_NOTE}
 # Who sees where an invoice stands in Xero: users with accounting rights.
-XERO_GROUPS = "account.group_account_invoice,account.group_account_readonly"
+XERO_GROUPS = f"account.group_account_invoice,account.group_account_readonly,{XERO_USER}"
 
 
 class AccountMove(models.Model):
@@ -72,6 +73,7 @@ class AccountMove(models.Model):
             )
 
     def action_xero_send_again(self):
+        check_xero_access(self, XERO_USER)
         return self.xero_document_id.action_send_again()
 
     # -- the document as Xero takes it ---------------------------------------------------

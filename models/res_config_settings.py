@@ -1,11 +1,13 @@
 from odoo import api, fields, models
 
+from .access import XERO_MANAGER, check_xero_access
+
 
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     xero_connection_id = fields.Many2one(
-        "xero.connection", default=lambda self: self.env["xero.connection"]._for_company()
+        "xero.connection", default=lambda self: self.env["xero.connection"]._for_company(), check_company=True
     )
     xero_enabled = fields.Boolean(related="xero_connection_id.enabled", readonly=False)
     xero_auth_flow = fields.Selection(related="xero_connection_id.auth_flow", readonly=False)
@@ -17,6 +19,9 @@ class ResConfigSettings(models.TransientModel):
     xero_suppliers_group_name = fields.Char(related="xero_connection_id.suppliers_group_name", readonly=False)
     xero_push_started = fields.Boolean(related="xero_connection_id.push_started")
     xero_odoo_is_master = fields.Boolean(related="xero_connection_id.odoo_is_master", readonly=False)
+    xero_imported_partners_shared = fields.Boolean(
+        related="xero_connection_id.imported_partners_shared", readonly=False
+    )
     xero_webhook_key = fields.Char(related="xero_connection_id.webhook_key", readonly=False)
     xero_state = fields.Selection(related="xero_connection_id.state")
     xero_tenant_name = fields.Char(related="xero_connection_id.tenant_name")
@@ -38,6 +43,7 @@ class ResConfigSettings(models.TransientModel):
         conn = self.env["xero.connection"].sudo().search([("company_id", "=", self.env.company.id)], limit=1)
         return [(t["tenantId"], t["tenantName"]) for t in (conn.available_tenants or [])]
 
+    # Each action checks the caller on the connection itself.
     def action_xero_connect(self):
         return self.xero_connection_id.action_connect()
 
@@ -58,6 +64,7 @@ class ResConfigSettings(models.TransientModel):
         return {"type": "ir.actions.client", "tag": "reload"}
 
     def action_xero_choose_tenant(self):
+        check_xero_access(self.xero_connection_id, XERO_MANAGER, "write")
         if self.xero_tenant_choice:
             self.xero_connection_id._choose_tenant(self.xero_tenant_choice)
         return {"type": "ir.actions.client", "tag": "reload"}

@@ -2,32 +2,45 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..xero_connector.names import split_person_name
+from .access import XERO_USER, check_xero_access
 
-# Who may see the Xero sales ledger: users with accounting rights.
-LEDGER_GROUPS = "account.group_account_readonly,account.group_account_invoice"
+# Who may see the Xero sales ledger: users with accounting rights, Xero Users.
+LEDGER_GROUPS = f"account.group_account_readonly,account.group_account_invoice,{XERO_USER}"
 
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
-    xero_contact_ids = fields.One2many("xero.contact", "partner_id", string="Xero contacts")
+    # Xero data on partners is for Xero users only.
+    xero_contact_ids = fields.One2many("xero.contact", "partner_id", string="Xero contacts", groups=XERO_USER)
     xero_do_not_sync = fields.Boolean(
-        string="Do not sync to Xero", help="Keeps this partner out of every push of customers and suppliers to Xero."
+        string="Do not sync to Xero",
+        groups=XERO_USER,
+        help="Keeps this partner out of every push of customers and suppliers to Xero.",
     )
-    xero_push_error = fields.Text(readonly=True, help="Why Xero refused this partner at the last push.")
+    xero_push_error = fields.Text(
+        readonly=True, groups=XERO_USER, help="Why Xero refused this partner at the last push."
+    )
     xero_name = fields.Char(
-        string="Name in Xero", compute="_compute_xero_name", help="Xero's name for this partner's contact."
+        string="Name in Xero",
+        compute="_compute_xero_name",
+        groups=XERO_USER,
+        help="Xero's name for this partner's contact.",
     )
     xero_difference_ids = fields.One2many(
         "xero.difference",
         "partner_id",
         string="Differences with Xero",
+        groups=XERO_USER,
         domain=lambda self: [("company_id", "in", self.env.companies.ids)],
     )
     xero_has_differences = fields.Boolean(
-        compute="_compute_xero_has_differences", search="_search_xero_has_differences", string="Differs from Xero"
+        compute="_compute_xero_has_differences",
+        search="_search_xero_has_differences",
+        string="Differs from Xero",
+        groups=XERO_USER,
     )
-    xero_sync_error = fields.Text(compute="_compute_xero_has_differences")
+    xero_sync_error = fields.Text(compute="_compute_xero_has_differences", groups=XERO_USER)
 
     # Partner fields whose change can make a difference with Xero.
     _XERO_MAPPED_FIELDS = frozenset(
@@ -113,17 +126,18 @@ class ResPartner(models.Model):
 
     def action_xero_push_all(self):
         self.ensure_one()
-        return self.env["xero.contact"]._push_fields(self.xero_difference_ids.filtered("can_push"))
+        check_xero_access(self, XERO_USER)
+        return self.xero_difference_ids.filtered("can_push").action_push()
 
     def action_xero_pull_all(self):
         self.ensure_one()
-        self.env["xero.contact"]._pull_fields(self.xero_difference_ids.filtered("can_pull"))
-        return True
+        check_xero_access(self, XERO_USER)
+        return self.xero_difference_ids.filtered("can_pull").action_pull()
 
     def action_xero_ignore_all(self):
         self.ensure_one()
-        self.env["xero.contact"]._ignore_differences(self.xero_difference_ids)
-        return True
+        check_xero_access(self, XERO_USER)
+        return self.xero_difference_ids.action_ignore()
 
     def _xero_write_values(self, values):
         """Write mapped values (fieldmap keys) from Xero into this partner."""
@@ -315,8 +329,7 @@ class ResPartner(models.Model):
     def action_xero_refresh_ledger(self):
         """Read this partner's sales ledger from Xero now (a call or two)."""
         self.ensure_one()
-        # Only those who may read the ledger may refresh it.
-        self.env["xero.ledger.entry"].check_access("read")
+        check_xero_access(self, XERO_USER)
         binding = self._xero_ledger_binding()
         if not binding:
             raise UserError(self.env._("%s is not linked to a Xero contact of this company.", self.display_name))

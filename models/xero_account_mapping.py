@@ -8,9 +8,11 @@ class XeroAccountMapping(models.Model):
     _inherit = ["xero.mapping.mixin"]
     _description = "Xero account mapping"
     _order = "id"
+    _xero_user_fields = ("xero_account_id",)
 
     account_id = fields.Many2one(
         "account.account",
+        check_company=True,
         string="Odoo account",
         required=True,
         ondelete="cascade",
@@ -18,6 +20,7 @@ class XeroAccountMapping(models.Model):
     )
     xero_account_id = fields.Many2one(
         "xero.account",
+        check_company=True,
         string="Xero account",
         ondelete="restrict",
         domain="[('connection_id', '=', connection_id), ('status', '=', 'ACTIVE')]",

@@ -1,18 +1,37 @@
 import logging
 import time
+from urllib.parse import urlsplit
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 from ..xero_connector import oauth
 from ..xero_connector.errors import XeroAuthError
 from ..xero_connector.gateway import XeroGateway
+from .access import XERO_MANAGER, check_technical_write, check_xero_access
 from .xero_rate_budget import short_transaction
 
 _logger = logging.getLogger(__name__)
 
 # Refresh an access token this long before Xero says it expires.
 TOKEN_MARGIN = 120
+# What a Xero Manager sets; every other field is the connector's own state.
+SETTING_FIELDS = (
+    "enabled",
+    "auth_flow",
+    "odoo_is_master",
+    "customers_group_name",
+    "suppliers_group_name",
+    "webhook_key",
+    "legacy_scopes",
+    "client_id",
+    "client_secret",
+    "service_url",
+    "accounting_start_date",
+    "no_tax_rate_id",
+    "imported_partners_shared",
+)
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 class XeroConnection(models.Model):
@@ -22,6 +41,7 @@ class XeroConnection(models.Model):
     _description = "Xero connection"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _rec_name = "company_id"
+    _check_company_auto = True
 
     company_id = fields.Many2one(
         "res.company", required=True, ondelete="cascade", default=lambda self: self.env.company
@@ -41,13 +61,17 @@ class XeroConnection(models.Model):
     suppliers_group_name = fields.Char(default="Odoo Suppliers", help="The Xero contact group of pushed suppliers.")
     push_started = fields.Boolean(readonly=True, help="Customers and suppliers are pushed to Xero.")
     contacts_pushed_at = fields.Datetime(readonly=True)
-    webhook_key = fields.Char(groups="base.group_system", help="The webhook key of your Xero app (Webhooks tab).")
+    imported_partners_shared = fields.Boolean(
+        string="Imported partners shared between companies",
+        help="Partners imported from Xero get no company (every company sees them) instead of this company.",
+    )
+    webhook_key = fields.Char(groups=XERO_MANAGER, help="The webhook key of your Xero app (Webhooks tab).")
     legacy_scopes = fields.Boolean(help="For Xero apps created before March 2026 (accounting.transactions scope).")
-    client_id = fields.Char(groups="base.group_system")
-    client_secret = fields.Char(groups="base.group_system")
+    client_id = fields.Char(groups=XERO_MANAGER)
+    client_secret = fields.Char(groups=XERO_MANAGER)
     service_url = fields.Char(
         string="Xero service URL",
-        groups="base.group_system",
+        groups=XERO_MANAGER,
         help="Leave empty for Xero. The project's Xero sandbox is served at another address.",
     )
     state = fields.Selection(
@@ -68,8 +92,8 @@ class XeroConnection(models.Model):
     tenant_name = fields.Char(string="Organisation", readonly=True)
     short_code = fields.Char(readonly=True)
     base_currency = fields.Char(readonly=True, help="The organisation's own currency in Xero.")
-    available_tenants = fields.Json(groups="base.group_system", readonly=True)
-    xero_connection_ref = fields.Char(groups="base.group_system", readonly=True)
+    available_tenants = fields.Json(groups=XERO_MANAGER, readonly=True)
+    xero_connection_ref = fields.Char(groups=XERO_MANAGER, readonly=True)
     last_error = fields.Text(readonly=True)
     last_sync_at = fields.Datetime(string="Last sync", readonly=True)
     contacts_fetched_at = fields.Datetime(
@@ -110,11 +134,34 @@ class XeroConnection(models.Model):
             else:
                 conn.health = self.env._("Healthy")
 
+    @api.constrains("service_url")
+    def _check_service_url(self):
+        for conn in self.sudo():
+            url = urlsplit(conn.service_url or "")
+            if conn.service_url and not (
+                url.scheme == "https" or (url.scheme == "http" and url.hostname in LOCAL_HOSTS)
+            ):
+                raise ValidationError(
+                    self.env._("The Xero service URL must start with https:// (plain http only for this machine).")
+                )
+
+    def write(self, vals):
+        check_technical_write(self, vals, SETTING_FIELDS)
+        return super().write(vals)
+
     @api.model
     def _for_company(self, company=None):
+        """The company's connection as the caller may act on it (record rules apply).
+
+        Made on first use by whoever may configure it; others get an empty
+        recordset (and the actions then say the company is not connected).
+        """
         company = company or self.env.company
-        conn = self.sudo().search([("company_id", "=", company.id)], limit=1)
-        return conn or self.sudo().create({"company_id": company.id})
+        conn = self.search([("company_id", "=", company.id)], limit=1)
+        may_create = self.env.su or (self.env.user.has_group(XERO_MANAGER) and company in self.env.companies)
+        if not conn and may_create:
+            conn = self.sudo().create({"company_id": company.id}).sudo(self.env.su)
+        return conn
 
     def _endpoints(self):
         self.ensure_one()
@@ -141,6 +188,7 @@ class XeroConnection(models.Model):
     def action_connect(self):
         """Open Xero's consent page (or connect at once for a Custom Connection)."""
         self.ensure_one()
+        check_xero_access(self, XERO_MANAGER, "write")
         self._check_credentials()
         conn = self.sudo()
         if conn.auth_flow == "client_credentials":
@@ -237,6 +285,7 @@ class XeroConnection(models.Model):
 
     def action_disconnect(self):
         """Revoke the consent at Xero and forget every token."""
+        check_xero_access(self, XERO_MANAGER, "write")
         for conn in self.sudo():
             token = conn._token()
             if token.refresh_token and conn.auth_flow == "code":
@@ -336,19 +385,43 @@ class XeroConnection(models.Model):
         return self._enqueue_once("contacts_fetch", self.env._("Read contacts from Xero"), "xero.contact")
 
     def _push_domain(self):
-        """The partners that belong in Xero: this company's customers and suppliers."""
+        """The partners that belong in this organisation: the company's own customers and
+        suppliers, and shared partners (no company) this company has invoiced or billed.
+
+        A shared partner's customer rank is global: without the invoices, one
+        company's customers would land in every company's Xero organisation.
+        In a database of one company, every shared partner is that company's.
+        """
+        own = [("company_id", "in", [self.company_id.id, False])]
+        if self.env["res.company"].sudo().search_count([]) > 1:
+            own = self._shared_partners_dealt_with()
         return [
             ("parent_id", "=", False),
             ("xero_do_not_sync", "=", False),
-            ("company_id", "in", [self.company_id.id, False]),
+            *own,
             "|",
             ("customer_rank", ">", 0),
             ("supplier_rank", ">", 0),
         ]
 
+    def _shared_partners_dealt_with(self):
+        """This company's partners, and the shared ones it has invoiced or billed (a domain)."""
+        self.env["account.move"].flush_model(["company_id", "commercial_partner_id", "move_type", "state"])
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT commercial_partner_id FROM account_move
+             WHERE company_id = %s AND state = 'posted' AND commercial_partner_id IS NOT NULL
+               AND move_type IN ('out_invoice', 'out_refund', 'in_invoice', 'in_refund')
+            """,
+            [self.company_id.id],
+        )
+        dealt_with = [row[0] for row in self.env.cr.fetchall()]
+        return ["|", ("company_id", "=", self.company_id.id), "&", ("company_id", "=", False), ("id", "in", dealt_with)]
+
     def action_start_push(self):
         """Push every customer and supplier not yet in Xero, in the background."""
         self.ensure_one()
+        check_xero_access(self, XERO_MANAGER, "write")
         if self.state != "connected":
             raise UserError(self.env._("Connect the company to Xero first."))
         self.sudo().push_started = True

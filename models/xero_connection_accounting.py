@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..xero_connector import accounting
+from .access import XERO_MANAGER, check_xero_access
 
 # What was read from Xero this recently (accounts, tax rates, contacts, sales
 # documents) is not read again before a sending: a preview just read it. What
@@ -50,6 +51,7 @@ class XeroConnection(models.Model):
         "xero.tax.rate",
         string="Xero tax rate for lines without tax",
         domain="[('connection_id', '=', id), ('status', '=', 'ACTIVE')]",
+        check_company=True,
         help="Xero needs a tax rate on every line: lines without an Odoo tax take this one.",
     )
     accounting_reference_read_at = fields.Datetime(string="Accounts and tax rates read", readonly=True)
@@ -115,6 +117,7 @@ class XeroConnection(models.Model):
 
     def action_read_accounting_reference(self):
         self.ensure_one()
+        check_xero_access(self, XERO_MANAGER, "write")
         if self.state != "connected":
             raise UserError(self.env._("Connect the company to Xero first."))
         self._read_accounting_reference()
@@ -238,9 +241,10 @@ class XeroConnection(models.Model):
     def action_accounting_preview(self):
         """What a back-sync would send, before anything is sent."""
         self.ensure_one()
+        check_xero_access(self, XERO_MANAGER, "write")
         self._check_ready_for_accounting()
         preview = self.env["xero.accounting.preview"].create({"connection_id": self.id})
-        preview._build()
+        preview.sudo()._build()
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Send accounting data to Xero"),
@@ -251,6 +255,7 @@ class XeroConnection(models.Model):
         }
 
     def action_accounting_stop(self):
+        check_xero_access(self, XERO_MANAGER, "write")
         self.sudo().accounting_active = False
         return True
 

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from ..xero_connector import fieldmap, push
 from ..xero_connector.gateway import parse_xero_datetime
 from ..xero_connector.matching import PartnerIndex, normalise_email, normalise_vat
+from .access import XERO_MANAGER, XERO_USER, check_xero_access
 
 _logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class XeroContact(models.Model):
     _description = "Xero contact"
     _inherit = ["mail.thread"]
     _order = "name, id"
+    _check_company_auto = True
 
     connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
@@ -55,7 +57,9 @@ class XeroContact(models.Model):
     remote_values = fields.Json(readonly=True, help="The mapped values as Xero has them.")
     synced_values = fields.Json(readonly=True, help="The mapped values at the last import, link, push or pull.")
 
-    partner_id = fields.Many2one("res.partner", string="Odoo partner", index="btree_not_null", ondelete="set null")
+    partner_id = fields.Many2one(
+        "res.partner", string="Odoo partner", index="btree_not_null", ondelete="set null", check_company=True
+    )
     ignored = fields.Boolean(tracking=True)
     state = fields.Selection(
         [("to_review", "To review"), ("synced", "Synced"), ("ignored", "Ignored")],
@@ -63,7 +67,7 @@ class XeroContact(models.Model):
         store=True,
         index=True,
     )
-    suggested_partner_id = fields.Many2one("res.partner", string="Suggested partner", readonly=True)
+    suggested_partner_id = fields.Many2one("res.partner", string="Suggested partner", readonly=True, check_company=True)
     suggestion_reason = fields.Char(readonly=True)
     import_notes = fields.Text(readonly=True, help="What could not be imported as Xero has it.")
     difference_ids = fields.One2many("xero.difference", "contact_id", string="Differences")
@@ -242,6 +246,7 @@ class XeroContact(models.Model):
 
     def action_import(self):
         """Create the Odoo partners of the selected Xero contacts."""
+        check_xero_access(self, XERO_USER)
         todo = self.filtered(lambda c: c.state != "synced")
         todo._check_reviewable()
         if len(todo) > INLINE_LIMIT:
@@ -251,7 +256,7 @@ class XeroContact(models.Model):
 
     def action_import_all(self):
         """Import every contact still to review (in the background)."""
-        connection = self.env["xero.connection"]._for_company()
+        connection = self._sync_page_connection()
         todo = self.search(
             [
                 ("connection_id", "=", connection.id),
@@ -287,6 +292,7 @@ class XeroContact(models.Model):
     def _import_partners(self):
         Partner = self.env["res.partner"]
         for contact in self:
+            connection = contact.connection_id.sudo()
             values, problems = fieldmap.clean_for_odoo(contact.remote_values or {})
             partner_values, more = Partner._xero_partner_values(values)
             problems += more
@@ -294,10 +300,12 @@ class XeroContact(models.Model):
             # A person in Xero ("Ana Souza", main contact Ana Souza) is one
             # individual partner; an organisation gets its main contact as a child.
             person = bool(main) and fieldmap.same("name", main, partner_values["name"])
-            partner = Partner.create(dict(partner_values, is_company=not person))
+            # The connection's company owns what is imported from its organisation.
+            company = False if connection.imported_partners_shared else connection.company_id.id
+            partner = Partner.create(dict(partner_values, is_company=not person, company_id=company))
             if main and not person:
                 Partner.create({"parent_id": partner.id, "type": "contact", "name": main, "email": values.get("email")})
-            contact.write(
+            contact.sudo().write(
                 {
                     "partner_id": partner.id,
                     "synced_values": contact.remote_values,
@@ -311,6 +319,7 @@ class XeroContact(models.Model):
 
     def action_open_link_wizard(self):
         self.ensure_one()
+        check_xero_access(self, XERO_USER)
         self._check_reviewable()
         return {
             "type": "ir.actions.act_window",
@@ -323,6 +332,7 @@ class XeroContact(models.Model):
 
     def action_link_suggested(self):
         """Link each selected contact to its suggested partner."""
+        check_xero_access(self, XERO_USER)
         todo = self.filtered(lambda c: c.state == "to_review" and c.suggested_partner_id)
         todo._check_reviewable()
         for contact in todo:
@@ -332,6 +342,17 @@ class XeroContact(models.Model):
     def _link(self, partner):
         """Link without moving data; remember the values both sides agree on."""
         self.ensure_one()
+        # The caller must see the partner, and it must be one this company may use.
+        partner.check_access("read")
+        if partner.company_id and partner.company_id != self.company_id:
+            raise UserError(
+                self.env._(
+                    '"%(partner)s" belongs to %(company)s: it cannot be linked to a Xero contact of %(ours)s.',
+                    partner=partner.display_name,
+                    company=partner.company_id.name,
+                    ours=self.company_id.name,
+                )
+            )
         if self.partner_id and self.partner_id != partner:
             raise UserError(
                 self.env._(
@@ -359,26 +380,30 @@ class XeroContact(models.Model):
         # Nothing was synced yet: only what already agrees counts as synced,
         # so every difference is offered both ways.
         synced = {key: remote.get(key) for key in fieldmap.KEYS if fieldmap.same(key, local.get(key), remote.get(key))}
-        self.write({"partner_id": partner.id, "synced_values": synced, "ignored": False})
-        self._refresh_differences()
+        self.sudo().write({"partner_id": partner.id, "synced_values": synced, "ignored": False})
+        self.sudo()._refresh_differences()
         partner.message_post(body=self.env._('Linked to the Xero contact "%s". No data was moved.', self.name))
 
     def action_unlink_partner(self):
+        check_xero_access(self, XERO_USER)
         for contact in self.filtered("partner_id"):
             contact.partner_id.message_post(body=self.env._('Unlinked from the Xero contact "%s".', contact.name))
-            contact.write({"partner_id": False, "synced_values": False})
-            contact.difference_ids.unlink()
-        self._compute_suggestions()
+            contact.sudo().write({"partner_id": False, "synced_values": False})
+            contact.sudo().difference_ids.unlink()
+        self.sudo()._compute_suggestions()
 
     def action_ignore(self):
-        self.filtered(lambda c: not c.partner_id).ignored = True
+        check_xero_access(self, XERO_USER)
+        self.filtered(lambda c: not c.partner_id).sudo().ignored = True
 
     def action_stop_ignoring(self):
-        self.ignored = False
-        self._compute_suggestions()
+        check_xero_access(self, XERO_USER)
+        self.sudo().ignored = False
+        self.sudo()._compute_suggestions()
 
     def action_open_partner(self):
         self.ensure_one()
+        check_xero_access(self, XERO_USER)
         return {
             "type": "ir.actions.act_window",
             "res_model": "res.partner",
@@ -387,11 +412,21 @@ class XeroContact(models.Model):
         }
 
     def action_start_push(self):
-        return self.env["xero.connection"]._for_company().action_start_push()
+        check_xero_access(self, XERO_MANAGER)
+        return self._sync_page_connection().action_start_push()
 
     def action_fetch(self):
-        self.env["xero.connection"]._for_company()._enqueue_contacts_fetch()
+        check_xero_access(self, XERO_USER)
+        self._sync_page_connection()._enqueue_contacts_fetch()
         return self._notify(self.env._("Reading the contacts from Xero in the background."))
+
+    def _sync_page_connection(self):
+        """The connection of the company the sync page shows, checked for the caller."""
+        check_xero_access(self, XERO_USER)
+        connection = self.env["xero.connection"]._for_company()
+        if connection.sudo().state != "connected":
+            raise UserError(self.env._("Connect the company to Xero first (Settings > Xero)."))
+        return connection
 
     def _notify(self, message):
         return {

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .access import XERO_USER, check_xero_access
+
 
 class XeroDifference(models.Model):
     """One mapped field that differs between a synced partner and its Xero contact.
@@ -11,6 +13,7 @@ class XeroDifference(models.Model):
     _name = "xero.difference"
     _description = "Difference with Xero"
     _order = "sequence, id"
+    _check_company_auto = True
 
     contact_id = fields.Many2one("xero.contact", required=True, ondelete="cascade", index=True)
     partner_id = fields.Many2one(related="contact_id.partner_id", store=True, index=True)
@@ -34,12 +37,17 @@ class XeroDifference(models.Model):
     signature = fields.Char(required=True)
 
     def action_push(self):
-        return self.env["xero.contact"]._push_fields(self)
+        check_xero_access(self, XERO_USER)
+        return self.env["xero.contact"].sudo()._push_fields(self.sudo())
 
     def action_pull(self):
-        self.env["xero.contact"]._pull_fields(self)
+        check_xero_access(self, XERO_USER)
+        # Pulling edits the partners: the caller must be allowed to.
+        self.partner_id.check_access("write")
+        self.env["xero.contact"].sudo()._pull_fields(self.sudo())
         return True
 
     def action_ignore(self):
-        self.env["xero.contact"]._ignore_differences(self)
+        check_xero_access(self, XERO_USER)
+        self.env["xero.contact"].sudo()._ignore_differences(self.sudo())
         return True

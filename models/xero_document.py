@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .access import XERO_USER, check_xero_access
 from .xero_ledger_entry import XERO_APP_URL
 
 SENT_STATES = ("sent", "linked", "to_update")
@@ -29,10 +30,13 @@ class XeroDocument(models.Model):
     _description = "Xero invoice or credit note"
     _order = "date desc, id desc"
     _rec_name = "name"
+    _check_company_auto = True
 
     connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
-    move_id = fields.Many2one("account.move", string="Odoo document", required=True, ondelete="cascade", index=True)
+    move_id = fields.Many2one(
+        "account.move", string="Odoo document", required=True, ondelete="cascade", index=True, check_company=True
+    )
     kind = fields.Selection([("invoice", "Invoice"), ("credit_note", "Credit note")], required=True, readonly=True)
     name = fields.Char(related="move_id.name", string="Number")
     partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Customer")
@@ -76,7 +80,8 @@ class XeroDocument(models.Model):
 
     def action_send_again(self):
         """Send documents again once what held them back or made Xero refuse them is fixed."""
-        todo = self.filtered(lambda d: d.state in ("error", "blocked"))
+        check_xero_access(self, XERO_USER)
+        todo = self.sudo().filtered(lambda d: d.state in ("error", "blocked"))
         if not todo:
             raise UserError(self.env._("Only documents held back or refused by Xero can be sent again."))
         todo._requeue(new_attempt=True)

@@ -8,6 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
 from ..xero_connector.errors import XeroAuthError, XeroError, XeroRateLimitError
+from .access import XERO_MANAGER, check_xero_access
 
 _logger = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ class XeroJob(models.Model):
     max_attempts = fields.Integer(default=6)
     next_try = fields.Datetime(default=fields.Datetime.now, index=True)
     error = fields.Text(help="What went wrong the last time, in plain words.")
+    error_detail = fields.Text(
+        string="Technical detail", groups=XERO_MANAGER, help="The unexpected error as Python raised it."
+    )
     date_started = fields.Datetime(string="Started")
     date_done = fields.Datetime(string="Finished")
     heartbeat = fields.Datetime()
@@ -144,16 +148,19 @@ class XeroJob(models.Model):
     # -- user actions -------------------------------------------------------
 
     def action_retry(self):
+        check_xero_access(self, XERO_MANAGER)
         for job in self:
             if job.state not in ("failed", "cancelled"):
                 raise UserError(self.env._("Only failed or cancelled jobs can be retried."))
-        self.write({"state": "pending", "next_try": fields.Datetime.now(), "attempts": 0})
+        # Checked above: jobs change only through the addon's code.
+        self.sudo().write({"state": "pending", "next_try": fields.Datetime.now(), "attempts": 0})
         self._trigger_runner()
 
     def action_cancel(self):
+        check_xero_access(self, XERO_MANAGER)
         if self.filtered(lambda j: j.state in ("done", "running")):
             raise UserError(self.env._("A finished or running job cannot be cancelled."))
-        self.write({"state": "cancelled"})
+        self.sudo().write({"state": "cancelled"})
 
     # -- running ------------------------------------------------------------
 
@@ -259,8 +266,7 @@ class XeroJob(models.Model):
         self.env.cr.rollback()
         self.env.invalidate_all()
         job = self.browse(self.id)
-        message = str(exc) if isinstance(exc, XeroError) else self.env._("Unexpected error: %s", exc)
-        values = {"error": message, "heartbeat": fields.Datetime.now()}
+        values = dict(self._error_values(exc), heartbeat=fields.Datetime.now())
         if isinstance(exc, XeroAuthError) and exc.reconnect_needed:
             # Waits, unclaimed, until an administrator reconnects the company.
             values.update(state="pending", attempts=max(job.attempts - 1, 0))
@@ -282,6 +288,16 @@ class XeroJob(models.Model):
         self.env.cr.commit()  # pylint: disable=invalid-commit
         if values["state"] == "pending":
             self._trigger_runner(values.get("next_try"))
+
+    def _error_values(self, exc):
+        """What users see of a failure: Xero's plain words, or a plain sentence for the unexpected
+        (its technical detail for Xero Managers only)."""
+        if isinstance(exc, XeroError):
+            return {"error": str(exc), "error_detail": False}
+        return {
+            "error": self.env._("Something unexpected went wrong; a Xero Manager can see the details on the job."),
+            "error_detail": f"{type(exc).__name__}: {exc}",
+        }
 
     # -- helpers for handlers -------------------------------------------------
 

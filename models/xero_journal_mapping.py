@@ -8,9 +8,11 @@ class XeroJournalMapping(models.Model):
     _inherit = ["xero.mapping.mixin"]
     _description = "Xero payment journal mapping"
     _order = "journal_id, id"
+    _xero_user_fields = ("xero_account_id",)
 
     journal_id = fields.Many2one(
         "account.journal",
+        check_company=True,
         string="Odoo journal",
         required=True,
         ondelete="cascade",
@@ -18,6 +20,7 @@ class XeroJournalMapping(models.Model):
     )
     xero_account_id = fields.Many2one(
         "xero.account",
+        check_company=True,
         string="Xero bank account",
         ondelete="restrict",
         domain="[('connection_id', '=', connection_id), ('status', '=', 'ACTIVE'), ('takes_payments', '=', True)]",

@@ -25,13 +25,16 @@ class XeroLedgerEntry(models.Model):
     """
 
     _name = "xero.ledger.entry"
+    _check_company_auto = True
     _description = "Xero sales ledger entry"
     _order = "date desc, id desc"
 
     connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
     contact_xero_id = fields.Char(string="Xero contact id", required=True, index=True)
-    contact_id = fields.Many2one("xero.contact", string="Xero contact", ondelete="set null", index="btree_not_null")
+    contact_id = fields.Many2one(
+        "xero.contact", string="Xero contact", ondelete="set null", index="btree_not_null", check_company=True
+    )
     xero_id = fields.Char(string="Xero document id", required=True)
     doc_type = fields.Selection([("invoice", "Invoice"), ("credit_note", "Credit note")], string="Type", required=True)
     name = fields.Char(string="Number")

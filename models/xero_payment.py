@@ -16,6 +16,7 @@ class XeroPayment(models.Model):
     _name = "xero.payment"
     _description = "Xero payment or allocation"
     _order = "date desc, id desc"
+    _check_company_auto = True
 
     connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="connection_id.company_id", store=True, index=True)
@@ -29,16 +30,23 @@ class XeroPayment(models.Model):
         "xero.document",
         string="Document",
         required=True,
+        check_company=True,
         ondelete="cascade",
         index=True,
         readonly=True,
         help="The invoice paid or credited, or the credit note refunded.",
     )
-    credit_note_id = fields.Many2one("xero.document", string="Credit note", ondelete="cascade", readonly=True)
-    origin_move_id = fields.Many2one(
-        "account.move", string="Payment entry", readonly=True, help="The Odoo entry that paid or credited the invoice."
+    credit_note_id = fields.Many2one(
+        "xero.document", string="Credit note", ondelete="cascade", readonly=True, check_company=True
     )
-    journal_id = fields.Many2one("account.journal", readonly=True)
+    origin_move_id = fields.Many2one(
+        "account.move",
+        string="Payment entry",
+        readonly=True,
+        check_company=True,
+        help="The Odoo entry that paid or credited the invoice.",
+    )
+    journal_id = fields.Many2one("account.journal", readonly=True, check_company=True)
     date = fields.Date(readonly=True)
     amount = fields.Monetary(readonly=True, help="In the invoice's currency.")
     currency_id = fields.Many2one("res.currency", readonly=True)

@@ -8,9 +8,11 @@ class XeroTaxMapping(models.Model):
     _inherit = ["xero.mapping.mixin"]
     _description = "Xero tax mapping"
     _order = "tax_id, id"
+    _xero_user_fields = ("xero_tax_rate_id",)
 
     tax_id = fields.Many2one(
         "account.tax",
+        check_company=True,
         string="Odoo tax",
         required=True,
         ondelete="cascade",
@@ -19,6 +21,7 @@ class XeroTaxMapping(models.Model):
     tax_amount = fields.Float(related="tax_id.amount", string="Odoo rate")
     xero_tax_rate_id = fields.Many2one(
         "xero.tax.rate",
+        check_company=True,
         string="Xero tax rate",
         ondelete="restrict",
         domain="[('connection_id', '=', connection_id), ('status', '=', 'ACTIVE')]",

@@ -6,6 +6,7 @@ from . import (
     test_ledger,
     test_push,
     test_queue,
+    test_rpc_access,
     test_sync_page,
     test_tour,
 )

@@ -8,9 +8,7 @@ class TestAccountantUses(XeroCase):
     """An accountant (no administrator rights) does the daily work end to end."""
 
     def test_accountant_reviews_and_settles_differences(self):
-        accountant = new_test_user(
-            self.env, "bookkeeper", groups="base.group_user,base.group_partner_manager,account.group_account_invoice"
-        )
+        accountant = new_test_user(self.env, "bookkeeper", groups="base.group_user,xero_connector.group_xero_user")
         job = self.env["xero.job"]._enqueue(
             self.connection, "contacts_fetch", "Fetch", records=self.env["xero.contact"]
         )

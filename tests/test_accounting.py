@@ -449,7 +449,7 @@ class TestAccountingAccess(XeroAccountingCase):
         with self.assertRaisesRegex(UserError, "cancel it instead of deleting it"):
             move.unlink()
 
-    def test_billing_users_send_again_read_only_users_only_read(self):
+    def test_xero_users_send_again_read_only_users_only_read(self):
         self.sandbox.update_contact(self.bayside_contact.xero_id, ContactStatus="ARCHIVED")
         move = self.invoice()
         self.start()
@@ -459,7 +459,7 @@ class TestAccountingAccess(XeroAccountingCase):
                 self.env, login=f"xero_{name}", groups=group, company_id=self.company.id, company_ids=self.company.ids
             )
             for name, group in (
-                ("billing", "account.group_account_invoice"),
+                ("billing", "account.group_account_invoice,xero_connector.group_xero_user"),
                 ("auditor", "account.group_account_readonly"),
             )
         }

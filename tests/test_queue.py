@@ -292,7 +292,10 @@ class TestAcrossTransactions(BaseCase):
             env = self.env_of(cr)
             tag = uuid.uuid4().hex[:6]
             partners = env["res.partner"].create(
-                [{"name": f"Crash {tag} {n:03d}", "customer_rank": 1} for n in range(120)]
+                [
+                    {"name": f"Crash {tag} {n:03d}", "customer_rank": 1, "company_id": self.company_id}
+                    for n in range(120)
+                ]
             )
             job = self.connection(cr)._enqueue_contacts_push()
             cr.commit()

@@ -1,6 +1,7 @@
 from odoo import fields, models
 from odoo.tools.misc import formatLang
 
+from ..models.access import XERO_MANAGER, check_xero_access
 from ..xero_connector import accounting
 
 KIND_WORDS = {accounting.INVOICE: "Invoices", accounting.CREDIT_NOTE: "Credit notes"}
@@ -17,8 +18,10 @@ class XeroAccountingPreview(models.TransientModel):
 
     _name = "xero.accounting.preview"
     _description = "Preview of the accounting data sent to Xero"
+    _check_company_auto = True
 
-    connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade")
+    connection_id = fields.Many2one("xero.connection", required=True, ondelete="cascade", check_company=True)
+    company_id = fields.Many2one(related="connection_id.company_id", store=True)
     start_date = fields.Date(related="connection_id.accounting_start_date")
     future = fields.Boolean(readonly=True, help="The start date is still to come: nothing is sent before it.")
     invoice_count = fields.Integer(string="Invoices to send", readonly=True)
@@ -135,6 +138,8 @@ class XeroAccountingPreview(models.TransientModel):
     def action_confirm(self):
         """Switch sending on: the back-sync starts now (or on the start date)."""
         self.ensure_one()
+        check_xero_access(self, XERO_MANAGER, "write")
+        check_xero_access(self.connection_id, XERO_MANAGER, "write")
         connection = self.connection_id.sudo()
         connection.accounting_active = True
         if connection._accounting_due():

@@ -9,6 +9,7 @@ class XeroAccountingPreviewLine(models.TransientModel):
     _order = "category, date, id"
 
     preview_id = fields.Many2one("xero.accounting.preview", required=True, ondelete="cascade")
+    company_id = fields.Many2one(related="preview_id.company_id", store=True)
     move_id = fields.Many2one("account.move", string="Document", required=True)
     partner_id = fields.Many2one(related="move_id.commercial_partner_id", string="Customer")
     date = fields.Date(related="move_id.invoice_date", string="Date", store=True)
