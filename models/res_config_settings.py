@@ -37,6 +37,22 @@ class ResConfigSettings(models.TransientModel):
     xero_no_tax_rate_id = fields.Many2one(related="xero_connection_id.no_tax_rate_id", readonly=False)
     xero_accounting_reference_read_at = fields.Datetime(related="xero_connection_id.accounting_reference_read_at")
     xero_tenant_choice = fields.Selection(selection="_selection_xero_tenants", string="Organisation to use")
+    xero_job_runners = fields.Integer(
+        string="Job runners",
+        default=lambda self: len(self.env["xero.job"]._runners()),
+        help="How many Odoo cron workers may run Xero jobs at once: different organisations then progress at "
+        "the same time, each within its own API budget.",
+    )
+    xero_job_retention_days = fields.Integer(
+        string="Keep finished jobs (days)",
+        config_parameter="xero_connector.job_retention_days",
+        default=30,
+    )
+
+    def set_values(self):
+        super().set_values()
+        if self.env.user.has_group(XERO_MANAGER) and self.xero_job_runners != len(self.env["xero.job"]._runners()):
+            self.env["xero.job"]._set_runner_count(self.xero_job_runners)
 
     @api.model
     def _selection_xero_tenants(self):

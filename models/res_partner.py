@@ -202,17 +202,25 @@ class ResPartner(models.Model):
         }
 
     @api.model
-    def _xero_partner_values(self, values):
+    def _xero_partner_values(self, values, places=None):
         """Create/write values of a company partner from mapped Xero values.
 
         Returns (values, problems): a country or region Odoo does not know is
-        left out and said in plain words, the rest is kept.
+        left out and said in plain words, the rest is kept. `places` memoises
+        the country and region lookups across a batch.
         """
+        places = {} if places is None else places
         problems = []
-        country = self._xero_find_country(values.get("country"))
+        key = ("country", values.get("country"))
+        if key not in places:
+            places[key] = self._xero_find_country(values.get("country"))
+        country = places[key]
         if values.get("country") and not country:
             problems.append(self.env._('Country "%s" is unknown to Odoo: left empty.', values["country"]))
-        state = self._xero_find_state(country, values.get("state"))
+        key = ("state", country.id, values.get("state"))
+        if key not in places:
+            places[key] = self._xero_find_state(country, values.get("state"))
+        state = places[key]
         if values.get("state") and not state:
             problems.append(self.env._('Region "%s" is unknown to Odoo: left empty.', values["state"]))
         result = {

@@ -290,22 +290,40 @@ class XeroContact(models.Model):
         return job._batch_done()
 
     def _import_partners(self):
+        """Create the partners of these contacts in batches: the companies, then their main
+        contacts, the links, and one chatter line each (as Odoo's own batched create would)."""
         Partner = self.env["res.partner"]
+        places = {}  # country / region lookups, once per batch
+        rows = []
         for contact in self:
             connection = contact.connection_id.sudo()
             values, problems = fieldmap.clean_for_odoo(contact.remote_values or {})
-            partner_values, more = Partner._xero_partner_values(values)
-            problems += more
+            partner_values, more = Partner._xero_partner_values(values, places)
             main = " ".join(filter(None, (values.get("first_name"), values.get("last_name"))))
             # A person in Xero ("Ana Souza", main contact Ana Souza) is one
             # individual partner; an organisation gets its main contact as a child.
             person = bool(main) and fieldmap.same("name", main, partner_values["name"])
             # The connection's company owns what is imported from its organisation.
             company = False if connection.imported_partners_shared else connection.company_id.id
-            partner = Partner.create(dict(partner_values, is_company=not person, company_id=company))
-            if main and not person:
-                Partner.create({"parent_id": partner.id, "type": "contact", "name": main, "email": values.get("email")})
-            contact.sudo().write(
+            partner_values.update(is_company=not person, company_id=company)
+            rows.append((contact, partner_values, "" if person else main, values.get("email"), problems + more))
+        partners = Partner.create([partner_values for _c, partner_values, _m, _e, _p in rows])
+        Partner.create(
+            [
+                {
+                    "parent_id": partner.id,
+                    "type": "contact",
+                    "name": main,
+                    "email": email,
+                    "company_id": partner.company_id.id,
+                }
+                for partner, (_c, _v, main, email, _p) in zip(partners, rows, strict=True)
+                if main
+            ]
+        )
+        bodies = {}
+        for partner, (contact, _v, _m, _e, problems) in zip(partners, rows, strict=True):
+            contact.sudo().with_context(tracking_disable=True).write(
                 {
                     "partner_id": partner.id,
                     "synced_values": contact.remote_values,
@@ -315,7 +333,8 @@ class XeroContact(models.Model):
             body = self.env._('Imported from the Xero contact "%s".', contact.name)
             if problems:
                 body += " " + self.env._("Not imported as in Xero: %s", "; ".join(problems))
-            partner.message_post(body=body)
+            bodies[partner.id] = body
+        partners._message_log_batch(bodies)
 
     def action_open_link_wizard(self):
         self.ensure_one()

@@ -16,6 +16,8 @@ ACTIVE_STATES = ("pending", "running", "failed")
 # A running job whose worker has not reported for this long is taken as
 # crashed (killed worker, lost host) and handed to the next cron run.
 STALE_AFTER = timedelta(minutes=15)
+# Finished jobs are kept this many days (ir.config_parameter xero_connector.job_retention_days).
+JOB_RETENTION_DAYS = 30
 # Another worker wrote the same rows at the same moment: trying again later succeeds.
 CONCURRENCY_ERRORS = (
     psycopg2.errors.SerializationFailure,
@@ -143,7 +145,27 @@ class XeroJob(models.Model):
         return existing
 
     def _trigger_runner(self, at=None):
-        self.env.ref("xero_connector.ir_cron_xero_jobs").sudo()._trigger(at)
+        for runner in self._runners():
+            runner._trigger(at)
+
+    @api.model
+    def _runners(self, active_test=True):
+        """The cron records that run the queue (Odoo runs each on one worker at a time)."""
+        first = self.env.ref("xero_connector.ir_cron_xero_jobs").sudo()
+        return first.with_context(active_test=active_test).search(
+            [("model_id", "=", first.model_id.id), ("code", "=", first.code)], order="id"
+        )
+
+    @api.model
+    def _set_runner_count(self, count):
+        """Keep `count` runners active: copies of the first one are made, extra ones archived."""
+        count = max(1, count)
+        runners = self._runners(active_test=False)
+        for index, cron in enumerate(runners):
+            if cron.active != (index < count):
+                cron.active = index < count
+        for number in range(len(runners) + 1, count + 1):
+            runners[0].copy({"name": self.env._("Xero: run queued jobs (runner %s)", number), "active": True})
 
     # -- user actions -------------------------------------------------------
 
@@ -161,6 +183,17 @@ class XeroJob(models.Model):
         if self.filtered(lambda j: j.state in ("done", "running")):
             raise UserError(self.env._("A finished or running job cannot be cancelled."))
         self.sudo().write({"state": "cancelled"})
+
+    @api.autovacuum
+    def _gc_finished_jobs(self):
+        """Remove jobs finished or cancelled longer ago than the retention (failed and pending ones stay)."""
+        days = int(
+            self.env["ir.config_parameter"].sudo().get_param("xero_connector.job_retention_days", JOB_RETENTION_DAYS)
+        )
+        cutoff = fields.Datetime.now() - timedelta(days=days)
+        old = self.sudo().search([("state", "in", ("done", "cancelled")), ("write_date", "<", cutoff)], limit=10000)
+        old.unlink()
+        return len(old)
 
     # -- running ------------------------------------------------------------
 
@@ -214,6 +247,8 @@ class XeroJob(models.Model):
     @api.model
     def _select_due_job(self):
         """The next job to run, locked; none for a disconnected or paused organisation."""
+        # An organisation no other runner is working for comes first: several
+        # runners then move several organisations forward, each within its budget.
         self.env.cr.execute(
             """
             SELECT job.id FROM xero_job job
@@ -223,7 +258,11 @@ class XeroJob(models.Model):
                AND job.next_try <= now() AT TIME ZONE 'UTC'
                AND conn.state = 'connected' AND conn.enabled
                AND (budget.paused_until IS NULL OR budget.paused_until <= now() AT TIME ZONE 'UTC')
-             ORDER BY job.priority, job.id
+             ORDER BY EXISTS (
+                        SELECT 1 FROM xero_job busy
+                         WHERE busy.connection_id = job.connection_id AND busy.state = 'running'
+                      ),
+                      job.priority, job.id
              LIMIT 1
                FOR UPDATE OF job SKIP LOCKED
             """

@@ -8,6 +8,9 @@ Scenarios:
   contacts_push  push 10,000 customers and suppliers from a fresh Odoo
                  database into the sandbox (its own process, enforcing 60 calls
                  a minute on a compressed 3-second minute: the same limiter).
+  contacts_import  read 10,000 Xero contacts (each with a main contact) and import
+                 them all, through the jobs; beside it, Odoo's own batched create of
+                 the same partners on a database without the addon (same run).
   invoices_push  the back-sync of 5,000 posted invoices of 3 lines each, for
                  200 customers Xero does not know yet: preview, confirm, the
                  job (same sandbox process and compressed minute).
@@ -63,9 +66,27 @@ def bench_invoices_push(n=5000, customers=200, minute_seconds=3):
     return odoo_scenario("invoices_push", N=n, CUSTOMERS=customers, MINUTE_SECONDS=minute_seconds)
 
 
-def odoo_scenario(name, **constants):
-    """Run scripts/bench_<name>_odoo.py in `odoo shell` on a fresh database with the addon,
-    against the sandbox in its own process (Xero's 60 calls a minute on a compressed minute)."""
+def bench_contacts_import(n=10000, minute_seconds=3):
+    """Fetch + "Import all not yet reviewed" of n Xero contacts, each with its main
+    contact, against Odoo's own batched create of the same partners (same run)."""
+    figures = odoo_scenario("contacts_import", sandbox_contacts=n, N=n, MINUTE_SECONDS=minute_seconds)
+    baseline = odoo_scenario(
+        "contacts_import_baseline",
+        sandbox_contacts=n,
+        install="contacts",
+        connect=False,
+        REPO=str(Path(__file__).resolve().parents[1]),
+    )
+    figures["baseline_create_seconds"] = baseline["seconds"]
+    figures["baseline_sql_queries"] = baseline["sql_queries"]
+    figures["ratio"] = f"{float(figures['seconds']) / float(baseline['seconds']):.2f}"
+    return figures
+
+
+def odoo_scenario(name, sandbox_contacts=0, install=None, connect=True, **constants):
+    """Run scripts/bench_<name>_odoo.py in `odoo shell` on a fresh database with the addon
+    (or with `install`), against the sandbox in its own process (Xero's 60 calls a minute
+    on a compressed minute)."""
     import socket
     import subprocess
     import tempfile
@@ -80,7 +101,19 @@ def odoo_scenario(name, **constants):
     devenv.drop_database(python, db, database)
     with open(workdir / "install.log", "w") as log:
         subprocess.run(
-            [python, "-m", "odoo", "server", "-c", config, "-d", database, "-i", devenv.ADDON, "--stop-after-init"],
+            [
+                python,
+                "-m",
+                "odoo",
+                "server",
+                "-c",
+                config,
+                "-d",
+                database,
+                "-i",
+                install or devenv.ADDON,
+                "--stop-after-init",
+            ],
             stdout=log,
             stderr=log,
             check=True,
@@ -88,28 +121,16 @@ def odoo_scenario(name, **constants):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    sandbox = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "xero_connector.sandbox",
-            "--port",
-            str(port),
-            "--seed",
-            "empty",
-            "--minute-limit",
-            "60",
-            "--minute-seconds",
-            str(constants["MINUTE_SECONDS"]),
-        ],
-        cwd=devenv.REPO,
-        stdout=subprocess.DEVNULL,
-    )
+    command = [python, "-m", "xero_connector.sandbox", "--port", str(port), "--seed", "empty"]
+    command += ["--minute-limit", "60", "--minute-seconds", str(constants.get("MINUTE_SECONDS", 60))]
+    command += ["--contacts", str(sandbox_contacts)]
+    sandbox = subprocess.Popen(command, cwd=devenv.REPO, stdout=subprocess.PIPE, text=True)
     try:
-        time.sleep(1.5)
+        sandbox.stdout.readline()  # its one line: serving
         script = "".join(f"{key} = {value!r}\n" for key, value in constants.items())
         script += f"SANDBOX_URL = 'http://127.0.0.1:{port}'\n"
-        for part in ("bench_odoo_connect.py", f"bench_{name}_odoo.py"):
+        parts = (["bench_odoo_connect.py"] if connect else []) + [f"bench_{name}_odoo.py"]
+        for part in parts:
             script += (devenv.REPO / "scripts" / part).read_text()
         out = subprocess.run(
             [python, "-m", "odoo", "shell", "-c", config, "-d", database, "--no-http"],
@@ -122,7 +143,7 @@ def odoo_scenario(name, **constants):
         sandbox.terminate()
         sandbox.wait()
         devenv.drop_database(python, db, database)
-    line = next((x for x in out.stdout.splitlines() if f"BENCH {name}" in x), None)
+    line = next((x for x in out.stdout.splitlines() if x.startswith(f"BENCH {name} ")), None)
     if not line:
         raise SystemExit(f"{name} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
     return dict(pair.split("=", 1) for pair in line.split(f"BENCH {name}", 1)[1].split())
@@ -130,6 +151,7 @@ def odoo_scenario(name, **constants):
 
 SCENARIOS = {
     "contacts_read": bench_contacts_read,
+    "contacts_import": bench_contacts_import,
     "contacts_push": bench_contacts_push,
     "invoices_push": bench_invoices_push,
 }

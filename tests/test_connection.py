@@ -9,7 +9,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
-from .common import XeroCase, start_sandbox
+from .common import XeroCase, connect, start_sandbox
 
 
 @tagged("post_install", "-at_install")
@@ -195,3 +195,50 @@ class TestConnection(XeroCase):
         first.state = "done"
         third = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
         self.assertNotEqual(third, first)
+
+    def test_autovacuum_removes_old_finished_jobs_only(self):
+        Job = self.env["xero.job"]
+        jobs = {
+            state: Job._enqueue(self.connection, "ping", f"Check {state}", identity_key=f"gc-{state}")
+            for state in ("done", "cancelled", "failed", "pending")
+        }
+        for state, job in jobs.items():
+            job.state = state
+        recent = Job._enqueue(self.connection, "ping", "Recent check", identity_key="gc-recent")
+        recent.state = "done"
+        self.env.flush_all()
+        old = [job.id for job in jobs.values()]
+        self.env.cr.execute("UPDATE xero_job SET write_date = now() - interval '31 days' WHERE id = ANY(%s)", [old])
+        self.env.cr.execute("UPDATE xero_job SET write_date = now() - interval '1 hour' WHERE id = %s", [recent.id])
+        self.env.invalidate_all()
+        Job._gc_finished_jobs()
+        self.assertFalse(jobs["done"].exists(), "finished a month ago: removed")
+        self.assertFalse(jobs["cancelled"].exists())
+        self.assertTrue(jobs["failed"].exists(), "a failed job waits for someone to look at it")
+        self.assertTrue(jobs["pending"].exists())
+        self.assertTrue(recent.exists(), "finished today: kept")
+        self.env["ir.config_parameter"].set_param("xero_connector.job_retention_days", 0)
+        Job._gc_finished_jobs()
+        self.assertFalse(recent.exists(), "the retention is a setting")
+
+    def test_runners_are_a_setting_and_prefer_an_idle_organisation(self):
+        Job = self.env["xero.job"]
+        self.assertEqual(len(Job._runners()), 2, "two runners by default")
+        settings = self.env["res.config.settings"].create({"xero_job_runners": 3})
+        settings.execute()
+        self.assertEqual(len(Job._runners()), 3)
+        self.env["res.config.settings"].create({"xero_job_runners": 1}).execute()
+        self.assertEqual(Job._runners(), self.env.ref("xero_connector.ir_cron_xero_jobs"))
+        # A runner takes another organisation's job before a second one of a busy organisation.
+        company_b = self.env["res.company"].create({"name": "Runner Co B"})
+        other = connect(self.env, self.sandbox, company_b)
+        busy = Job._enqueue(self.connection, "ping", "Busy")
+        waiting = Job._enqueue(self.connection, "ping", "Waiting behind it")
+        idle = Job._enqueue(other, "ping", "Other organisation")
+        busy.state = "running"
+        (busy | waiting | idle).next_try = "2026-01-01 00:00:00"
+        self.env.flush_all()
+        self.assertEqual(Job._select_due_job(), idle)
+        idle.state = "done"
+        self.env.flush_all()
+        self.assertEqual(Job._select_due_job(), waiting)

@@ -16,6 +16,7 @@ def main(argv=None):
     parser.add_argument("--day-limit", type=int, default=5000)
     parser.add_argument("--concurrent-limit", type=int, default=5)
     parser.add_argument("--auto-consent", action="store_true", help="skip the consent page")
+    parser.add_argument("--contacts", type=int, default=0, help="add this many generated contacts (benchmarks)")
     args = parser.parse_args(argv)
 
     sandbox = XeroSandbox(
@@ -27,6 +28,8 @@ def main(argv=None):
         minute_seconds=args.minute_seconds,
     )
     sandbox.auto_consent = args.auto_consent
+    if args.contacts:
+        sandbox.seed_contacts(args.contacts)
     url = sandbox.start()
     # The command's one line of output, for the person who started it.
     print(  # pylint: disable=print-used
