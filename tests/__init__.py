@@ -8,4 +8,5 @@ from . import (
     test_queue,
     test_sync_page,
     test_tour,
+    test_webhooks,
 )
