@@ -15,14 +15,15 @@ class XeroController(http.Controller):
     @http.route("/xero/oauth/callback", type="http", auth="user", methods=["GET"])
     def oauth_callback(self, code=None, state=None, error=None, **kwargs):
         """Where Xero sends the administrator back after the consent page."""
+        # First of all: whoever else lands here learns nothing and leaves nothing in the logs.
+        if not request.env.user.has_group("base.group_system"):
+            return self._error_page("Only an administrator can connect the company to Xero.", log=False)
         if error:
-            return self._error_page(f"Xero did not grant access: {error}.")
+            return self._error_page(f"Xero did not grant access: {error[:200]}.")
         if not code or not state:
             return self._error_page("The answer from Xero is incomplete: nothing was stored.")
-        if not request.env.user.has_group("base.group_system"):
-            return self._error_page("Only an administrator can connect the company to Xero.")
         try:
-            request.env["xero.connection"]._oauth_callback(code, state)
+            request.env["xero.connection"]._oauth_callback(code, state, request.session)
         except XeroError as exc:
             request.env.cr.rollback()
             return self._error_page(str(exc))
@@ -69,8 +70,9 @@ class XeroController(http.Controller):
         raw = stream.read(limit + 1)
         return raw if len(raw) <= limit else None
 
-    def _error_page(self, message):
-        _logger.info("Xero connection refused: %s", message)
+    def _error_page(self, message, log=True):
+        if log:
+            _logger.info("Xero connection refused: %r", message)
         body = (
             "<html><body style='font-family:sans-serif;margin:3em'>"
             f"<h2>Connecting to Xero failed</h2><p>{escape(message)}</p>"
