@@ -279,7 +279,7 @@ class XeroConnection(models.Model):
             payments = (
                 self.env["xero.payment"].sudo().search([("connection_id", "=", conn.id), ("state", "=", "blocked")])
             )
-            payments.write({"state": "to_send", "error": False})
+            payments._requeue()
             if docs or payments:
                 conn._enqueue_accounting_if_due()
 

@@ -80,8 +80,7 @@ class XeroDocument(models.Model):
         if not todo:
             raise UserError(self.env._("Only documents held back or refused by Xero can be sent again."))
         todo._requeue(new_attempt=True)
-        for payment in todo.payment_ids.filtered(lambda p: p.state in ("error", "blocked")):
-            payment.write({"state": "to_send", "error": False, "attempt": payment.attempt + 1})
+        todo.payment_ids.filtered(lambda p: p.state in ("error", "blocked"))._requeue(new_attempt=True)
         todo.connection_id._enqueue_accounting_if_due()
         return {
             "type": "ir.actions.client",
@@ -94,13 +93,18 @@ class XeroDocument(models.Model):
         }
 
     def _requeue(self, new_attempt=False):
-        """Back in the queue: created if Xero does not have it yet, else updated.
+        """Back in the queue: created if Xero does not have it yet, else updated
+        (voided when cancelled in Odoo meanwhile: a held-back void stays a void).
 
         A new attempt (the user sends it again, after fixing what Xero
         refused) is a new write for Xero, not the replay of its refusal.
         """
         for doc in self:
-            values = {"state": "to_update" if doc.xero_id else "to_send", "error": False}
+            if not doc.xero_id:
+                state = "to_send"
+            else:
+                state = "to_void" if doc.move_id.state == "cancel" else "to_update"
+            values = {"state": state, "error": False}
             if new_attempt:
                 values["attempt"] = doc.attempt + 1
             doc.write(values)

@@ -14,7 +14,7 @@ from odoo.addons.xero_connector.models.xero_connection import OAUTH_STATE_SCOPE
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
-from .common import XeroCase, start_sandbox
+from .common import XeroAccountingCase, XeroCase, start_sandbox
 
 
 @tagged("post_install", "-at_install")
@@ -238,15 +238,17 @@ class TestConnection(XeroCase):
         self.assertTrue(self.env["xero.job"].search([("company_id", "=", self.env.company.id)]))
 
     def test_neutralization_clears_tokens(self):
-        self.connection.accounting_active = True
-        self.env.flush_all()
-        for query in get_neutralization_queries(["xero_connector"]):
-            self.env.cr.execute(query)
-        self.env.invalidate_all()
+        self.connection.write(
+            {"accounting_active": True, "webhook_key": "key", "push_started": True, "odoo_is_master": True}
+        )
+        neutralize(self.env)
         self.assertFalse(self.connection._token())
         self.assertFalse(self.connection.client_secret)
         self.assertFalse(self.connection.enabled)
         self.assertFalse(self.connection.accounting_active, "a copy never sends invoices")
+        self.assertFalse(self.connection.webhook_key, "a copy takes no webhook delivery")
+        self.assertFalse(self.connection.push_started, "a copy pushes no contact")
+        self.assertFalse(self.connection.odoo_is_master, "a copy overwrites nothing in Xero")
 
     def test_consent_outside_a_browser_keeps_its_request_in_the_given_session(self):
         self.connection._token().unlink()
@@ -273,3 +275,53 @@ class TestConnection(XeroCase):
         third = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
         self.assertNotEqual(third, first)
 
+
+def neutralize(env):
+    """What `odoo-bin neutralize` does to the addon's tables in a copied database."""
+    env.flush_all()
+    for query in get_neutralization_queries(["xero_connector"]):
+        env.cr.execute(query)
+    env.invalidate_all()
+
+
+@tagged("post_install", "-at_install")
+class TestNeutralizedCopy(XeroAccountingCase):
+    def test_a_copy_has_nothing_left_to_write_to_xero(self):
+        paid = self.invoice()
+        self.start()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids).create(
+            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
+        )._create_payments()
+        changed = self.invoice(lines=[("Audit", 1, 500.0, self.gst)])
+        self.send()
+        Document, Payment = self.env["xero.document"], self.env["xero.payment"]
+        [payment] = Payment.search([("connection_id", "=", self.connection.id)])
+        self.assertEqual((paid.xero_state, changed.xero_state, payment.state), ("sent", "sent", "sent"))
+        # In production, just before the copy: a void, a deletion, an update and a new invoice are pending.
+        paid.button_cancel()
+        changed.button_draft()
+        changed.invoice_line_ids.price_unit = 550.0
+        changed.action_post()
+        new = self.invoice(lines=[("Training", 2, 80.0, self.gst)])
+        Document._discover(self.connection)  # what the sending job does first
+        self.assertEqual(
+            (paid.xero_state, changed.xero_state, new.xero_state, payment.state),
+            ("to_void", "to_update", "to_send", "to_delete"),
+        )
+
+        neutralize(self.env)
+
+        bindings = Document.search([("connection_id", "=", self.connection.id)])
+        self.assertFalse(bindings.filtered(lambda d: d.state in ("to_send", "to_update", "to_void")))
+        self.assertFalse(Payment.search([("state", "in", ("to_send", "to_delete"))]))
+        self.assertEqual(Document._count_to_do(self.connection), 0, "nothing pending")
+        for held in (paid.xero_document_ids, changed.xero_document_ids, new.xero_document_ids, payment):
+            self.assertEqual(held.state, "blocked")
+            self.assertIn("neutralized copy", held.error)
+        self.assertIn("neutralized copy", paid.xero_error, "the invoice says why")
+
+        # Sending them again is a deliberate act, and does what was pending: the void stays a void,
+        # the deletion a deletion (never a second payment), the update an update.
+        paid.xero_document_ids.action_send_again()
+        changed.xero_document_ids.action_send_again()
+        self.assertEqual((paid.xero_state, changed.xero_state, payment.state), ("to_void", "to_update", "to_delete"))
