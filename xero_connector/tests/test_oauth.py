@@ -1,7 +1,7 @@
 import hashlib
 import hmac
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -112,3 +112,23 @@ def test_wrong_client_is_refused(sandbox):
     endpoints = oauth.Endpoints.at(sandbox.base_url)
     with pytest.raises(XeroAuthError, match="does not know this client"):
         oauth.client_credentials(endpoints, "nobody", "nothing", oauth.scopes())
+
+
+def test_consent_page_carries_the_pkce_challenge(sandbox):
+    sandbox.auto_consent = False
+    endpoints = oauth.Endpoints.at(sandbox.base_url)
+    verifier, challenge = oauth.pkce_pair()
+    url = oauth.authorize_url(endpoints, sandbox.client_id, "https://app.example/cb", oauth.scopes(), "s", challenge)
+    page = requests.get(url, timeout=5)
+    assert page.status_code == 200 and challenge in page.text
+    # The administrator presses Allow: the browser posts the page's form.
+    form = dict(parse_qsl(urlsplit(url).query), decision="allow", tenant=[sandbox.tenant_id])
+
+    def code():
+        answer = requests.post(endpoints.authorize_url, data=form, allow_redirects=False, timeout=5)
+        return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+    args = (endpoints, sandbox.client_id, sandbox.client_secret)
+    with pytest.raises(XeroAuthError):
+        oauth.exchange_code(*args, code(), "https://app.example/cb")
+    assert oauth.exchange_code(*args, code(), "https://app.example/cb", code_verifier=verifier).access_token
