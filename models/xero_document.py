@@ -79,10 +79,13 @@ class XeroDocument(models.Model):
     def action_send_again(self):
         """Send documents again once what held them back or made Xero refuse them is fixed."""
         todo = self.filtered(lambda d: d.state in ("error", "blocked"))
-        if not todo:
+        # A document in Xero may have a payment held back (e.g. by a database copy) or refused.
+        payments = self.payment_ids.filtered(lambda p: p.state in ("error", "blocked"))
+        if not (todo or payments):
             raise UserError(self.env._("Only documents held back or refused by Xero can be sent again."))
         todo._requeue(new_attempt=True)
-        todo.payment_ids.filtered(lambda p: p.state in ("error", "blocked"))._requeue(new_attempt=True)
+        payments._requeue(new_attempt=True)
+        todo |= payments.document_id
         todo.connection_id._enqueue_accounting_if_due()
         return {
             "type": "ir.actions.client",

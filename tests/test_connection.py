@@ -330,3 +330,18 @@ class TestNeutralizedCopy(XeroAccountingCase):
         paid.xero_document_ids.action_send_again()
         changed.xero_document_ids.action_send_again()
         self.assertEqual((paid.xero_state, changed.xero_state, payment.state), ("to_void", "to_update", "to_delete"))
+
+    def test_a_payment_held_back_by_a_copy_is_sent_again_from_its_document(self):
+        move = self.invoice()
+        self.start()
+        self.send()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
+            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
+        )._create_payments()
+        self.env["xero.document"]._discover_payments(self.connection)
+        payment = move.xero_document_ids.payment_ids
+        self.assertEqual((move.xero_state, payment.state), ("sent", "to_send"))
+        neutralize(self.env)
+        self.assertEqual((move.xero_state, payment.state), ("sent", "blocked"))
+        move.xero_document_ids.action_send_again()  # Contacts > Xero > Invoices and credit notes: Send again
+        self.assertEqual((move.xero_state, payment.state, payment.error), ("sent", "to_send", False))
