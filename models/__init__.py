@@ -10,6 +10,7 @@ from . import (
     xero_connection,
     xero_connection_accounting,
     xero_connection_ledger,
+    xero_connection_webhook,
     xero_contact,
     xero_contact_ledger,
     xero_contact_push,

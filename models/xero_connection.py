@@ -2,8 +2,9 @@ import logging
 import time
 from urllib.parse import urlsplit
 
-from odoo import api, fields, models
+from odoo import api, fields, http, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import misc
 
 from ..xero_connector import oauth
 from ..xero_connector.errors import XeroAuthError
@@ -32,6 +33,10 @@ SETTING_FIELDS = (
     "imported_partners_shared",
 )
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+OAUTH_STATE_SCOPE = "xero_connector.oauth_state"
+# The consents under way in a browser session: {nonce: {"verifier": PKCE verifier, "ts": started}}.
+OAUTH_SESSION_KEY = "xero_oauth_pending"
+OAUTH_PENDING_MAX = 5
 
 
 class XeroConnection(models.Model):
@@ -182,11 +187,17 @@ class XeroConnection(models.Model):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
         return f"{base}/xero/oauth/callback"
 
-    def _state_secret(self):
-        return self.env["ir.config_parameter"].sudo().get_param("database.secret")
+    def _sign_state(self, raw):
+        # Odoo's keyed HMAC, scoped: a signature made for another purpose never passes here.
+        return misc.hmac(self.env(su=True), OAUTH_STATE_SCOPE, raw)
 
-    def action_connect(self):
-        """Open Xero's consent page (or connect at once for a Custom Connection)."""
+    def action_connect(self, session=None):
+        """Open Xero's consent page (or connect at once for a Custom Connection).
+
+        `session` is where the single-use part of the request is kept for the
+        callback: the browser's HTTP session (the default when called from the
+        web client), or a dict given by code running outside a request.
+        """
         self.ensure_one()
         check_xero_access(self, XERO_MANAGER, "write")
         self._check_credentials()
@@ -196,22 +207,57 @@ class XeroConnection(models.Model):
             conn._store_token(token)
             tenants = oauth.get_connections(conn._endpoints(), token.access_token)
             return conn._set_tenants(tenants)
-        state = oauth.sign_state(self._state_secret(), {"db": self.env.cr.dbname, "conn": conn.id, "uid": self.env.uid})
-        url = oauth.authorize_url(conn._endpoints(), conn.client_id, self._redirect_uri(), conn._scope(), state)
+        if session is None:
+            if not http.request:
+                raise UserError(self.env._("Connect to Xero from Settings > Xero in the browser."))
+            session = http.request.session
+        nonce = oauth.new_nonce()
+        verifier, challenge = oauth.pkce_pair()
+        pending = dict(session.get(OAUTH_SESSION_KEY) or {})
+        pending[nonce] = {"verifier": verifier, "ts": int(time.time())}
+        # A few tabs at once at most: the oldest requests are forgotten.
+        keep = sorted(pending, key=lambda n: pending[n]["ts"])[-OAUTH_PENDING_MAX:]
+        session[OAUTH_SESSION_KEY] = {n: pending[n] for n in keep}
+        payload = {"db": self.env.cr.dbname, "conn": conn.id, "uid": self.env.uid, "nonce": nonce}
+        state = oauth.sign_state(self._sign_state, payload)
+        url = oauth.authorize_url(
+            conn._endpoints(), conn.client_id, self._redirect_uri(), conn._scope(), state, code_challenge=challenge
+        )
         return {"type": "ir.actions.act_url", "url": url, "target": "self"}
 
     @api.model
-    def _oauth_callback(self, code, state):
-        """Finish the consent: check `state`, exchange the code, list tenants."""
-        payload = oauth.verify_state(self._state_secret(), state)
+    def _oauth_callback(self, code, state, session):
+        """Finish the consent: check `state`, exchange the code, list tenants.
+
+        The state is single-use and only good in the browser session that
+        asked for it: its nonce is taken out of `session` here, whatever follows.
+        """
+        payload = oauth.verify_state(self._sign_state, state)
         if payload.get("db") != self.env.cr.dbname or payload.get("uid") != self.env.uid:
             raise XeroAuthError(
                 self.env._("The answer from Xero was for another database or user: nothing was stored.")
             )
+        pending = dict(session.get(OAUTH_SESSION_KEY) or {})
+        request_data = pending.pop(payload.get("nonce"), None)
+        session[OAUTH_SESSION_KEY] = pending
+        if not request_data:
+            raise XeroAuthError(
+                self.env._(
+                    "This answer from Xero was already used, or the connection was started in another "
+                    "browser session: nothing was stored. Start again from Settings > Xero."
+                )
+            )
         conn = self.sudo().browse(payload.get("conn")).exists()
         if not conn:
             raise XeroAuthError(self.env._("The Xero connection being set up no longer exists."))
-        token = oauth.exchange_code(conn._endpoints(), conn.client_id, conn.client_secret, code, self._redirect_uri())
+        token = oauth.exchange_code(
+            conn._endpoints(),
+            conn.client_id,
+            conn.client_secret,
+            code,
+            self._redirect_uri(),
+            code_verifier=request_data["verifier"],
+        )
         conn._store_token(token)
         conn._set_tenants(oauth.get_connections(conn._endpoints(), token.access_token))
         return conn

@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 
 from ..xero_connector import accounting
 from .access import XERO_MANAGER, check_xero_access
+from .xero_document import NEUTRALIZED_HOLD
 
 # What was read from Xero this recently (accounts, tax rates, contacts, sales
 # documents) is not read again before a sending: a preview just read it. What
@@ -277,14 +278,17 @@ class XeroConnection(models.Model):
                 conn._enqueue_accounting_push(delay=delay)
 
     def _requeue_blocked(self):
-        """A mapping changed: what waited for one is tried again."""
+        """A mapping changed: what waited for one is tried again.
+
+        Not what a neutralized copy holds back: that waits for a deliberate Send again.
+        """
         for conn in self.sudo():
-            docs = self.env["xero.document"].sudo().search([("connection_id", "=", conn.id), ("state", "=", "blocked")])
+            domain = [("connection_id", "=", conn.id), ("state", "=", "blocked")]
+            domain.append(("error", "not like", NEUTRALIZED_HOLD))
+            docs = self.env["xero.document"].sudo().search(domain)
             docs._requeue()  # no call was made for them: the same attempt
-            payments = (
-                self.env["xero.payment"].sudo().search([("connection_id", "=", conn.id), ("state", "=", "blocked")])
-            )
-            payments.write({"state": "to_send", "error": False})
+            payments = self.env["xero.payment"].sudo().search(domain)
+            payments._requeue()
             if docs or payments:
                 conn._enqueue_accounting_if_due()
 

@@ -15,6 +15,8 @@ STATES = [
 ]
 # Work left for the sending job.
 TO_DO_STATES = ("to_send", "to_update", "to_void")
+# The words data/neutralize.sql puts on what a copied database holds back.
+NEUTRALIZED_HOLD = "this database is a neutralized copy"
 
 
 class XeroDocument(models.Model):
@@ -82,11 +84,13 @@ class XeroDocument(models.Model):
         """Send documents again once what held them back or made Xero refuse them is fixed."""
         check_xero_access(self, XERO_USER)
         todo = self.sudo().filtered(lambda d: d.state in ("error", "blocked"))
-        if not todo:
+        # A document in Xero may have a payment held back (e.g. by a database copy) or refused.
+        payments = self.sudo().payment_ids.filtered(lambda p: p.state in ("error", "blocked"))
+        if not (todo or payments):
             raise UserError(self.env._("Only documents held back or refused by Xero can be sent again."))
         todo._requeue(new_attempt=True)
-        for payment in todo.payment_ids.filtered(lambda p: p.state in ("error", "blocked")):
-            payment.write({"state": "to_send", "error": False, "attempt": payment.attempt + 1})
+        payments._requeue(new_attempt=True)
+        todo |= payments.document_id
         todo.connection_id._enqueue_accounting_if_due()
         return {
             "type": "ir.actions.client",
@@ -99,13 +103,18 @@ class XeroDocument(models.Model):
         }
 
     def _requeue(self, new_attempt=False):
-        """Back in the queue: created if Xero does not have it yet, else updated.
+        """Back in the queue: created if Xero does not have it yet, else updated
+        (voided when cancelled in Odoo meanwhile: a held-back void stays a void).
 
         A new attempt (the user sends it again, after fixing what Xero
         refused) is a new write for Xero, not the replay of its refusal.
         """
         for doc in self:
-            values = {"state": "to_update" if doc.xero_id else "to_send", "error": False}
+            if not doc.xero_id:
+                state = "to_send"
+            else:
+                state = "to_void" if doc.move_id.state == "cancel" else "to_update"
+            values = {"state": state, "error": False}
             if new_attempt:
                 values["attempt"] = doc.attempt + 1
             doc.write(values)

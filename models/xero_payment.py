@@ -75,3 +75,13 @@ class XeroPayment(models.Model):
         for payment in self:
             what = dict(self._fields["kind"].selection)[payment.kind]
             payment.display_name = f"{what} {payment.origin_move_id.name or ''}".strip()
+
+    def _requeue(self, new_attempt=False):
+        """Back in the queue: sent, or deleted in Xero when undone in Odoo meanwhile
+        (a held-back deletion stays a deletion, never a second payment)."""
+        for payment in self:
+            undone = payment.xero_id and not payment.partial_id
+            values = {"state": "to_delete" if undone else "to_send", "error": False}
+            if new_attempt:
+                values["attempt"] = payment.attempt + 1
+            payment.write(values)

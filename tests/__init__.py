@@ -9,4 +9,5 @@ from . import (
     test_rpc_access,
     test_sync_page,
     test_tour,
+    test_webhooks,
 )

@@ -1,15 +1,21 @@
-from urllib.parse import urlsplit
+import base64
+import json
+import time
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import misc
 
+from odoo.addons.xero_connector.models.xero_connection import OAUTH_STATE_SCOPE
+from odoo.addons.xero_connector.models.xero_document import NEUTRALIZED_HOLD
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
-from .common import XeroCase, connect, start_sandbox
+from .common import XeroAccountingCase, XeroCase, connect, start_sandbox
 
 
 @tagged("post_install", "-at_install")
@@ -37,15 +43,25 @@ class TestOAuthFlow(HttpCase):
         )
         self.authenticate("admin", "admin")
 
+    def start_consent(self):
+        """Press Connect to Xero, as the web client does (JSON-RPC in the browser's session)."""
+        action = self.make_jsonrpc_request(
+            "/web/dataset/call_kw/xero.connection/action_connect",
+            {"model": "xero.connection", "method": "action_connect", "args": [self.connection.ids], "kwargs": {}},
+        )
+        self.assertTrue(action["url"].startswith(self.sandbox.authorize_url))
+        return action["url"]
+
     def consent(self):
         """Follow Connect to the consent page; return Xero's redirect back to Odoo."""
-        action = self.connection.with_user(self.admin).action_connect()
-        self.assertTrue(action["url"].startswith(self.sandbox.authorize_url))
-        answer = requests.get(action["url"], allow_redirects=False, timeout=10)
+        answer = requests.get(self.start_consent(), allow_redirects=False, timeout=10)
         self.assertEqual(answer.status_code, 302)
         back = urlsplit(answer.headers["Location"])
         self.assertEqual(back.path, "/xero/oauth/callback")
         return f"{back.path}?{back.query}"
+
+    def token_requests(self):
+        return len([r for r in self.sandbox.request_log if r["path"] == "/connect/token"])
 
     def test_connect_through_the_consent_page(self):
         response = self.url_open(self.consent(), allow_redirects=False)
@@ -72,35 +88,80 @@ class TestOAuthFlow(HttpCase):
         self.assertEqual(self.connection.tenant_name, "Second Org Ltd")
 
     def assert_refused(self, url, words):
+        calls = self.token_requests()
         response = self.url_open(url, allow_redirects=False)
         self.assertEqual(response.status_code, 400)
         self.assertIn(words, response.text)
         self.connection.invalidate_recordset()
         self.assertEqual(self.connection.state, "disconnected")
         self.assertFalse(self.connection._token())
+        self.assertEqual(self.token_requests(), calls, "the code was not even offered to Xero")
+        return response
 
     def test_forged_state_is_refused_and_nothing_stored(self):
         url = self.consent()
         self.assert_refused(url.replace("state=", "state=x"), "not for this request")
 
+    def resign(self, url, scope=OAUTH_STATE_SCOPE, **changes):
+        """The callback URL with its state's payload changed and signed again with Odoo's key under `scope`."""
+        path, query = url.split("?")
+        params = dict(parse_qsl(query))
+        raw = params["state"].rsplit(".", 1)[0]
+        body = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        body.update(changes)
+        raw = base64.urlsafe_b64encode(json.dumps(body, sort_keys=True).encode()).decode().rstrip("=")
+        params["state"] = f"{raw}.{misc.hmac(self.env(su=True), scope, raw)}"
+        return f"{path}?{urlencode(params)}"
+
     def test_stale_state_is_refused_and_nothing_stored(self):
         url = self.consent()
-        path, query = url.split("?")
-        code = dict(p.split("=", 1) for p in query.split("&"))["code"]
-        secret = self.env["ir.config_parameter"].get_param("database.secret")
-        stale = oauth.sign_state(secret, {"db": self.env.cr.dbname, "conn": self.connection.id, "uid": self.admin.id})
-        raw, signature = stale.rsplit(".", 1)
-        # Re-sign the same payload with a timestamp from 20 minutes ago.
-        import base64
-        import hashlib
-        import hmac
-        import json
+        self.assert_refused(self.resign(url, ts=int(time.time()) - 20 * 60), "expired")
 
-        body = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
-        body["ts"] -= 20 * 60
-        raw = base64.urlsafe_b64encode(json.dumps(body, sort_keys=True).encode()).decode().rstrip("=")
-        signature = hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
-        self.assert_refused(f"{path}?code={code}&state={raw}.{signature}", "expired")
+    def test_a_state_signed_for_another_purpose_is_refused(self):
+        # Odoo's key signs other things (e.g. portal links): only this purpose's signature passes.
+        url = self.consent()
+        self.assert_refused(self.resign(url, scope="another.purpose"), "not for this request")
+
+    def test_a_state_is_used_once(self):
+        url = self.consent()
+        self.url_open(url, allow_redirects=False)
+        self.connection.invalidate_recordset()
+        self.assertEqual(self.connection.state, "connected")
+        self.connection.with_user(self.admin).action_disconnect()
+        self.assert_refused(url, "already used")
+
+    def test_a_state_from_another_browser_session_is_refused(self):
+        url = self.consent()  # started in one browser session...
+        self.authenticate("admin", "admin")  # ...and brought back in another one (a new session)
+        self.assert_refused(url, "another browser session")
+
+    def test_authorization_code_flow_uses_pkce(self):
+        url = self.start_consent()
+        query = dict(parse_qsl(urlsplit(url).query))
+        self.assertEqual(query["code_challenge_method"], "S256")
+        self.assertGreaterEqual(len(query["code_challenge"]), 43)
+        answer = requests.get(url, allow_redirects=False, timeout=10)
+        back = urlsplit(answer.headers["Location"])
+        code = dict(parse_qsl(back.query))["code"]
+        # A code caught on its way back is worth nothing without the verifier kept in the session.
+        endpoints = oauth.Endpoints.at(self.sandbox.base_url)
+        with self.assertRaises(XeroAuthError):
+            oauth.exchange_code(
+                endpoints, self.sandbox.client_id, self.sandbox.client_secret, code, self.connection._redirect_uri()
+            )
+
+    def test_another_user_s_callback_shows_and_logs_nothing_of_the_answer(self):
+        new_test_user(self.env, "employee", password="employee-password", groups="base.group_user")
+        self.authenticate("employee", "employee-password")
+        marker = "<b>marker-7f3a</b>"
+        with self.assertNoLogs("odoo.addons.xero_connector", "INFO"):
+            response = self.url_open(
+                f"/xero/oauth/callback?{urlencode({'error': marker, 'code': 'c', 'state': 's'})}",
+                allow_redirects=False,
+            )
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("Only an administrator", response.text)
+        self.assertNotIn("marker-7f3a", response.text)
 
     def test_another_organisation_drops_the_links_to_the_previous_one(self):
         self.url_open(self.consent(), allow_redirects=False)
@@ -178,15 +239,34 @@ class TestConnection(XeroCase):
         self.assertTrue(self.env["xero.job"].search([("company_id", "=", self.env.company.id)]))
 
     def test_neutralization_clears_tokens(self):
-        self.connection.accounting_active = True
-        self.env.flush_all()
-        for query in get_neutralization_queries(["xero_connector"]):
-            self.env.cr.execute(query)
-        self.env.invalidate_all()
+        self.connection.write(
+            {"accounting_active": True, "webhook_key": "key", "push_started": True, "odoo_is_master": True}
+        )
+        neutralize(self.env)
         self.assertFalse(self.connection._token())
         self.assertFalse(self.connection.client_secret)
         self.assertFalse(self.connection.enabled)
         self.assertFalse(self.connection.accounting_active, "a copy never sends invoices")
+        self.assertFalse(self.connection.webhook_key, "a copy takes no webhook delivery")
+        self.assertFalse(self.connection.push_started, "a copy pushes no contact")
+        self.assertFalse(self.connection.odoo_is_master, "a copy overwrites nothing in Xero")
+
+    def test_consent_outside_a_browser_keeps_its_request_in_the_given_session(self):
+        self.connection._token().unlink()
+        self.connection.state = "disconnected"
+        with self.assertRaisesRegex(UserError, "in the browser"):
+            self.connection.action_connect()  # no browser session to keep the request in
+        session = {}
+        url = self.connection.action_connect(session=session)["url"]
+        self.sandbox.auto_consent = True
+        back = dict(parse_qsl(urlsplit(requests.get(url, allow_redirects=False, timeout=10).headers["Location"]).query))
+        Connection = self.env["xero.connection"]
+        with self.assertRaisesRegex(XeroAuthError, "another browser session"):
+            Connection._oauth_callback(back["code"], back["state"], {})
+        self.assertEqual(Connection._oauth_callback(back["code"], back["state"], session), self.connection)
+        self.assertEqual(self.connection.state, "connected")
+        with self.assertRaisesRegex(XeroAuthError, "already used"):
+            Connection._oauth_callback(back["code"], back["state"], session)
 
     def test_identity_key_queues_the_same_work_once(self):
         first = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
@@ -242,3 +322,72 @@ class TestConnection(XeroCase):
         idle.state = "done"
         self.env.flush_all()
         self.assertEqual(Job._select_due_job(), waiting)
+
+def neutralize(env):
+    """What `odoo-bin neutralize` does to the addon's tables in a copied database."""
+    env.flush_all()
+    for query in get_neutralization_queries(["xero_connector"]):
+        env.cr.execute(query)
+    env.invalidate_all()
+
+
+@tagged("post_install", "-at_install")
+class TestNeutralizedCopy(XeroAccountingCase):
+    def test_a_copy_has_nothing_left_to_write_to_xero(self):
+        paid = self.invoice()
+        self.start()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids).create(
+            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
+        )._create_payments()
+        changed = self.invoice(lines=[("Audit", 1, 500.0, self.gst)])
+        self.send()
+        Document, Payment = self.env["xero.document"], self.env["xero.payment"]
+        [payment] = Payment.search([("connection_id", "=", self.connection.id)])
+        self.assertEqual((paid.xero_state, changed.xero_state, payment.state), ("sent", "sent", "sent"))
+        # In production, just before the copy: a void, a deletion, an update and a new invoice are pending.
+        paid.button_cancel()
+        changed.button_draft()
+        changed.invoice_line_ids.price_unit = 550.0
+        changed.action_post()
+        new = self.invoice(lines=[("Training", 2, 80.0, self.gst)])
+        Document._discover(self.connection)  # what the sending job does first
+        self.assertEqual(
+            (paid.xero_state, changed.xero_state, new.xero_state, payment.state),
+            ("to_void", "to_update", "to_send", "to_delete"),
+        )
+
+        neutralize(self.env)
+
+        bindings = Document.search([("connection_id", "=", self.connection.id)])
+        self.assertFalse(bindings.filtered(lambda d: d.state in ("to_send", "to_update", "to_void")))
+        self.assertFalse(Payment.search([("state", "in", ("to_send", "to_delete"))]))
+        self.assertEqual(Document._count_to_do(self.connection), 0, "nothing pending")
+        held = paid.xero_document_ids | changed.xero_document_ids | new.xero_document_ids
+        for record in (*held, payment):
+            self.assertEqual(record.state, "blocked")
+            self.assertIn(NEUTRALIZED_HOLD, record.error)
+        self.assertIn("neutralized copy", paid.xero_error, "the invoice says why")
+        # A mapping fixed in the copy releases what waited for a mapping, not this.
+        self.connection._requeue_blocked()
+        self.assertEqual(set(held.mapped("state")) | {payment.state}, {"blocked"})
+
+        # Sending them again is a deliberate act, and does what was pending: the void stays a void,
+        # the deletion a deletion (never a second payment), the update an update.
+        paid.xero_document_ids.action_send_again()
+        changed.xero_document_ids.action_send_again()
+        self.assertEqual((paid.xero_state, changed.xero_state, payment.state), ("to_void", "to_update", "to_delete"))
+
+    def test_a_payment_held_back_by_a_copy_is_sent_again_from_its_document(self):
+        move = self.invoice()
+        self.start()
+        self.send()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
+            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
+        )._create_payments()
+        self.env["xero.document"]._discover_payments(self.connection)
+        payment = move.xero_document_ids.payment_ids
+        self.assertEqual((move.xero_state, payment.state), ("sent", "to_send"))
+        neutralize(self.env)
+        self.assertEqual((move.xero_state, payment.state), ("sent", "blocked"))
+        move.xero_document_ids.action_send_again()  # Contacts > Xero > Invoices and credit notes: Send again
+        self.assertEqual((move.xero_state, payment.state, payment.error), ("sent", "to_send", False))

@@ -1,10 +1,6 @@
-import json
+from odoo.tests import tagged
 
-from odoo.tests import HttpCase, tagged
-
-from odoo.addons.xero_connector.xero_connector import webhooks
-
-from .common import XeroCase, connect, start_sandbox
+from .common import XeroCase
 
 
 class DifferencesMixin:
@@ -108,55 +104,3 @@ class TestDifferences(DifferencesMixin, XeroCase):
         line = self.line(partner, "city")
         self.assertEqual((line.kind, line.can_push, line.can_pull), ("unsynced", True, True))
         self.assertFalse(self.line(partner, "name"))
-
-
-@tagged("post_install", "-at_install")
-class TestWebhooks(HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.sandbox = start_sandbox(cls, seed="demo")
-
-    def setUp(self):
-        super().setUp()
-        self.connection = connect(self.env, self.sandbox)
-        self.connection.webhook_key = "webhook-key-from-xero"
-        self.body = json.dumps(
-            {
-                "events": [
-                    {
-                        "tenantId": self.sandbox.tenant_id,
-                        "eventCategory": "CONTACT",
-                        "eventType": "UPDATE",
-                        "resourceId": "x",
-                    }
-                ],
-                "firstEventSequence": 1,
-                "lastEventSequence": 1,
-            }
-        ).encode()
-
-    def post(self, signature):
-        return self.url_open(
-            "/xero/webhooks",
-            data=self.body,
-            headers={"x-xero-signature": signature, "Content-Type": "application/json"},
-        )
-
-    def fetch_jobs(self):
-        return self.env["xero.job"].search(
-            [("kind", "=", "contacts_fetch"), ("connection_id", "=", self.connection.id)]
-        )
-
-    def test_signed_delivery_queues_a_contacts_read(self):
-        self.fetch_jobs().unlink()
-        response = self.post(webhooks.signature("webhook-key-from-xero", self.body))
-        self.assertEqual(response.status_code, 200)
-        self.assertEqual(len(self.fetch_jobs()), 1)
-
-    def test_badly_signed_delivery_is_refused(self):
-        self.fetch_jobs().unlink()
-        response = self.post(webhooks.signature("someone-else", self.body))
-        self.assertEqual(response.status_code, 401)
-        self.assertEqual(self.post("").status_code, 401)
-        self.assertFalse(self.fetch_jobs())

@@ -1,6 +1,6 @@
 """OAuth2 with Xero's identity service, on top of `requests`.
 
-Authorization-code flow with a signed `state`, code exchange, refresh (every
+Authorization-code flow with a signed `state` and PKCE, code exchange, refresh (every
 refresh returns a new refresh token that replaces the old one), client
 credentials for Custom Connections, the tenant list (`/connections`) and
 revocation.
@@ -86,43 +86,65 @@ def scopes(legacy=False):
     return " ".join(LEGACY_SCOPES if legacy else GRANULAR_SCOPES)
 
 
-def sign_state(secret, payload):
-    """An opaque `state` binding the consent to `payload`, valid 15 minutes."""
-    body = dict(payload, ts=int(time.time()), nonce=secrets.token_urlsafe(8))
+def new_nonce():
+    """The single-use part of a `state`: the caller keeps it where the callback can consume it."""
+    return secrets.token_urlsafe(16)
+
+
+def sign_state(sign, payload):
+    """An opaque `state` binding the consent to `payload`, valid 15 minutes.
+
+    `sign` turns the encoded payload into its signature (the caller's keyed
+    HMAC: the engine holds no secret).
+    """
+    body = dict(payload, ts=int(time.time()))
+    body.setdefault("nonce", new_nonce())
     raw = base64.urlsafe_b64encode(json.dumps(body, sort_keys=True).encode()).decode().rstrip("=")
-    signature = hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
-    return f"{raw}.{signature}"
+    return f"{raw}.{sign(raw)}"
 
 
-def verify_state(secret, state, max_age=STATE_MAX_AGE):
+def verify_state(sign, state, max_age=STATE_MAX_AGE):
     """The payload of a state we signed, or XeroAuthError if forged or stale."""
     try:
         raw, signature = (state or "").rsplit(".", 1)
     except ValueError:
         raise XeroAuthError("The answer from Xero is not for this request (unreadable state).") from None
-    expected = hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature):
+    # Bytes: compare_digest refuses non-ASCII str, and the state comes from the browser.
+    if not hmac.compare_digest(sign(raw).encode(), signature.encode("utf-8", "replace")):
         raise XeroAuthError("The answer from Xero is not for this request (forged state).")
-    body = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    try:
+        body = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+    except ValueError:
+        raise XeroAuthError("The answer from Xero is not for this request (unreadable state).") from None
     if time.time() - body.get("ts", 0) > max_age:
         raise XeroAuthError("The connection request has expired: start again from Settings > Xero.")
     return body
 
 
-def authorize_url(endpoints, client_id, redirect_uri, scope, state):
-    query = urlencode(
-        {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "scope": scope, "state": state}
-    )
-    return f"{endpoints.authorize_url}?{query}"
+def pkce_pair():
+    """(code_verifier, S256 code_challenge) of RFC 7636: a stolen code is useless without the verifier."""
+    verifier = secrets.token_urlsafe(64)
+    return verifier, pkce_challenge(verifier)
 
 
-def exchange_code(endpoints, client_id, client_secret, code, redirect_uri):
-    return _token_request(
-        endpoints,
-        client_id,
-        client_secret,
-        {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
-    )
+def pkce_challenge(verifier):
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def authorize_url(endpoints, client_id, redirect_uri, scope, state, code_challenge=None):
+    params = {"response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri, "scope": scope}
+    params["state"] = state
+    if code_challenge:
+        params.update(code_challenge=code_challenge, code_challenge_method="S256")
+    return f"{endpoints.authorize_url}?{urlencode(params)}"
+
+
+def exchange_code(endpoints, client_id, client_secret, code, redirect_uri, code_verifier=None):
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+    if code_verifier:
+        data["code_verifier"] = code_verifier
+    return _token_request(endpoints, client_id, client_secret, data)
 
 
 def refresh(endpoints, client_id, client_secret, refresh_token):

@@ -6,6 +6,8 @@ state, never while sleeping (timeouts) or writing to the socket.
 
 import base64
 import collections
+import hashlib
+import hmac
 import html
 import json
 import math
@@ -46,6 +48,16 @@ def _html(status, body):
 
 def _oauth_error(error, status=400):
     return _json(status, {"error": error})
+
+
+def _pkce_ok(code, verifier):
+    """RFC 7636: the verifier hashes (S256) or equals (plain) the challenge given at /authorize."""
+    if not verifier:
+        return False
+    if code["code_challenge_method"] == "S256":
+        digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
+        verifier = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    return hmac.compare_digest(verifier.encode("ascii", "replace"), code["code_challenge"].encode("ascii", "replace"))
 
 
 class _Query:
@@ -328,6 +340,8 @@ class XeroSandbox:
                 code = self._codes.pop(form.get("code", ""), None)  # single use
                 if code is None or code["expires_at"] < time.time() or code["redirect_uri"] != form.get("redirect_uri"):
                     return _oauth_error("invalid_grant")
+                if code["code_challenge"] and not _pkce_ok(code, form.get("code_verifier")):
+                    return _oauth_error("invalid_grant")  # as Xero: PKCE asked, no matching verifier
                 grant = self._new_grant(code["tenant_ids"], code["scope"], "authorization_code")
                 return _json(200, self._public(self._token_answer(grant)))
             if grant_type == "refresh_token":
@@ -387,6 +401,8 @@ class XeroSandbox:
                 "tenant_ids": chosen,
                 "expires_at": time.time() + 300,
                 "scope": params.get("scope") or DEFAULT_SCOPE,
+                "code_challenge": params.get("code_challenge") or "",
+                "code_challenge_method": params.get("code_challenge_method") or "plain",
             }
         return self._redirect(redirect, code=code, state=state)
 
@@ -399,7 +415,8 @@ class XeroSandbox:
     def _consent_page(params, tenants):
         hidden = "".join(
             f"<input type='hidden' name='{k}' value='{html.escape(params.get(k, ''), quote=True)}'>"
-            for k in ("client_id", "redirect_uri", "scope", "state")
+            for k in ("client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method")
+            if params.get(k) is not None or not k.startswith("code_")
         )
         if len(tenants) > 1:
             boxes = "".join(

@@ -1,5 +1,7 @@
+import hashlib
+import hmac
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -8,24 +10,70 @@ from xero_connector import oauth
 from xero_connector.errors import XeroAuthError
 
 
+def signer(secret):
+    return lambda raw: hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
+
+
 def test_state_round_trip_and_forgery():
-    state = oauth.sign_state("secret", {"db": "x", "conn": 3})
-    assert oauth.verify_state("secret", state)["conn"] == 3
+    state = oauth.sign_state(signer("secret"), {"db": "x", "conn": 3})
+    body = oauth.verify_state(signer("secret"), state)
+    assert body["conn"] == 3 and body["nonce"]
     with pytest.raises(XeroAuthError, match="forged"):
-        oauth.verify_state("other secret", state)
+        oauth.verify_state(signer("other secret"), state)
     raw, signature = state.rsplit(".", 1)
     with pytest.raises(XeroAuthError, match="forged"):
-        oauth.verify_state("secret", raw[:-2] + "AA." + signature)
+        oauth.verify_state(signer("secret"), raw[:-2] + "AA." + signature)
+    with pytest.raises(XeroAuthError, match="forged"):
+        oauth.verify_state(signer("secret"), raw + ".é" + signature)
     with pytest.raises(XeroAuthError, match="unreadable"):
-        oauth.verify_state("secret", "nonsense")
+        oauth.verify_state(signer("secret"), "nonsense")
+
+
+def test_each_state_has_its_own_nonce():
+    first = oauth.verify_state(signer("s"), oauth.sign_state(signer("s"), {"db": "x"}))
+    second = oauth.verify_state(signer("s"), oauth.sign_state(signer("s"), {"db": "x"}))
+    assert first["nonce"] != second["nonce"]
+    assert oauth.verify_state(signer("s"), oauth.sign_state(signer("s"), {"nonce": "mine"}))["nonce"] == "mine"
 
 
 def test_stale_state_is_refused(monkeypatch):
-    state = oauth.sign_state("secret", {"db": "x"})
+    state = oauth.sign_state(signer("secret"), {"db": "x"})
     later = time.time() + oauth.STATE_MAX_AGE + 5
     monkeypatch.setattr(oauth.time, "time", lambda: later)
     with pytest.raises(XeroAuthError, match="expired"):
-        oauth.verify_state("secret", state)
+        oauth.verify_state(signer("secret"), state)
+
+
+def test_pkce_challenge_is_rfc_7636_s256():
+    # RFC 7636, appendix B.
+    assert oauth.pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == (
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    )
+    verifier, challenge = oauth.pkce_pair()
+    assert 43 <= len(verifier) <= 128 and oauth.pkce_challenge(verifier) == challenge
+
+
+def test_code_flow_with_pkce(sandbox):
+    sandbox.auto_consent = True
+    endpoints = oauth.Endpoints.at(sandbox.base_url)
+    verifier, challenge = oauth.pkce_pair()
+
+    def consent():
+        url = oauth.authorize_url(
+            endpoints, sandbox.client_id, "http://127.0.0.1:1/cb", oauth.scopes(), "st", code_challenge=challenge
+        )
+        query = parse_qs(urlsplit(url).query)
+        assert query["code_challenge"] == [challenge] and query["code_challenge_method"] == ["S256"]
+        answer = requests.get(url, allow_redirects=False, timeout=10)
+        return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+    args = (endpoints, sandbox.client_id, sandbox.client_secret)
+    with pytest.raises(XeroAuthError):
+        oauth.exchange_code(*args, consent(), "http://127.0.0.1:1/cb")
+    with pytest.raises(XeroAuthError):
+        oauth.exchange_code(*args, consent(), "http://127.0.0.1:1/cb", code_verifier=oauth.pkce_pair()[0])
+    token = oauth.exchange_code(*args, consent(), "http://127.0.0.1:1/cb", code_verifier=verifier)
+    assert token.refresh_token
 
 
 def test_code_flow_and_refresh_rotation(sandbox):
@@ -64,3 +112,23 @@ def test_wrong_client_is_refused(sandbox):
     endpoints = oauth.Endpoints.at(sandbox.base_url)
     with pytest.raises(XeroAuthError, match="does not know this client"):
         oauth.client_credentials(endpoints, "nobody", "nothing", oauth.scopes())
+
+
+def test_consent_page_carries_the_pkce_challenge(sandbox):
+    sandbox.auto_consent = False
+    endpoints = oauth.Endpoints.at(sandbox.base_url)
+    verifier, challenge = oauth.pkce_pair()
+    url = oauth.authorize_url(endpoints, sandbox.client_id, "https://app.example/cb", oauth.scopes(), "s", challenge)
+    page = requests.get(url, timeout=5)
+    assert page.status_code == 200 and challenge in page.text
+    # The administrator presses Allow: the browser posts the page's form.
+    form = dict(parse_qsl(urlsplit(url).query), decision="allow", tenant=[sandbox.tenant_id])
+
+    def code():
+        answer = requests.post(endpoints.authorize_url, data=form, allow_redirects=False, timeout=5)
+        return parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+
+    args = (endpoints, sandbox.client_id, sandbox.client_secret)
+    with pytest.raises(XeroAuthError):
+        oauth.exchange_code(*args, code(), "https://app.example/cb")
+    assert oauth.exchange_code(*args, code(), "https://app.example/cb", code_verifier=verifier).access_token
