@@ -50,9 +50,10 @@ class ResConfigSettings(models.TransientModel):
     )
 
     def set_values(self):
-        super().set_values()
+        result = super().set_values()
         if self.env.user.has_group(XERO_MANAGER) and self.xero_job_runners != len(self.env["xero.job"]._runners()):
             self.env["xero.job"]._set_runner_count(self.xero_job_runners)
+        return result
 
     @api.model
     def _selection_xero_tenants(self):

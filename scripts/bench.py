@@ -19,6 +19,7 @@ Scenarios:
 runs one scenario only.
 """
 
+import os
 import sys
 import time
 import tracemalloc
@@ -95,7 +96,8 @@ def odoo_scenario(name, sandbox_contacts=0, install=None, connect=True, **consta
 
     python, odoo_addons = devenv.check_odoo()
     db = devenv.check_postgres(python)
-    database = "xero_bench"
+    # Its own database: two benchmark runs on one server never drop each other's.
+    database = f"xero_bench_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="xero_bench_"))
     config = devenv.write_config(workdir / "odoo.conf", odoo_addons, db, database)
     devenv.drop_database(python, db, database)

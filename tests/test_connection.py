@@ -160,7 +160,7 @@ class TestOAuthFlow(HttpCase):
                 allow_redirects=False,
             )
         self.assertEqual(response.status_code, 400)
-        self.assertIn("Only an administrator", response.text)
+        self.assertIn("Only a Xero Manager", response.text)
         self.assertNotIn("marker-7f3a", response.text)
 
     def test_another_organisation_drops_the_links_to_the_previous_one(self):
@@ -322,6 +322,7 @@ class TestConnection(XeroCase):
         idle.state = "done"
         self.env.flush_all()
         self.assertEqual(Job._select_due_job(), waiting)
+
 
 def neutralize(env):
     """What `odoo-bin neutralize` does to the addon's tables in a copied database."""

@@ -43,6 +43,7 @@ PUBLIC_METHODS = {
     ("res.config.settings", "action_xero_accounting_preview"): SETTINGS,
     ("res.config.settings", "action_xero_accounting_stop"): SETTINGS,
     ("res.config.settings", "action_xero_choose_tenant"): SETTINGS,
+    ("res.config.settings", "set_values"): ORM,
     ("xero.contact", "action_import"): USER,
     ("xero.contact", "action_import_all"): USER,
     ("xero.contact", "action_open_link_wizard"): USER,

@@ -54,9 +54,7 @@ def event_digest(event):
 
 def contact_change_digests(found, tenant_id):
     """The digests of the contact events of `tenant_id`, in delivery order, once each."""
-    digests = [
-        event_digest(e) for e in found if e.get("eventCategory") == "CONTACT" and e.get("tenantId") == tenant_id
-    ]
+    digests = [event_digest(e) for e in found if e.get("eventCategory") == "CONTACT" and e.get("tenantId") == tenant_id]
     return list(dict.fromkeys(digests))
 
 
