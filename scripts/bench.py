@@ -11,6 +11,8 @@ Scenarios:
   contacts_import  read 10,000 Xero contacts (each with a main contact) and import
                  them all, through the jobs; beside it, Odoo's own batched create of
                  the same partners on a database without the addon (same run).
+  diff_scan      10,000 imported (linked) contacts, 500 of them edited in Xero:
+                 the incremental read and comparison that find the differences.
   invoices_push  the back-sync of 5,000 posted invoices of 3 lines each, for
                  200 customers Xero does not know yet: preview, confirm, the
                  job (same sandbox process and compressed minute).
@@ -28,11 +30,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from xero_connector.gateway import StaticToken, XeroGateway
-from xero_connector.sandbox import XeroSandbox
+import devenv
 
 
 def bench_contacts_read(n=1000):
+    # Imported once `main` made sure the engine's requirements are installed.
+    from xero_connector.gateway import StaticToken, XeroGateway
+    from xero_connector.sandbox import XeroSandbox
+
     sandbox = XeroSandbox(port=0, seed="empty")
     sandbox.start()
     try:
@@ -84,6 +89,11 @@ def bench_contacts_import(n=10000, minute_seconds=3):
     return figures
 
 
+def bench_diff_scan(n=10000, changed=500, minute_seconds=3):
+    """n linked contacts, `changed` of them edited in Xero: the read and comparison that find them."""
+    return odoo_scenario("diff_scan", sandbox_contacts=n, N=n, CHANGED=changed, MINUTE_SECONDS=minute_seconds)
+
+
 def odoo_scenario(name, sandbox_contacts=0, install=None, connect=True, **constants):
     """Run scripts/bench_<name>_odoo.py in `odoo shell` on a fresh database with the addon
     (or with `install`), against the sandbox in its own process (Xero's 60 calls a minute
@@ -91,8 +101,6 @@ def odoo_scenario(name, sandbox_contacts=0, install=None, connect=True, **consta
     import socket
     import subprocess
     import tempfile
-
-    import devenv
 
     python, odoo_addons = devenv.check_odoo()
     db = devenv.check_postgres(python)
@@ -154,12 +162,19 @@ def odoo_scenario(name, sandbox_contacts=0, install=None, connect=True, **consta
 SCENARIOS = {
     "contacts_read": bench_contacts_read,
     "contacts_import": bench_contacts_import,
+    "diff_scan": bench_diff_scan,
     "contacts_push": bench_contacts_push,
     "invoices_push": bench_invoices_push,
 }
 
 
 def main():
+    # Like `make run` and `make test`: what is missing is installed, or said in one line.
+    devenv.ensure_packages(
+        devenv.odoo_python(),
+        ["xero_python", "requests", "openapi_core", "yaml"],
+        ["requirements.txt", "requirements-test.txt"],
+    )
     wanted = sys.argv[1:] or list(SCENARIOS)
     for name in wanted:
         scenario = SCENARIOS[name]
