@@ -31,6 +31,10 @@ DEFAULT_SCOPE = (
 FAULT_KINDS = ("500", "503", "timeout", "expired_token", "429")
 LOGGED_HEADERS = ("xero-tenant-id", "idempotency-key", "if-modified-since", "user-agent")
 JSON_TYPE = "application/json; charset=utf-8"
+# Xero remembers an Idempotency-Key for a limited time (minutes by public
+# accounts; https://developer.xero.com/documentation/guides/idempotent-requests/idempotency):
+# long enough for a retry, not forever.
+IDEMPOTENCY_TTL = 600.0
 
 
 def _json(status, payload, headers=None):
@@ -84,6 +88,7 @@ class XeroSandbox:
         concurrent_limit=5,
         minute_seconds=60.0,
         openapi_dir=None,
+        idempotency_ttl=IDEMPOTENCY_TTL,
     ):
         self.host = "127.0.0.1"
         self.port = port
@@ -97,6 +102,8 @@ class XeroSandbox:
         self.auto_consent = False
         self.fault_delay = 5.0
         self.provider_name = "Xero Sandbox"
+        # Seconds a key is remembered (Xero keeps keys for a limited time only).
+        self.idempotency_ttl = float(idempotency_ttl)
         self._lock = threading.RLock()
         self._validator = Validator(openapi_dir)
         self._server = None
@@ -603,16 +610,33 @@ class XeroSandbox:
         refusal = self._refusal(route, match, method, path, query, headers, body)
         if refusal:
             return refusal
-        key = headers.get("Idempotency-Key")
+        key = headers.get("Idempotency-Key") if method in ("POST", "PUT") else None
         data = json.loads(body) if body else None
         with self._lock:
-            replay = self._idempotent.get((tenant_id, key)) if key and method in ("POST", "PUT") else None
-            if replay is not None:
-                response = replay
+            remembered = self._remembered(tenant_id, key)
+            # Xero ties a key to its request: the same key with another endpoint,
+            # method or body is refused with 400, never answered with the first
+            # request's answer (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency).
+            request_id = (method, path.lower().rstrip("/"), tuple(query), json.dumps(data, sort_keys=True))
+            if remembered is not None and remembered["request"] != request_id:
+                response = _json(
+                    400,
+                    {
+                        "ErrorNumber": 10,
+                        "Type": "ValidationException",
+                        "Message": "The Idempotency-Key has already been used with a different request.",
+                    },
+                )
+            elif remembered is not None:
+                response = remembered["response"]
             else:
                 response = self._run(route[3], match, tenant_id, _Query(query), headers, data)
-                if key and method in ("POST", "PUT") and response[0] < 500:
-                    self._idempotent[(tenant_id, key)] = response
+                if key and response[0] < 500:
+                    self._idempotent[(tenant_id, key)] = {
+                        "request": request_id,
+                        "response": response,
+                        "expires": time.monotonic() + self.idempotency_ttl,
+                    }
         fault = self._take_fault(method, path, "after", True)
         if fault == "timeout":
             time.sleep(self.fault_delay)
@@ -620,6 +644,15 @@ class XeroSandbox:
             return self._fault_response(fault)
         status, out_headers, payload = response
         return status, {**out_headers, **limits}, payload
+
+    def _remembered(self, tenant_id, key):
+        """The live entry of an Idempotency-Key (expired ones are dropped)."""
+        if not key:
+            return None
+        moment = time.monotonic()
+        for stale in [k for k, v in self._idempotent.items() if v["expires"] <= moment]:
+            del self._idempotent[stale]
+        return self._idempotent.get((tenant_id, key))
 
     def _refusal(self, route, match, method, path, query, headers, body):
         """404, schema violation, bad Idempotency-Key or JSON: the answer, else None."""

@@ -59,6 +59,7 @@ def sb(server):
     server.fault_delay = 5.0
     server.minute_limit, server.minute_seconds = 60, 60.0
     server.day_limit, server.concurrent_limit = 5000, 5
+    server.idempotency_ttl = 60.0
     return server
 
 
@@ -581,6 +582,52 @@ def test_idempotency_key_replay_after_lost_answer(sb):
     two = api.create_contact_group(sb.tenant_id, group, idempotency_key="g-1").contact_groups[0]
     assert one.contact_group_id == two.contact_group_id
     assert sb.request_log[-1]["headers"]["idempotency-key"] == "g-1"
+
+
+def test_idempotency_key_is_tied_to_its_request_and_expires(sb):
+    # Xero keeps an Idempotency-Key a limited time and ties it to its request: the
+    # same key with another body, endpoint or method is refused with 400
+    # (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency).
+    token = sb.issue_token()
+    sb.idempotency_ttl = 0.5
+    first = raw(
+        sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Keyed"}]}, headers={"Idempotency-Key": "k"}
+    )
+    assert first.status_code == 200
+    other_body = raw(
+        sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Other"}]}, headers={"Idempotency-Key": "k"}
+    )
+    assert other_body.status_code == 400 and "Idempotency-Key" in other_body.json()["Message"]
+    assert sb.count_contacts_named("Other") == 0
+    group = raw(
+        sb,
+        "PUT",
+        "/ContactGroups",
+        token=token,
+        json={"ContactGroups": [{"Name": "G"}]},
+        headers={"Idempotency-Key": "k"},
+    )
+    assert group.status_code == 400
+    same = raw(
+        sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Keyed"}]}, headers={"Idempotency-Key": "k"}
+    )
+    assert (
+        same.status_code == 200 and same.json()["Contacts"][0]["ContactID"] == first.json()["Contacts"][0]["ContactID"]
+    )
+    time.sleep(0.6)
+    # Past its lifetime the key is forgotten: the same request is a new write, which
+    # Xero refuses here because the name is taken (nothing is replayed).
+    late = raw(
+        sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Keyed"}]}, headers={"Idempotency-Key": "k"}
+    )
+    assert late.status_code == 400 and "already assigned" in late.text
+    assert sb.count_contacts_named("Keyed") == 1
+    # once expired the key may name another request
+    time.sleep(0.6)
+    reused = raw(
+        sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Other"}]}, headers={"Idempotency-Key": "k"}
+    )
+    assert reused.status_code == 200 and sb.count_contacts_named("Other") == 1
 
 
 def test_faults(sb):
