@@ -239,6 +239,16 @@ class XeroSandbox:
         with self._lock:
             self._idempotent.clear()
 
+    def set_lock_dates(self, period=None, end_of_year=None, tenant_id=None):
+        """What an adviser sets in Xero (Settings > Advanced > Lock dates); None clears."""
+        with self._lock:
+            organisation = self._tenant(tenant_id).organisation
+            for field, value in (("PeriodLockDate", period), ("EndOfYearLockDate", end_of_year)):
+                if value is None:
+                    organisation.pop(field, None)
+                else:
+                    organisation[field] = parse_datetime(value).date()
+
     def merge_contacts(self, from_id, into_id, tenant_id=None):
         with self._lock:
             self._tenant(tenant_id).merge(from_id, into_id)

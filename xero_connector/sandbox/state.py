@@ -43,6 +43,8 @@ PHONE_FIELDS = ("PhoneNumber", "PhoneAreaCode", "PhoneCountryCode")
 SEARCHED_FIELDS = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress")
 PHONE_TYPES = ("DEFAULT", "DDI", "MOBILE", "FAX")
 ADDRESS_TYPES = ("POBOX", "STREET")
+LOCKED_MESSAGE = "The document date cannot be before the period lock date"
+POSTED = ("AUTHORISED", "PAID", "VOIDED")
 
 
 class ApiError(Exception):
@@ -132,6 +134,23 @@ class Tenant:
 
     def tax_rate(self, tax_type):
         return next((t for t in self.tax_rates if t["TaxType"] == tax_type), None)
+
+    def lock_date(self):
+        """The later of PeriodLockDate and EndOfYearLockDate, or None.
+
+        Xero refuses a document, payment or allocation dated on or before it
+        ("The document date cannot be before the period lock date";
+        https://central.xero.com/s/article/Lock-dates and the API's
+        Organisation.PeriodLockDate / EndOfYearLockDate).
+        """
+        dates = [self.organisation.get(f) for f in ("PeriodLockDate", "EndOfYearLockDate")]
+        dates = [d for d in dates if d]
+        return max(dates) if dates else None
+
+    def _check_lock(self, when, errors):
+        locked = self.lock_date()
+        if locked and when and when <= locked:
+            errors.append(LOCKED_MESSAGE)
 
     # -- contacts -----------------------------------------------------------
 
@@ -567,6 +586,12 @@ class Tenant:
             self._check_status(meta, current, item, errors)
             self._apply_document(doc, item, current, meta, batch, errors)
             self._number(doc, item, meta, batch, errors)
+            if doc["Status"] in POSTED:
+                # Posting, changing or voiding a document in a locked period is refused,
+                # and so is moving a posted document out of one.
+                self._check_lock(doc.get("Date"), errors)
+                if current is not None and current["Status"] in POSTED and LOCKED_MESSAGE not in errors:
+                    self._check_lock(current.get("Date"), errors)
             if not errors:
                 self._totals(doc)
                 paid = doc["AmountPaid"] + doc.get("AmountCredited", 0) + doc.get("AmountAllocated", 0)
@@ -852,6 +877,7 @@ class Tenant:
                     errors.append("Payment amount exceeds the amount outstanding on this document.")
                 remaining[doc_id] = left - amount
             paid_on = _date_or_today(item.get("Date"), errors)
+            self._check_lock(paid_on, errors)
             if errors:
                 failed.append(_errors_out(item, errors, "PaymentID"))
                 results.append(failed[-1])
@@ -918,6 +944,10 @@ class Tenant:
             raise not_found()
         if (item or {}).get("Status") != "DELETED":
             raise bad_request("A payment can only be changed by setting its Status to DELETED.")
+        locked = []
+        self._check_lock(payment["Date"], locked)
+        if locked and payment["Status"] != "DELETED":
+            raise bad_request(LOCKED_MESSAGE)
         if payment["Status"] != "DELETED":
             payment["Status"] = "DELETED"
             payment["UpdatedDateUTC"] = now()
@@ -938,6 +968,7 @@ class Tenant:
             amount = money(item.get("Amount") or 0)
             messages = self._allocation_errors(note, invoice, amount, left)
             when = _date_or_today(item.get("Date"), messages)
+            self._check_lock(when, messages)
             if messages:
                 errors.append(_errors_out(item, messages, "AllocationID"))
                 continue

@@ -718,3 +718,59 @@ def test_cli_serves_and_exits_on_sigterm():
     finally:
         if process.poll() is None:
             process.kill()
+
+
+# -- Xero's rules, each with its source -----------------------------------------------
+
+
+def _invoice(contact_id, day, status="AUTHORISED", **extra):
+    line = {"Description": "Work", "Quantity": 1, "UnitAmount": 100, "AccountCode": "200", "TaxType": "OUTPUT"}
+    return {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": contact_id},
+        "Date": day,
+        "DueDate": day,
+        "Status": status,
+        "LineItems": [line],
+        **extra,
+    }
+
+
+def test_lock_dates_refuse_documents_and_payments_dated_on_or_before(sb):
+    # Xero: a transaction dated on or before the organisation's lock date (the later of
+    # PeriodLockDate and EndOfYearLockDate) is refused with "The document date cannot be
+    # before the period lock date" (https://central.xero.com/s/article/Lock-dates,
+    # Organisation.PeriodLockDate / EndOfYearLockDate in xero_accounting.yaml).
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    open_invoice = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-03-20")]})
+    assert open_invoice.status_code == 200
+    invoice_id = open_invoice.json()["Invoices"][0]["InvoiceID"]
+    sb.set_lock_dates(period="2024-03-31", end_of_year="2023-03-31")
+    organisation = api.get_organisations(sb.tenant_id).organisations[0]
+    assert organisation.period_lock_date == date(2024, 3, 31)
+    assert organisation.end_of_year_lock_date == date(2023, 3, 31)
+    on_lock = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-03-31")]})
+    assert on_lock.status_code == 400
+    assert "The document date cannot be before the period lock date" in on_lock.text
+    # the day after is open; a draft is not posted, so it may carry a locked date
+    assert raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-04-01")]}).status_code == 200
+    draft = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-01-05", "DRAFT")]})
+    assert draft.status_code == 200
+    # a posted document of the locked period can no longer be changed, voided or paid in it
+    moved = raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json={"Reference": "later", "Date": "2024-05-01"})
+    assert moved.status_code == 400 and "period lock date" in moved.text
+    voided = raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json={"Status": "VOIDED"})
+    assert voided.status_code == 400 and "period lock date" in voided.text
+    payment = {"Invoice": {"InvoiceID": invoice_id}, "Account": {"Code": "090"}, "Amount": 10, "Date": "2024-03-31"}
+    refused = raw(sb, "PUT", "/Payments", token=token, json={"Payments": [payment]})
+    assert refused.status_code == 400 and "period lock date" in refused.text
+    payment["Date"] = "2024-04-02"
+    assert raw(sb, "PUT", "/Payments", token=token, json={"Payments": [payment]}).status_code == 200
+    # the end-of-year lock alone locks too
+    sb.set_lock_dates(end_of_year="2024-04-30")
+    late = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-04-15")]})
+    assert late.status_code == 400 and "period lock date" in late.text
+    sb.set_lock_dates()
+    assert raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-04-15")]}).status_code == 200
