@@ -659,8 +659,39 @@ class Tenant:
         )
         if status == "VOIDED" and settled:
             errors.append("This document cannot be voided as it has payments or credit allocated to it.")
-        if settled and "LineItems" in item:
+        if settled and self._locked_edits(current, item):
+            # Xero: once a payment or credit is applied, a document's date, due date,
+            # reference, contact, currency and lines can no longer change
+            # (https://central.xero.com/s/article/Edit-a-paid-invoice: remove the
+            # payment first); the API answers this validation error.
             errors.append("This document cannot be edited as it has a payment or credit note allocated to it.")
+
+    def _locked_edits(self, current, item):
+        """The fields an item would change on a paid or credited document."""
+        changed = []
+        if "LineItems" in item:
+            changed.append("LineItems")
+        for field in ("Date", "DueDate"):
+            if item.get(field):
+                try:
+                    if parse_date(item[field]) != current.get(field):
+                        changed.append(field)
+                except ValueError:
+                    changed.append(field)
+        for field in ("Reference", "CurrencyCode", "LineAmountTypes"):
+            if field in item and str(item[field] or "") != str(current.get(field) or ""):
+                changed.append(field)
+        if item.get("CurrencyRate") and Decimal(str(item["CurrencyRate"])) != current.get("CurrencyRate"):
+            changed.append("CurrencyRate")
+        contact = item.get("Contact") if isinstance(item.get("Contact"), dict) else None
+        if contact is not None:
+            if contact.get("ContactID"):
+                other = str(contact["ContactID"]).lower() != current["ContactID"]
+            else:
+                other = norm(contact.get("Name")) != norm(self.contacts.get(current["ContactID"], {}).get("Name"))
+            if other:
+                changed.append("Contact")
+        return changed
 
     def _apply_document(self, doc, item, current, meta, batch, errors):
         self._apply_parties(doc, item, current, meta, batch, errors)

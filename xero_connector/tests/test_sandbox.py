@@ -774,3 +774,55 @@ def test_lock_dates_refuse_documents_and_payments_dated_on_or_before(sb):
     assert late.status_code == 400 and "period lock date" in late.text
     sb.set_lock_dates()
     assert raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-04-15")]}).status_code == 200
+
+
+def test_paid_or_credited_documents_keep_their_date_reference_contact_and_lines(sb):
+    # Xero: once a payment or a credit note allocation is applied, the document's date,
+    # due date, reference, contact and lines can no longer be edited ("This document
+    # cannot be edited as it has a payment or credit note allocated to it."; remove the
+    # payment first: https://central.xero.com/s/article/Edit-a-paid-invoice).
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    other = raw(sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Someone Else"}]})
+    other_id = other.json()["Contacts"][0]["ContactID"]
+    day = date.today().isoformat()
+    created = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, day, Reference="R1")]})
+    invoice_id = created.json()["Invoices"][0]["InvoiceID"]
+    # unpaid: every field may change
+    free = raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json={"Reference": "R2"})
+    assert free.status_code == 200 and free.json()["Invoices"][0]["Reference"] == "R2"
+    payment = {"Invoice": {"InvoiceID": invoice_id}, "Account": {"Code": "090"}, "Amount": 10, "Date": day}
+    paid = raw(sb, "PUT", "/Payments", token=token, json={"Payments": [payment]})
+    assert paid.status_code == 200
+    later = (date.today() + timedelta(days=3)).isoformat()
+    for change in (
+        {"Date": later},
+        {"DueDate": later},
+        {"Reference": "R3"},
+        {"Contact": {"ContactID": other_id}},
+        {"LineItems": _invoice(bob, day)["LineItems"]},
+    ):
+        refused = raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json=change)
+        assert refused.status_code == 400, change
+        assert "cannot be edited as it has a payment or credit note allocated to it" in refused.text
+    stored = api.get_invoice(sb.tenant_id, invoice_id).invoices[0]
+    assert stored.reference == "R2" and stored.contact.contact_id == bob and stored.date == date.today()
+    # the same values again change nothing, so Xero takes them
+    same = raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json={"Reference": "R2", "Date": day})
+    assert same.status_code == 200
+    # once the payment is removed, the invoice can be edited again
+    payment_id = paid.json()["Payments"][0]["PaymentID"]
+    assert raw(sb, "POST", f"/Payments/{payment_id}", token=token, json={"Status": "DELETED"}).status_code == 200
+    assert raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json={"Reference": "R3"}).status_code == 200
+    # a credit note allocated to an invoice locks both
+    note = dict(_invoice(bob, day), Type="ACCRECCREDIT")
+    cn = raw(sb, "PUT", "/CreditNotes", token=token, json={"CreditNotes": [note]}).json()["CreditNotes"][0]
+    allocation = {"Invoice": {"InvoiceID": invoice_id}, "Amount": 5, "Date": day}
+    put = raw(
+        sb, "PUT", f"/CreditNotes/{cn['CreditNoteID']}/Allocations", token=token, json={"Allocations": [allocation]}
+    )
+    assert put.status_code == 200
+    for path in (f"/Invoices/{invoice_id}", f"/CreditNotes/{cn['CreditNoteID']}"):
+        refused = raw(sb, "POST", path, token=token, json={"Reference": "R4"})
+        assert refused.status_code == 400 and "payment or credit note allocated" in refused.text
