@@ -102,6 +102,24 @@ def _errors_out(item, messages, id_field=None):
     return out
 
 
+def _answer(out, summarize, warnings=()):
+    """One item of a write's answer.
+
+    Xero saves the valid items of a batch whatever summarizeErrors says; with
+    the default (true) one invalid item turns the answer into a 400 listing
+    the invalid ones only, so the saved items' ids are not returned; with
+    summarizeErrors=false every item comes back with StatusAttributeString
+    (OK, WARNING or ERROR) and its Warnings or ValidationErrors
+    (https://developer.xero.com/documentation/api/accounting/overview, "summarizeErrors";
+    StatusAttributeString and Warnings in xero_accounting.yaml).
+    """
+    if warnings:
+        out["Warnings"] = [{"Message": m} for m in warnings]
+    if not summarize:
+        out["StatusAttributeString"] = "ERROR" if out.get("HasValidationErrors") else "WARNING" if warnings else "OK"
+    return out
+
+
 class Tenant:
     """One Xero organisation and everything in it."""
 
@@ -253,7 +271,7 @@ class Tenant:
         """PUT/POST /Contacts: create, or update the items naming a ContactID.
 
         Returns the list of output items; raises the 400 when `summarize` and
-        any item is invalid (then nothing is saved).
+        any item is invalid (the valid ones are saved all the same).
         """
         if not isinstance(items, list):
             raise bad_request("Contacts must be a list")
@@ -284,13 +302,16 @@ class Tenant:
                 batch["numbers"][record["ContactNumber"]] = record["ContactID"]
             batch["staged"][record["ContactID"]] = record
             results.append(record)
-        if failed and summarize:
-            raise validation_exception(failed)
         for record in batch["staged"].values():
             record["UpdatedDateUTC"] = now()
             self.contacts[record["ContactID"]] = record
+        if failed and summarize:
+            raise validation_exception(failed)
         roles, groups = self._roles(), self._groups_of()
-        return [self.contact_out(r, roles, groups) if "HasValidationErrors" not in r else r for r in results]
+        return [
+            _answer(self.contact_out(r, roles, groups) if "HasValidationErrors" not in r else r, summarize)
+            for r in results
+        ]
 
     def _contact_target(self, item, wanted, batch, errors):
         """The stored contact an item updates: by ContactID, else ContactNumber."""
@@ -512,7 +533,7 @@ class Tenant:
                 line["_tax_given"] = True
             account = self.account_by(code=line["AccountCode"]) if line.get("AccountCode") else None
             if line.get("AccountCode") and account is None:
-                errors.append(f"Account code '{line['AccountCode']}' is not a valid code for this document.")
+                line["_unknown_account"] = True
             if not line.get("TaxType"):
                 line["TaxType"] = (account or {}).get("TaxType") or "NONE"
             if self.tax_rate(line["TaxType"]) is None:
@@ -561,7 +582,7 @@ class Tenant:
             doc.pop("FullyPaidOnDate", None)
 
     def save_documents(self, kind, items, summarize=True, doc_id=None, allow_update=True):
-        """PUT/POST /Invoices or /CreditNotes, all-or-nothing unless not `summarize`."""
+        """PUT/POST /Invoices or /CreditNotes: valid items saved; a 400 for the others when `summarize`."""
         meta = self.DOCS[kind]
         store = getattr(self, meta["store"])
         if not isinstance(items, list):
@@ -585,6 +606,7 @@ class Tenant:
             doc = copy.deepcopy(current) if current else self._new_document(kind, meta)
             self._check_status(meta, current, item, errors)
             self._apply_document(doc, item, current, meta, batch, errors)
+            warnings = self._unknown_accounts(doc, errors)
             self._number(doc, item, meta, batch, errors)
             if doc["Status"] in POSTED:
                 # Posting, changing or voiding a document in a locked period is refused,
@@ -605,9 +627,7 @@ class Tenant:
             if doc.get(meta["number"]):
                 batch["numbers"][(doc["Type"], norm(doc[meta["number"]]))] = doc[meta["id"]]
             batch["staged"][doc[meta["id"]]] = doc
-            results.append(doc)
-        if failed and summarize:
-            raise validation_exception(failed)
+            results.append((doc, warnings))
         self.sequences = batch["sequences"]
         used = {d["ContactID"] for d in batch["staged"].values()}
         for contact in batch["contacts"].values():
@@ -617,7 +637,32 @@ class Tenant:
         for doc in batch["staged"].values():
             doc["UpdatedDateUTC"] = now()
             store[doc[meta["id"]]] = doc
-        return [self.document_out(r) if "HasValidationErrors" not in r else r for r in results]
+        # Valid items are saved even when others fail (see _answer).
+        if failed and summarize:
+            raise validation_exception(failed)
+        return [
+            _answer(self.document_out(r[0]), summarize, r[1]) if isinstance(r, tuple) else _answer(r, summarize)
+            for r in results
+        ]
+
+    @staticmethod
+    def _unknown_accounts(doc, errors):
+        """Lines naming an account Xero does not know: on a draft the code is dropped
+        with a warning, on an approved document it is an error (the Warnings example of
+        xero_accounting.yaml: "Account code '476' has been removed as it does not match
+        a recognised account.")."""
+        warnings = []
+        for line in doc["LineItems"]:
+            if not line.pop("_unknown_account", False):
+                continue
+            if doc["Status"] == "DRAFT":
+                warnings.append(
+                    f"Account code '{line['AccountCode']}' has been removed as it does not match a recognised account."
+                )
+                del line["AccountCode"]
+            else:
+                errors.append(f"Account code '{line['AccountCode']}' is not a valid code for this document.")
+        return warnings
 
     @staticmethod
     def _document_target(meta, store, batch, item, wanted, allow_update, errors):
@@ -926,8 +971,6 @@ class Tenant:
             }
             staged.append(payment)
             results.append(payment)
-        if failed and summarize:
-            raise validation_exception(failed)
         for payment in staged:
             payment["UpdatedDateUTC"] = now()
             self.payments[payment["PaymentID"]] = payment
@@ -936,7 +979,9 @@ class Tenant:
             doc["AmountPaid"] = money(doc["AmountPaid"] + payment["Amount"])
             self._settle(doc)
             doc["UpdatedDateUTC"] = now()
-        return [self.payment_out(r) if "HasValidationErrors" not in r else r for r in results]
+        if failed and summarize:
+            raise validation_exception(failed)
+        return [_answer(self.payment_out(r) if "HasValidationErrors" not in r else r, summarize) for r in results]
 
     def _payment_parties(self, item, errors):
         """The invoice or credit note (by id or number) and the account (AccountID or Code) paid."""

@@ -284,7 +284,7 @@ def test_contacts_crud_and_unique_name(sb):
     one = api.update_contact(sb.tenant_id, created.contact_id, Contacts(contacts=[Contact(first_name="Anna")]))
     assert one.contacts[0].first_name == "Anna"
 
-    # unique names, all-or-nothing by default
+    # unique names; by default one invalid item makes the answer a 400 (the valid ones are saved)
     batch = Contacts(contacts=[Contact(name="Brand New Co"), Contact(name="harbour vets ltd")])
     with pytest.raises(HTTPStatusException) as error:
         api.create_contacts(sb.tenant_id, batch)
@@ -293,12 +293,13 @@ def test_contacts_crud_and_unique_name(sb):
     assert body["Type"] == "ValidationException" and body["ErrorNumber"] == 10
     message = body["Elements"][0]["ValidationErrors"][0]["Message"]
     assert "is already assigned to another contact" in message and "unique across all active contacts" in message
-    assert sb.count_contacts_named("Brand New Co") == 0
+    assert sb.count_contacts_named("Brand New Co") == 1 and len(body["Elements"]) == 1
     # summarizeErrors=false saves the valid ones and flags the others
+    batch = Contacts(contacts=[Contact(name="Newer Co"), Contact(name="harbour vets ltd")])
     result = api.create_contacts(sb.tenant_id, batch, summarize_errors=False).contacts
     assert result[0].contact_id and not result[0].has_validation_errors
     assert result[1].has_validation_errors and "already assigned" in result[1].validation_errors[0].message
-    assert sb.count_contacts_named("Brand New Co") == 1
+    assert sb.count_contacts_named("Newer Co") == 1
 
     bad = api.create_contacts(
         sb.tenant_id, Contacts(contacts=[Contact(name="X", email_address="not-an-email")]), summarize_errors=False
@@ -826,3 +827,55 @@ def test_paid_or_credited_documents_keep_their_date_reference_contact_and_lines(
     for path in (f"/Invoices/{invoice_id}", f"/CreditNotes/{cn['CreditNoteID']}"):
         refused = raw(sb, "POST", path, token=token, json={"Reference": "R4"})
         assert refused.status_code == 400 and "payment or credit note allocated" in refused.text
+
+
+def test_summarize_errors_saves_valid_items_and_status_strings(sb):
+    # Xero saves a batch's valid items whatever summarizeErrors says. With the default
+    # (true) one invalid item makes the answer a 400 that lists only the invalid items,
+    # so the saved items' ids are not returned; with summarizeErrors=false every item
+    # carries StatusAttributeString (OK, WARNING, ERROR) and its Warnings
+    # (https://developer.xero.com/documentation/api/accounting/overview "summarizeErrors";
+    # StatusAttributeString and Warnings in xero_accounting.yaml).
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    day = date.today().isoformat()
+    good, bad = _invoice(bob, day, InvoiceNumber="GOOD-1"), _invoice(bob, day, InvoiceNumber="BAD-1")
+    bad["LineItems"][0]["AccountCode"] = "476"
+    answer = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [good, bad]})
+    assert answer.status_code == 400
+    elements = answer.json()["Elements"]
+    assert len(elements) == 1 and elements[0]["InvoiceNumber"] == "BAD-1"
+    assert "Account code '476' is not a valid code" in elements[0]["ValidationErrors"][0]["Message"]
+    assert "GOOD-1" not in answer.text
+    saved = api.get_invoices(sb.tenant_id, invoice_numbers=["GOOD-1", "BAD-1"]).invoices
+    assert [i.invoice_number for i in saved] == ["GOOD-1"]
+    # summarizeErrors=false: a status per item; a draft's unknown account is dropped with a warning
+    draft = _invoice(bob, day, "DRAFT", InvoiceNumber="DRAFT-1")
+    draft["LineItems"][0]["AccountCode"] = "476"
+    good["InvoiceNumber"] = "GOOD-2"
+    answer = raw(
+        sb, "PUT", "/Invoices", token=token, params={"summarizeErrors": "false"}, json={"Invoices": [good, bad, draft]}
+    )
+    assert answer.status_code == 200
+    items = answer.json()["Invoices"]
+    assert [i["StatusAttributeString"] for i in items] == ["OK", "ERROR", "WARNING"]
+    assert items[2]["Warnings"] == [
+        {"Message": "Account code '476' has been removed as it does not match a recognised account."}
+    ]
+    assert "AccountCode" not in items[2]["LineItems"][0] and items[2]["InvoiceID"]
+    # payments and contacts too
+    payment = {"Invoice": {"InvoiceID": items[0]["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": 1, "Date": day}
+    wrong = dict(payment, Amount=-1)
+    answer = raw(sb, "PUT", "/Payments", token=token, json={"Payments": [payment, wrong]})
+    assert answer.status_code == 400 and len(answer.json()["Elements"]) == 1
+    assert api.get_invoice(sb.tenant_id, items[0]["InvoiceID"]).invoices[0].amount_paid == 1
+    answer = raw(
+        sb,
+        "PUT",
+        "/Contacts",
+        token=token,
+        params={"summarizeErrors": "false"},
+        json={"Contacts": [{"Name": "Fine"}, {"Name": ""}]},
+    )
+    assert [c["StatusAttributeString"] for c in answer.json()["Contacts"]] == ["OK", "ERROR"]
