@@ -431,6 +431,11 @@ class Tenant:
             cid = str((item or {}).get("ContactID") or "").lower()
             if cid not in self.contacts:
                 raise bad_request(f"The contact with ContactID {cid or '(none)'} could not be found.")
+            if self.contacts[cid]["ContactStatus"] == ARCHIVED:
+                # Xero refuses the whole request, without naming the contact
+                # (https://developer.xero.com/documentation/api/accounting/contactgroups,
+                # "Unable to assign an Archived contact." answered to PUT .../Contacts).
+                raise bad_request("Unable to assign an Archived contact.")
             wanted.append(cid)
         for cid in wanted:
             if cid not in group["members"]:  # adding twice is harmless

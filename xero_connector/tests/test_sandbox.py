@@ -879,3 +879,28 @@ def test_summarize_errors_saves_valid_items_and_status_strings(sb):
         json={"Contacts": [{"Name": "Fine"}, {"Name": ""}]},
     )
     assert [c["StatusAttributeString"] for c in answer.json()["Contacts"]] == ["OK", "ERROR"]
+
+
+def test_archived_contacts_are_refused_by_contact_groups(sb):
+    # Xero refuses PUT /ContactGroups/{id}/Contacts as a whole when one contact is
+    # archived, with "Unable to assign an Archived contact." and without naming it
+    # (https://developer.xero.com/documentation/api/accounting/contactgroups).
+    api = sdk(sb)
+    token = sb.issue_token()
+    group_id = raw(sb, "PUT", "/ContactGroups", token=token, json={"ContactGroups": [{"Name": "G"}]}).json()[
+        "ContactGroups"
+    ][0]["ContactGroupID"]
+    bob = bayside(api, sb).contact_id
+    archived = next(c["ContactID"] for c in sb.contacts() if c["ContactStatus"] == "ARCHIVED")
+    answer = raw(
+        sb,
+        "PUT",
+        f"/ContactGroups/{group_id}/Contacts",
+        token=token,
+        json={"Contacts": [{"ContactID": bob}, {"ContactID": archived}]},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["Elements"][0]["ValidationErrors"][0]["Message"] == "Unable to assign an Archived contact."
+    assert api.get_contact_group(sb.tenant_id, group_id).contact_groups[0].contacts == []  # nobody was added
+    ok = raw(sb, "PUT", f"/ContactGroups/{group_id}/Contacts", token=token, json={"Contacts": [{"ContactID": bob}]})
+    assert ok.status_code == 200
