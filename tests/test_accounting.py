@@ -3,6 +3,8 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+import requests
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -289,6 +291,40 @@ class TestAccounting(XeroAccountingCase):
         self.assertFalse(
             [r for r in self.sandbox.request_log[calls:] if r["method"] == "POST" and "/Invoices" in r["path"]]
         )
+
+    def test_an_invoice_xero_has_paid_is_not_changed_there(self):
+        # Xero refuses to edit a paid invoice: Odoo's later change is not sent, and the
+        # invoice says so with the difference, instead of failing.
+        move = self.invoice()
+        self.start()
+        self.send()
+        [xero] = self.xero_named(move.name)
+        token = self.sandbox.issue_token()["access_token"]
+        paid = requests.put(
+            f"{self.sandbox.accounting_url}/Payments",
+            json={
+                "Payments": [
+                    {"Invoice": {"InvoiceID": xero["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": xero["Total"]}
+                ]
+            },
+            headers={"Authorization": f"Bearer {token}", "xero-tenant-id": self.sandbox.tenant_id},
+            timeout=10,
+        )
+        self.assertEqual(paid.status_code, 200, paid.text)
+        move.button_draft()
+        move.invoice_line_ids.price_unit = 160.0
+        move.action_post()
+        self.assertEqual(move.xero_state, "to_update")
+        self.send()
+        [after] = self.xero_named(move.name)
+        self.assertEqual((after["Status"], after["Total"]), ("PAID", xero["Total"]))
+        self.assertEqual(move.xero_state, "sent")
+        self.assertFalse(move.xero_error)
+        self.assertIn("Xero has this document paid or credited", move.xero_totals_problem)
+        self.assertIn(
+            f"is {move.amount_total:.2f} NZD in Odoo but {xero['Total']:.2f} NZD in Xero", move.xero_totals_problem
+        )
+        self.assertIn("the change made in Odoo was not sent", move.message_ids[0].body)
 
     def test_a_held_back_change_goes_as_an_update_once_fixed(self):
         move = self.invoice()
