@@ -280,7 +280,7 @@ def test_contacts_crud_and_unique_name(sb):
     update = Contact(contact_id=created.contact_id, email_address="accounts@harbourvets.example")
     updated = api.update_or_create_contacts(sb.tenant_id, Contacts(contacts=[update])).contacts[0]
     assert updated.email_address == "accounts@harbourvets.example" and updated.name == "Harbour Vets Ltd"
-    assert updated.updated_date_utc > got.updated_date_utc
+    assert updated.updated_date_utc >= got.updated_date_utc  # Xero's clock has whole seconds
     one = api.update_contact(sb.tenant_id, created.contact_id, Contacts(contacts=[Contact(first_name="Anna")]))
     assert one.contacts[0].first_name == "Anna"
 
@@ -904,3 +904,34 @@ def test_archived_contacts_are_refused_by_contact_groups(sb):
     assert api.get_contact_group(sb.tenant_id, group_id).contact_groups[0].contacts == []  # nobody was added
     ok = raw(sb, "PUT", f"/ContactGroups/{group_id}/Contacts", token=token, json={"Contacts": [{"ContactID": bob}]})
     assert ok.status_code == 200
+
+
+def test_updated_dates_and_if_modified_since_work_to_the_second(sb):
+    # Xero works to the second: If-Modified-Since is an HTTP date (no fraction) and
+    # changes in the same second share their UpdatedDateUTC, so a client resending the
+    # last UpdatedDateUTC it saw misses later changes of that second
+    # (https://developer.xero.com/documentation/api/accounting/requests-and-responses).
+    token = sb.issue_token()
+    ids = [c["ContactID"] for c in sb.contacts()[:2]]
+    # a second after every seeded change (the demo was seeded just now)
+    moment = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=700000)
+    second = moment.replace(microsecond=0)
+
+    def since(value):
+        return {"If-Modified-Since": value.strftime("%Y-%m-%dT%H:%M:%S.%f")}
+
+    sb.freeze_clock(moment)
+    try:
+        sb.update_contact(ids[0], EmailAddress="first@example.com")
+        first = raw(sb, "GET", "/Contacts", token=token, headers=since(second - timedelta(seconds=1)))
+        [seen] = first.json()["Contacts"]
+        assert seen["UpdatedDateUTC"] == f"/Date({int(second.timestamp())}000+0000)/"  # no milliseconds
+        sb.update_contact(ids[1], EmailAddress="second@example.com")  # the same second
+    finally:
+        sb.freeze_clock(None)
+    # since the last value seen (or any instant of that second): the second change is missed
+    assert raw(sb, "GET", "/Contacts", token=token, headers=since(second)).status_code == 304
+    assert raw(sb, "GET", "/Contacts", token=token, headers=since(moment)).status_code == 304
+    # reading that second again returns both
+    both = raw(sb, "GET", "/Contacts", token=token, headers=since(second - timedelta(seconds=1)))
+    assert {c["ContactID"] for c in both.json()["Contacts"]} == set(ids)
