@@ -888,16 +888,20 @@ def _documents(kind, key):
         return sb.envelope(key, [tenant.document_out(tenant.get_document(kind, match[id_field]))])
 
     def create(sb, tenant, match, query, headers, data):
-        results = tenant.save_documents(kind, _items(data, key), _summarize(query), allow_update=False)
+        results = tenant.save_documents(
+            kind, _items(data, key), _summarize(query), allow_update=False, unitdp=query.get("unitdp")
+        )
         return sb.envelope(key, results)
 
     def update(sb, tenant, match, query, headers, data):
-        return sb.envelope(key, tenant.save_documents(kind, _items(data, key), _summarize(query)))
+        items = _items(data, key)
+        return sb.envelope(key, tenant.save_documents(kind, items, _summarize(query), unitdp=query.get("unitdp")))
 
     def update_one(sb, tenant, match, query, headers, data):
         doc = tenant.get_document(kind, match[id_field])
         items = _items(data, key)[:1]
-        return sb.envelope(key, tenant.save_documents(kind, items, _summarize(query), doc[id_field]))
+        saved = tenant.save_documents(kind, items, _summarize(query), doc[id_field], unitdp=query.get("unitdp"))
+        return sb.envelope(key, saved)
 
     return listing, single, create, update, update_one
 

@@ -8,7 +8,7 @@ import copy
 import re
 import uuid
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from .query import UTC, money, now, order_records, parse_date, where_filter
 
@@ -509,7 +509,17 @@ class Tenant:
             staged_contacts[norm(name)] = contact
         return contact, None
 
-    def _lines(self, items, errors):
+    def _lines(self, items, errors, unitdp=2, discounts=True):
+        """Line items as Xero stores them.
+
+        Unit amounts are rounded to 2 decimals unless the request says unitdp=4
+        (the unitdp query parameter of xero_accounting.yaml: "You can opt in to
+        use four decimal places for unit amounts"). Without `discounts` (credit
+        notes: "ACC PAY invoices and credit notes in Xero do not support
+        discounts", LineItem.DiscountRate in xero_accounting.yaml) a DiscountRate
+        is dropped, so the line is worth its full amount.
+        """
+        places = Decimal(1).scaleb(-(4 if str(unitdp) == "4" else 2))
         lines = []
         for entry in items if isinstance(items, list) else []:
             raw = entry if isinstance(entry, dict) else {}
@@ -517,16 +527,16 @@ class Tenant:
             for field in ("Description", "ItemCode", "AccountCode", "TaxType"):
                 if raw.get(field) is not None:
                     line[field] = str(raw[field])
-            discount = Decimal(str(raw.get("DiscountRate") or 0))
+            discount = Decimal(str(raw.get("DiscountRate") or 0)) if discounts else Decimal(0)
             if raw.get("UnitAmount") is None and raw.get("LineAmount") is not None:
                 # Xero works the missing unit amount out of the line amount it is given.
                 quantity = Decimal(str(raw.get("Quantity") if raw.get("Quantity") is not None else 1)) or Decimal(1)
                 given = money(Decimal(str(raw["LineAmount"])))
-                unit = (given / quantity / (1 - discount / 100)).quantize(Decimal("0.0001"))
+                unit = (given / quantity / (1 - discount / 100)).quantize(places)
                 amount = given
             else:
                 quantity = Decimal(str(raw.get("Quantity") if raw.get("Quantity") is not None else 1))
-                unit = Decimal(str(raw.get("UnitAmount") or 0))
+                unit = Decimal(str(raw.get("UnitAmount") or 0)).quantize(places, rounding=ROUND_HALF_UP)
                 amount = money(quantity * unit * (1 - discount / 100))
             line["Quantity"], line["UnitAmount"] = quantity, unit
             if discount:
@@ -586,7 +596,7 @@ class Tenant:
             doc["Status"] = "AUTHORISED"
             doc.pop("FullyPaidOnDate", None)
 
-    def save_documents(self, kind, items, summarize=True, doc_id=None, allow_update=True):
+    def save_documents(self, kind, items, summarize=True, doc_id=None, allow_update=True, unitdp=None):
         """PUT/POST /Invoices or /CreditNotes: valid items saved; a 400 for the others when `summarize`."""
         meta = self.DOCS[kind]
         store = getattr(self, meta["store"])
@@ -601,6 +611,7 @@ class Tenant:
             "sequences": dict(self.sequences),
             "staged": {},
             "contacts": {},  # contacts created by name on the fly
+            "unitdp": unitdp,
         }
         results, failed = [], []
         for index, raw in enumerate(items):
@@ -758,7 +769,7 @@ class Tenant:
             if item["LineAmountTypes"] not in ("Exclusive", "Inclusive", "NoTax"):
                 errors.append("LineAmountTypes must be Exclusive, Inclusive or NoTax.")
             doc["LineAmountTypes"] = item["LineAmountTypes"]
-        self._apply_money(doc, item, current, errors)
+        self._apply_money(doc, item, current, batch, errors)
 
     def _apply_parties(self, doc, item, current, meta, batch, errors):
         if current is None:
@@ -776,7 +787,7 @@ class Tenant:
             else:
                 doc["ContactID"] = contact["ContactID"]
 
-    def _apply_money(self, doc, item, current, errors):
+    def _apply_money(self, doc, item, current, batch, errors):
         if item.get("CurrencyCode"):
             if not any(c["Code"] == item["CurrencyCode"] for c in self.currencies):
                 errors.append(f"The currency {item['CurrencyCode']} is not enabled for this organisation.")
@@ -784,7 +795,7 @@ class Tenant:
         if item.get("CurrencyRate"):
             doc["CurrencyRate"] = Decimal(str(item["CurrencyRate"]))
         if "LineItems" in item:
-            doc["LineItems"] = self._lines(item["LineItems"], errors)
+            doc["LineItems"] = self._lines(item["LineItems"], errors, batch["unitdp"], "InvoiceID" in doc)
         status = item.get("Status") or doc["Status"]
         if status in ("SUBMITTED", "AUTHORISED") and status != (current or {}).get("Status"):
             if not doc["LineItems"]:

@@ -935,3 +935,41 @@ def test_updated_dates_and_if_modified_since_work_to_the_second(sb):
     # reading that second again returns both
     both = raw(sb, "GET", "/Contacts", token=token, headers=since(second - timedelta(seconds=1)))
     assert {c["ContactID"] for c in both.json()["Contacts"]} == set(ids)
+
+
+def test_unit_amounts_keep_four_decimals_only_with_unitdp_4(sb):
+    # Xero rounds unit amounts to 2 decimals unless the request opts in with unitdp=4
+    # (the unitdp query parameter in xero_accounting.yaml).
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    day = date.today().isoformat()
+    line = {"Description": "Fine", "Quantity": 1000, "UnitAmount": 0.1234, "AccountCode": "200", "TaxType": "NONE"}
+    invoice = dict(_invoice(bob, day), LineItems=[line])
+    plain = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [invoice]}).json()["Invoices"][0]
+    assert (plain["LineItems"][0]["UnitAmount"], plain["Total"]) == (0.12, 120.0)
+    fine = raw(sb, "PUT", "/Invoices", token=token, params={"unitdp": "4"}, json={"Invoices": [invoice]})
+    fine = fine.json()["Invoices"][0]
+    assert (fine["LineItems"][0]["UnitAmount"], fine["Total"]) == (0.1234, 123.4)
+
+
+def test_credit_notes_take_no_discount(sb):
+    # "ACC PAY invoices and credit notes in Xero do not support discounts"
+    # (LineItem.DiscountRate in xero_accounting.yaml): a credit note line is worth its
+    # full amount whatever DiscountRate says; invoices apply it.
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    day = date.today().isoformat()
+    line = {"Description": "Less 10%", "Quantity": 2, "UnitAmount": 50, "DiscountRate": 10, "AccountCode": "200"}
+    line["TaxType"] = "NONE"
+    invoice = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [dict(_invoice(bob, day), LineItems=[line])]})
+    assert invoice.json()["Invoices"][0]["Total"] == 90.0
+    note = dict(_invoice(bob, day), Type="ACCRECCREDIT", LineItems=[line])
+    answer = raw(sb, "PUT", "/CreditNotes", token=token, json={"CreditNotes": [note]}).json()["CreditNotes"][0]
+    assert answer["Total"] == 100.0 and "DiscountRate" not in answer["LineItems"][0]
+    # the discounted amount as the line amount is what Xero takes
+    given = {k: v for k, v in line.items() if k not in ("UnitAmount", "DiscountRate")}
+    note = dict(note, LineItems=[dict(given, LineAmount=90)])
+    answer = raw(sb, "PUT", "/CreditNotes", token=token, json={"CreditNotes": [note]}).json()["CreditNotes"][0]
+    assert (answer["Total"], answer["LineItems"][0]["UnitAmount"]) == (90.0, 45.0)
