@@ -26,7 +26,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import certifi
 import urllib3
@@ -316,7 +316,11 @@ class XeroGateway:
     def _call(self, method, record_type=None, if_modified_since=None, **kwargs):
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         if if_modified_since:  # None or False (an empty Odoo date): read everything
-            kwargs["if_modified_since"] = parse_xero_datetime(if_modified_since)
+            # Xero works to the second: changes made later in the second of the last
+            # change seen share its UpdatedDateUTC, so that second is read again (the
+            # caller skips what it already knows).
+            since = parse_xero_datetime(if_modified_since).replace(microsecond=0)
+            kwargs["if_modified_since"] = since - timedelta(seconds=1)
         api_method = getattr(self._api, method)
         attempt = 0
         refreshed = False

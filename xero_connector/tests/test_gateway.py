@@ -1,6 +1,7 @@
 """The gateway against the running sandbox, through the real xero-python SDK."""
 
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -36,12 +37,32 @@ def test_exact_pages_need_no_extra_call(sandbox, make_gateway):
 def test_incremental_read_returns_only_the_changed_contact(sandbox, make_gateway):
     ids = sandbox.seed_contacts(30)
     gateway = make_gateway()
-    since = max(parse_xero_datetime(c["UpdatedDateUTC"]) for c in gateway.get_contacts())
     time.sleep(1.1)  # If-Modified-Since has a resolution of one second
+    sandbox.update_contact(ids[3], FirstName="Seen")
+    since = max(parse_xero_datetime(c["UpdatedDateUTC"]) for c in gateway.get_contacts())
+    time.sleep(1.1)
     sandbox.update_contact(ids[7], FirstName="Changed")
     changed = gateway.get_contacts(modified_since=since)
-    assert [c["ContactID"] for c in changed] == [ids[7]]
-    assert changed[0]["FirstName"] == "Changed"
+    # the changed contact, and the one of the last second already seen (read again: see below)
+    assert {c["ContactID"]: c["FirstName"] for c in changed} == {ids[3]: "Seen", ids[7]: "Changed"}
+
+
+def test_incremental_read_reads_the_last_second_again(sandbox, make_gateway):
+    # Xero works to the second (see the sandbox's contract test): a change made in the
+    # second of the last change seen shares its UpdatedDateUTC and must not be missed.
+    ids = sandbox.seed_contacts(2)
+    gateway = make_gateway()
+    moment = datetime.now(UTC) + timedelta(hours=1)
+    sandbox.freeze_clock(moment)
+    try:
+        sandbox.update_contact(ids[0], FirstName="First")
+        [seen] = gateway.get_contacts(modified_since=moment - timedelta(minutes=1))
+        watermark = parse_xero_datetime(seen["UpdatedDateUTC"])
+        sandbox.update_contact(ids[1], FirstName="Second")  # the same second, after the read
+    finally:
+        sandbox.freeze_clock(None)
+    again = gateway.get_contacts(modified_since=watermark)
+    assert {c["ContactID"]: c["FirstName"] for c in again} == {ids[0]: "First", ids[1]: "Second"}
 
 
 def test_not_modified_is_an_empty_answer_not_an_error(sandbox, make_gateway):
