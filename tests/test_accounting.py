@@ -124,6 +124,22 @@ class TestAccounting(XeroAccountingCase):
             (refund["PaymentType"], refund["Amount"], refund["Account"]["Code"]), ("ARCREDITPAYMENT", 92.0, "090")
         )
 
+    def test_a_discounted_credit_note_line_reaches_xero_with_odoo_s_totals(self):
+        # Xero's credit notes take no DiscountRate: the discounted amount goes instead.
+        note = self.invoice(move_type="out_refund", lines=[("Returned goods", 3, 33.33, self.gst, 12.5)])
+        self.start()
+        self.send()
+        [xero] = self.xero_named(note.name, "CreditNotes")
+        self.assertEqual(
+            (xero["SubTotal"], xero["TotalTax"], xero["Total"]),
+            (note.amount_untaxed, note.amount_tax, note.amount_total),
+        )
+        self.assertEqual(xero["LineItems"][0]["Quantity"], 3)
+        self.assertEqual(note.xero_state, "sent")
+        self.assertFalse(note.xero_totals_problem)
+        [sent] = [r for r in self.sandbox.request_log if r["method"] == "PUT" and r["path"].endswith("/CreditNotes")]
+        self.assertIn("unitdp=4", sent["query"])
+
     def test_a_new_customer_is_created_in_xero_first_and_only_once(self):
         first = self.invoice(partner=self.newcomer)
         second = self.invoice(partner=self.newcomer, date="2026-11-11")
