@@ -9,11 +9,13 @@ import collections
 import html
 import json
 import math
+import os
 import re
 import secrets
 import threading
 import time
 import uuid
+import weakref
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -77,6 +79,14 @@ class _Query:
         return default if value is None else value.strip().lower() == "true"
 
 
+_INSTANCES = weakref.WeakSet()
+
+
+def instances():
+    """Every sandbox of this process still alive (the test suites check their answers)."""
+    return list(_INSTANCES)
+
+
 class XeroSandbox:
     """A stateful fake of the Xero API on 127.0.0.1 (see the package docstring)."""
 
@@ -90,6 +100,7 @@ class XeroSandbox:
         minute_seconds=60.0,
         openapi_dir=None,
         idempotency_ttl=IDEMPOTENCY_TTL,
+        check_responses=None,
     ):
         self.host = "127.0.0.1"
         self.port = port
@@ -105,6 +116,11 @@ class XeroSandbox:
         self.provider_name = "Xero Sandbox"
         # Seconds a key is remembered (Xero keeps keys for a limited time only).
         self.idempotency_ttl = float(idempotency_ttl)
+        # The test suites check every accounting answer against Xero's description too.
+        if check_responses is None:
+            check_responses = os.environ.get("XERO_SANDBOX_CHECK_RESPONSES", "") not in ("", "0")
+        self.check_responses = check_responses
+        _INSTANCES.add(self)
         self._lock = threading.RLock()
         self._validator = Validator(openapi_dir)
         self._server = None
@@ -178,6 +194,7 @@ class XeroSandbox:
             }
             self._log = []
             self._violations = []
+            self._response_violations = []
             self._validator.calls, self._validator.seconds = 0, 0.0
             tenant = self._new_tenant(seeds.DEMO_NAME)
             if seed == "demo":
@@ -294,6 +311,27 @@ class XeroSandbox:
     def validation_errors(self):
         with self._lock:
             return list(self._violations)
+
+    @property
+    def response_violations(self):
+        """Answers of this sandbox that Xero's description says Xero never gives."""
+        with self._lock:
+            return list(self._response_violations)
+
+    def clear_response_violations(self):
+        with self._lock:
+            self._response_violations.clear()
+
+    def _check_response(self, method, path, query, response):
+        status, headers, payload = response
+        route, match = _route(method, path[len(API_ROOT) :])
+        if route is None:
+            return
+        canonical = API_ROOT + re.sub(r"\{(\w+)\}", lambda m: match.group(m.group(1)), route[2])
+        message = self._validator.validate_response(method, canonical, query, status, headers, payload)
+        if message:
+            with self._lock:
+                self._response_violations.append({"method": method, "path": path, "status": status, "message": message})
 
     # -- OAuth2 / identity -------------------------------------------------------
 
@@ -1055,6 +1093,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path.startswith(API_ROOT + "/"):
                 response = sb._accounting(method, path, query, headers, body)
+                if sb.check_responses:
+                    sb._check_response(method, path, query, response)
             else:
                 response = self._identity(method, path, query, headers, body)
         except Exception as exc:  # noqa: BLE001 (a sandbox bug must still answer, loudly)

@@ -973,3 +973,18 @@ def test_credit_notes_take_no_discount(sb):
     note = dict(note, LineItems=[dict(given, LineAmount=90)])
     answer = raw(sb, "PUT", "/CreditNotes", token=token, json={"CreditNotes": [note]}).json()["CreditNotes"][0]
     assert (answer["Total"], answer["LineItems"][0]["UnitAmount"]) == (90.0, 45.0)
+
+
+def test_answers_that_break_xero_s_description_are_caught(sb):
+    # The suite checks every sandbox answer against xero_accounting.yaml (conftest):
+    # an answer Xero would never give would let the addon pass here and fail live.
+    assert sb.check_responses
+    token = sb.issue_token()
+    assert raw(sb, "GET", "/Contacts", token=token).status_code == 200
+    assert sb.response_violations == []
+    bob = next(c for c in sb.contacts() if c["Name"] == BAYSIDE)
+    sb.update_contact(bob["ContactID"], ContactStatus="SOMETIMES")  # no such status in Xero
+    assert raw(sb, "GET", "/Contacts", token=token).status_code == 200
+    [broken] = sb.response_violations
+    assert broken["path"].endswith("/Contacts") and "'SOMETIMES' is not one of" in broken["message"]
+    sb.clear_response_violations()  # caught: this test's own doing
