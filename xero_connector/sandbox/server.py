@@ -17,6 +17,7 @@ import time
 import uuid
 import weakref
 from datetime import datetime, timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -266,6 +267,11 @@ class XeroSandbox:
                     organisation.pop(field, None)
                 else:
                     organisation[field] = parse_datetime(value).date()
+
+    def set_day_rate(self, currency, rate, tenant_id=None):
+        """The day rate Xero would use for `currency` (units for one unit of the base currency)."""
+        with self._lock:
+            self._tenant(tenant_id).day_rates[currency] = Decimal(str(rate))
 
     @staticmethod
     def freeze_clock(moment=None):

@@ -45,6 +45,13 @@ PHONE_TYPES = ("DEFAULT", "DDI", "MOBILE", "FAX")
 ADDRESS_TYPES = ("POBOX", "STREET")
 LOCKED_MESSAGE = "The document date cannot be before the period lock date"
 POSTED = ("AUTHORISED", "PAID", "VOIDED")
+CLASS_FLAGS = {
+    "REVENUE": "CanApplyToRevenue",
+    "EXPENSE": "CanApplyToExpenses",
+    "ASSET": "CanApplyToAssets",
+    "LIABILITY": "CanApplyToLiabilities",
+    "EQUITY": "CanApplyToEquity",
+}
 
 
 class ApiError(Exception):
@@ -132,6 +139,7 @@ class Tenant:
         self.accounts = []
         self.tax_rates = []
         self.currencies = []
+        self.day_rates = {}  # currency code -> units for one unit of the base currency
         self.contacts = {}  # ContactID -> stored contact
         self.groups = {}  # ContactGroupID -> {"ContactGroupID","Name","Status","members": [ids]}
         self.invoices = {}
@@ -551,10 +559,17 @@ class Tenant:
                 line["_unknown_account"] = True
             if not line.get("TaxType"):
                 line["TaxType"] = (account or {}).get("TaxType") or "NONE"
-            if self.tax_rate(line["TaxType"]) is None:
+            rate = self.tax_rate(line["TaxType"])
+            if rate is None:
                 errors.append(
                     f"The TaxType code '{line['TaxType']}' does not exist "
                     "or cannot be used for this type of transaction."
+                )
+            elif account is not None and not rate.get(CLASS_FLAGS.get(account.get("Class"), ""), True):
+                # A tax rate says which account classes it applies to (TaxRate.CanApplyToRevenue,
+                # CanApplyToExpenses... in xero_accounting.yaml): Xero refuses it on the others.
+                errors.append(
+                    f"The TaxType code '{line['TaxType']}' cannot be used with account code '{account['Code']}'."
                 )
             lines.append(line)
         return lines
@@ -794,6 +809,10 @@ class Tenant:
             doc["CurrencyCode"] = item["CurrencyCode"]
         if item.get("CurrencyRate"):
             doc["CurrencyRate"] = Decimal(str(item["CurrencyRate"]))
+        elif item.get("CurrencyCode") and item["CurrencyCode"] != (current or {}).get("CurrencyCode"):
+            # "If no rate is specified, the XE.com day rate is used" (Invoice.CurrencyRate
+            # in xero_accounting.yaml): never 1.0 for a foreign currency.
+            doc["CurrencyRate"] = self.day_rates.get(item["CurrencyCode"], Decimal(1))
         if "LineItems" in item:
             doc["LineItems"] = self._lines(item["LineItems"], errors, batch["unitdp"], "InvoiceID" in doc)
         status = item.get("Status") or doc["Status"]

@@ -988,3 +988,37 @@ def test_answers_that_break_xero_s_description_are_caught(sb):
     [broken] = sb.response_violations
     assert broken["path"].endswith("/Contacts") and "'SOMETIMES' is not one of" in broken["message"]
     sb.clear_response_violations()  # caught: this test's own doing
+
+
+def test_a_foreign_currency_document_without_a_rate_gets_the_day_rate(sb):
+    # "If no rate is specified, the XE.com day rate is used" (Invoice.CurrencyRate in
+    # xero_accounting.yaml): never 1.0 for a foreign currency.
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    day = date.today().isoformat()
+    sb.set_day_rate("AUD", "0.8765")
+    plain = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, day, CurrencyCode="AUD")]})
+    assert plain.json()["Invoices"][0]["CurrencyRate"] == 0.8765
+    given = _invoice(bob, day, CurrencyCode="AUD", CurrencyRate=0.9)
+    assert (
+        raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [given]}).json()["Invoices"][0]["CurrencyRate"]
+        == 0.9
+    )
+    home = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, day)]})
+    assert home.json()["Invoices"][0]["CurrencyRate"] == 1.0
+
+
+def test_a_tax_rate_is_refused_on_an_account_class_it_does_not_apply_to(sb):
+    # Each tax rate says which account classes it applies to (TaxRate.CanApplyToRevenue,
+    # CanApplyToExpenses... in xero_accounting.yaml); Xero refuses it on the others.
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    invoice = _invoice(bob, date.today().isoformat())
+    invoice["LineItems"][0]["TaxType"] = "INPUT"  # a purchases rate on Sales (200, REVENUE)
+    refused = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [invoice]})
+    assert refused.status_code == 400
+    assert "The TaxType code 'INPUT' cannot be used with account code '200'." in refused.text
+    invoice["LineItems"][0]["TaxType"] = "NONE"  # applies to every class
+    assert raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [invoice]}).status_code == 200
