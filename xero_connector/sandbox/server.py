@@ -32,6 +32,25 @@ DEFAULT_SCOPE = (
     "openid profile email accounting.contacts accounting.invoices accounting.payments "
     "accounting.settings offline_access"
 )
+# Xero's scopes (https://developer.xero.com/documentation/guides/oauth2/scopes/): each
+# accounting family has a write scope and a `.read` one. Apps created since March 2026
+# get the granular ones only; accounting.transactions(.read) is for older apps.
+IDENTITY_SCOPES = {"openid", "profile", "email", "offline_access"}
+GRANULAR_FAMILIES = ("accounting.contacts", "accounting.invoices", "accounting.payments", "accounting.settings")
+OTHER_FAMILIES = ("accounting.attachments", "accounting.budgets", "accounting.journals", "accounting.reports")
+LEGACY_FAMILY = "accounting.transactions"
+# Which family each endpoint (its first path segment) belongs to.
+ENDPOINT_FAMILIES = {
+    "contacts": "accounting.contacts",
+    "contactgroups": "accounting.contacts",
+    "invoices": "accounting.invoices",
+    "creditnotes": "accounting.invoices",
+    "payments": "accounting.payments",
+    "organisation": "accounting.settings",
+    "accounts": "accounting.settings",
+    "taxrates": "accounting.settings",
+    "currencies": "accounting.settings",
+}
 FAULT_KINDS = ("500", "503", "timeout", "expired_token", "429")
 LOGGED_HEADERS = ("xero-tenant-id", "idempotency-key", "if-modified-since", "user-agent")
 JSON_TYPE = "application/json; charset=utf-8"
@@ -113,6 +132,8 @@ class XeroSandbox:
         self.client_id = "sandbox-client-id"
         self.client_secret = "sandbox-client-secret"
         self.auto_consent = False
+        # An app created before March 2026 may still use accounting.transactions.
+        self.legacy_app = False
         self.fault_delay = 5.0
         self.provider_name = "Xero Sandbox"
         # Seconds a key is remembered (Xero keeps keys for a limited time only).
@@ -379,6 +400,29 @@ class XeroSandbox:
         answer["expires_at"] = int(self._access[access]["expires_at"])
         return answer
 
+    def _scope_refusal(self, scope):
+        """None when Xero grants every scope asked for, else why not (invalid_scope)."""
+        known = set(IDENTITY_SCOPES)
+        families = GRANULAR_FAMILIES + OTHER_FAMILIES + ((LEGACY_FAMILY,) if self.legacy_app else ())
+        for family in families:
+            known |= {family, family + ".read"}
+        unknown = [s for s in (scope or "").split() if s not in known]
+        return f"invalid_scope: {' '.join(unknown)}" if unknown else None
+
+    @staticmethod
+    def _scope_covers(scope, method, path):
+        """Whether a token's scope allows this accounting call (writes need the write scope)."""
+        segment = path[len(API_ROOT) + 1 :].split("/", 1)[0].lower()
+        family = ENDPOINT_FAMILIES.get(segment)
+        if family is None:
+            return True
+        granted = set((scope or "").split())
+        families = {family}
+        if family in ("accounting.invoices", "accounting.payments"):
+            families.add(LEGACY_FAMILY)  # what the broad scope of older apps covers
+        wanted = families if method != "GET" else families | {f + ".read" for f in families}
+        return bool(granted & wanted)
+
     def _client_ok(self, headers, form):
         auth = headers.get("Authorization", "")
         client_id, secret = form.get("client_id"), form.get("client_secret")
@@ -407,6 +451,8 @@ class XeroSandbox:
                 return _json(200, self._public(self._token_answer(grant)))
             if grant_type == "client_credentials":
                 scope = form.get("scope") or DEFAULT_SCOPE.replace(" offline_access", "")
+                if self._scope_refusal(scope):
+                    return _oauth_error("invalid_scope")
                 grant = self._new_grant([self.tenant_id], scope, "client_credentials")
                 return _json(200, self._public(self._token_answer(grant)))
         return _oauth_error("unsupported_grant_type")
@@ -438,6 +484,9 @@ class XeroSandbox:
         if method == "GET" and params.get("response_type") != "code":
             return _html(400, "<h1>Unsupported response_type</h1><p>Use response_type=code.</p>")
         state = params.get("state", "")
+        if self._scope_refusal(params.get("scope") or DEFAULT_SCOPE):
+            # Xero sends the user back with the error instead of a consent page.
+            return self._redirect(redirect, error="invalid_scope", state=state)
         with self._lock:
             tenants = list(self.tenants.values())
             if method == "GET" and not self.auto_consent:
@@ -646,6 +695,18 @@ class XeroSandbox:
                         "Title": "Forbidden",
                         "Status": 403,
                         "Detail": "AuthenticationUnsuccessful",
+                        "Instance": None,
+                    },
+                )
+            if not self._scope_covers(grant["scope"], method, path):
+                # The token's scopes do not cover this endpoint (or only its .read form for a write).
+                return _json(
+                    403,
+                    {
+                        "Type": None,
+                        "Title": "Forbidden",
+                        "Status": 403,
+                        "Detail": "AuthorizationUnsuccessful",
                         "Instance": None,
                     },
                 )

@@ -44,6 +44,7 @@ def sandbox_server():
 def sandbox(sandbox_server):
     """A running sandbox, emptied before each test."""
     sandbox_server.reset(seed="empty")
+    sandbox_server.legacy_app = False
     return sandbox_server
 
 

@@ -56,6 +56,7 @@ def server():
 def sb(server):
     server.reset("demo")
     server.auto_consent = False
+    server.legacy_app = False
     server.fault_delay = 5.0
     server.minute_limit, server.minute_seconds = 60, 60.0
     server.day_limit, server.concurrent_limit = 5000, 5
@@ -169,7 +170,7 @@ def test_consent_page_with_two_organisations_and_disconnect(sb):
         "response_type": "code",
         "client_id": sb.client_id,
         "redirect_uri": "https://app.example/cb",
-        "scope": "accounting.contacts offline_access",
+        "scope": "accounting.contacts accounting.settings.read offline_access",
         "state": "s1",
     }
     page = requests.get(sb.authorize_url, params=query, timeout=5)
@@ -1022,3 +1023,60 @@ def test_a_tax_rate_is_refused_on_an_account_class_it_does_not_apply_to(sb):
     assert "The TaxType code 'INPUT' cannot be used with account code '200'." in refused.text
     invoice["LineItems"][0]["TaxType"] = "NONE"  # applies to every class
     assert raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [invoice]}).status_code == 200
+
+
+def test_scopes_are_enforced_per_endpoint_and_checked_at_consent(sb):
+    # Xero's scopes (https://developer.xero.com/documentation/guides/oauth2/scopes/):
+    # each endpoint needs its family's scope, a write its write scope (a `.read` scope
+    # only reads); a scope Xero does not know is refused at consent with invalid_scope,
+    # and so is the broad accounting.transactions for apps created since March 2026.
+    contacts_only = sb.issue_token(scope="accounting.contacts offline_access")
+    assert raw(sb, "GET", "/Contacts", token=contacts_only).status_code == 200
+    bob = next(c["ContactID"] for c in sb.contacts() if c["Name"] == BAYSIDE)
+    invoice = _invoice(bob, date.today().isoformat())
+    refused = raw(sb, "PUT", "/Invoices", token=contacts_only, json={"Invoices": [invoice]})
+    assert refused.status_code == 403 and refused.json()["Detail"] == "AuthorizationUnsuccessful"
+    assert raw(sb, "GET", "/Invoices", token=contacts_only).status_code == 403
+    assert raw(sb, "GET", "/Organisation", token=contacts_only).status_code == 403
+    reader = sb.issue_token(scope="accounting.contacts.read accounting.invoices.read accounting.settings.read")
+    assert raw(sb, "GET", "/Invoices", token=reader).status_code == 200
+    assert raw(sb, "GET", "/Organisation", token=reader).status_code == 200
+    assert raw(sb, "PUT", "/Invoices", token=reader, json={"Invoices": [invoice]}).status_code == 403
+    assert raw(sb, "PUT", "/Contacts", token=reader, json={"Contacts": [{"Name": "Nope"}]}).status_code == 403
+    assert sb.count_contacts_named("Nope") == 0
+    payer = sb.issue_token(scope="accounting.invoices accounting.payments.read")
+    assert raw(sb, "PUT", "/Invoices", token=payer, json={"Invoices": [invoice]}).status_code == 200
+    payment = {"Invoice": {"InvoiceNumber": "x"}, "Account": {"Code": "090"}, "Amount": 1}
+    assert raw(sb, "PUT", "/Payments", token=payer, json={"Payments": [payment]}).status_code == 403
+
+    def consent(scope):
+        query = {
+            "response_type": "code",
+            "client_id": sb.client_id,
+            "redirect_uri": "https://app.example/cb",
+            "scope": scope,
+            "state": "s",
+        }
+        answer = requests.get(sb.authorize_url, params=query, allow_redirects=False, timeout=5)
+        return answer.status_code, answer.headers.get("Location", "")
+
+    sb.auto_consent = True
+    status, location = consent("offline_access accounting.contacts accounting.everything")
+    assert status == 302 and "error=invalid_scope" in location and "code=" not in location
+    status, location = consent("offline_access accounting.contacts accounting.transactions")
+    assert "error=invalid_scope" in location  # a new app: granular scopes only
+    assert "code=" in consent("offline_access accounting.contacts accounting.invoices")[1]
+    sb.legacy_app = True  # an app created before March 2026
+    try:
+        assert "code=" in consent("offline_access accounting.contacts accounting.transactions")[1]
+        legacy = sb.issue_token(scope="accounting.transactions accounting.contacts")
+        assert raw(sb, "PUT", "/Invoices", token=legacy, json={"Invoices": [invoice]}).status_code == 200
+    finally:
+        sb.legacy_app = False
+    custom = requests.post(
+        sb.token_url,
+        auth=(sb.client_id, sb.client_secret),
+        timeout=5,
+        data={"grant_type": "client_credentials", "scope": "accounting.made.up"},
+    )
+    assert custom.status_code == 400 and custom.json()["error"] == "invalid_scope"
