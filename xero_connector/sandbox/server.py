@@ -51,6 +51,11 @@ ENDPOINT_FAMILIES = {
     "taxrates": "accounting.settings",
     "currencies": "accounting.settings",
 }
+# Refresh tokens (https://developer.xero.com/documentation/guides/oauth2/token-types/#refresh-token):
+# each refresh returns a new one; the previous one still works for a grace period
+# of 30 minutes (a retry after a lost answer); one unused for 60 days expires.
+REFRESH_GRACE = 30 * 60.0
+REFRESH_TOKEN_LIFETIME = 60 * 86400.0
 FAULT_KINDS = ("500", "503", "timeout", "expired_token", "429")
 LOGGED_HEADERS = ("xero-tenant-id", "idempotency-key", "if-modified-since", "user-agent")
 JSON_TYPE = "application/json; charset=utf-8"
@@ -132,6 +137,8 @@ class XeroSandbox:
         self.client_id = "sandbox-client-id"
         self.client_secret = "sandbox-client-secret"
         self.auto_consent = False
+        # Seconds a rotated refresh token still works (Xero's grace period).
+        self.refresh_grace = REFRESH_GRACE
         # An app created before March 2026 may still use accounting.transactions.
         self.legacy_app = False
         self.fault_delay = 5.0
@@ -243,6 +250,14 @@ class XeroSandbox:
         with self._lock:
             grant = self._new_grant(list(tenant_ids or [self.tenant_id]), scope, "authorization_code")
             return self._token_answer(grant, expires_in)
+
+    def age_refresh_tokens(self, days):
+        """Tests: make every refresh token `days` older (unused ones expire after 60)."""
+        with self._lock:
+            for entry in self._refresh.values():
+                entry["issued"] -= days * 86400
+                if entry["retired"] is not None:
+                    entry["retired"] -= days * 86400
 
     def expire_access_tokens(self):
         with self._lock:
@@ -386,16 +401,18 @@ class XeroSandbox:
             connection.update(authEventId=grant["id"], updatedDateUtc=stamp)
         return grant
 
-    def _token_answer(self, grant, expires_in=1800):
+    def _token_answer(self, grant, expires_in=1800, rotate=True):
         access = secrets.token_urlsafe(32)
         self._access[access] = {"grant": grant["id"], "expires_at": time.time() + expires_in}
         answer = {"access_token": access, "expires_in": expires_in, "token_type": "Bearer", "scope": grant["scope"]}
         # Xero gives a refresh token only for offline_access, never to custom connections.
         if grant["kind"] != "client_credentials" and "offline_access" in grant["scope"].split():
-            if grant["refresh_token"]:
-                self._refresh.pop(grant["refresh_token"], None)  # rotation: the old one dies
-            grant["refresh_token"] = secrets.token_urlsafe(32)
-            self._refresh[grant["refresh_token"]] = grant["id"]
+            if rotate:
+                if grant["refresh_token"] in self._refresh:
+                    # rotation: the old one dies once its grace period is over
+                    self._refresh[grant["refresh_token"]]["retired"] = time.time()
+                grant["refresh_token"] = secrets.token_urlsafe(32)
+                self._refresh[grant["refresh_token"]] = {"grant": grant["id"], "issued": time.time(), "retired": None}
             answer["refresh_token"] = grant["refresh_token"]
         answer["expires_at"] = int(self._access[access]["expires_at"])
         return answer
@@ -445,9 +462,19 @@ class XeroSandbox:
                 grant = self._new_grant(code["tenant_ids"], code["scope"], "authorization_code")
                 return _json(200, self._public(self._token_answer(grant)))
             if grant_type == "refresh_token":
-                grant = self._grants.get(self._refresh.get(form.get("refresh_token", "")))
+                entry = self._refresh.get(form.get("refresh_token", ""))
+                grant = self._grants.get(entry["grant"]) if entry else None
                 if grant is None or not grant["alive"]:
                     return _oauth_error("invalid_grant")
+                moment = time.time()
+                if entry["retired"] is not None:
+                    # Xero: a rotated refresh token still works for a grace period, so a
+                    # client that lost the answer can retry; it gets the current token.
+                    if moment - entry["retired"] > self.refresh_grace:
+                        return _oauth_error("invalid_grant")
+                    return _json(200, self._public(self._token_answer(grant, rotate=False)))
+                if moment - entry["issued"] > REFRESH_TOKEN_LIFETIME:
+                    return _oauth_error("invalid_grant")  # unused for 60 days: expired
                 return _json(200, self._public(self._token_answer(grant)))
             if grant_type == "client_credentials":
                 scope = form.get("scope") or DEFAULT_SCOPE.replace(" offline_access", "")
@@ -465,7 +492,8 @@ class XeroSandbox:
         if not self._client_ok(headers, form):
             return _oauth_error("invalid_client", 401)
         with self._lock:
-            grant = self._grants.get(self._refresh.pop(form.get("token", ""), None))
+            entry = self._refresh.pop(form.get("token", ""), None)
+            grant = self._grants.get(entry["grant"]) if entry else None
             if grant is not None:
                 grant["alive"] = False
                 for token in [t for t, info in self._access.items() if info["grant"] == grant["id"]]:
@@ -637,7 +665,7 @@ class XeroSandbox:
         return _json(
             429,
             {"Title": "Too Many Requests", "Status": 429, "Detail": f"You have exceeded the {problem} rate limit"},
-            {"Retry-After": str(retry_after), "X-Rate-Limit-Problem": problem},
+            {"X-Rate-Limit-Problem": problem, **({"Retry-After": str(retry_after)} if retry_after else {})},
         )
 
     def _admit(self, tenant_id):
@@ -656,6 +684,11 @@ class XeroSandbox:
             if day[1] >= self.day_limit:
                 midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
                 return None, ("day", max(1, math.ceil((midnight - datetime.now(UTC)).total_seconds())))
+            if len(self._app_calls) >= self.app_minute_limit:
+                # The app as a whole: 10,000 calls a minute across all organisations
+                # (https://developer.xero.com/documentation/guides/oauth2/limits/).
+                wait = self._app_calls[0] + 60 - moment
+                return None, ("appminute", max(1, math.ceil(wait)))
             if len(window) >= self.minute_limit:
                 wait = window[0] + self.minute_seconds - moment
                 return None, ("minute", max(1, math.ceil(wait)))
@@ -687,6 +720,10 @@ class XeroSandbox:
             if failure:
                 return failure
             tenant_id = (headers.get("xero-tenant-id") or "").strip().lower()
+            if not tenant_id and grant["kind"] == "client_credentials" and len(self._covered(grant)) == 1:
+                # A custom connection reaches one organisation: Xero needs no tenant header
+                # (https://developer.xero.com/documentation/guides/oauth2/custom-connections/).
+                tenant_id = self._covered(grant)[0]
             if tenant_id not in self._covered(grant):
                 return _json(
                     403,
@@ -711,7 +748,8 @@ class XeroSandbox:
                     },
                 )
             if self._in_flight[tenant_id] >= self.concurrent_limit:
-                return self._too_many("concurrent", 1)
+                # Xero's concurrency 429 carries no Retry-After (a call ends any moment).
+                return self._too_many("concurrent", None)
             self._in_flight[tenant_id] += 1
             self._stats["max_concurrent"] = max(self._stats["max_concurrent"], self._in_flight[tenant_id])
         try:
@@ -731,7 +769,7 @@ class XeroSandbox:
         if refused:
             return self._too_many(*refused)
         route, match = _route(method, path[len(API_ROOT) :])
-        refusal = self._refusal(route, match, method, path, query, headers, body)
+        refusal = self._refusal(route, match, method, path, query, headers, body, tenant_id)
         if refusal:
             return refusal
         key = headers.get("Idempotency-Key") if method in ("POST", "PUT") else None
@@ -778,7 +816,7 @@ class XeroSandbox:
             del self._idempotent[stale]
         return self._idempotent.get((tenant_id, key))
 
-    def _refusal(self, route, match, method, path, query, headers, body):
+    def _refusal(self, route, match, method, path, query, headers, body, tenant_id=None):
         """404, schema violation, bad Idempotency-Key or JSON: the answer, else None."""
         if route is None:
             return _json(
@@ -786,7 +824,10 @@ class XeroSandbox:
             )
         # Validate against the spec's own spelling of the path (Xero's paths ignore case).
         canonical = API_ROOT + re.sub(r"\{(\w+)\}", lambda m: match.group(m.group(1)), route[2])
-        message = self._validator.validate(method, canonical, query, headers, body)
+        checked = dict(headers.items())
+        if not headers.get("xero-tenant-id"):  # a custom connection may leave it out
+            checked["xero-tenant-id"] = tenant_id
+        message = self._validator.validate(method, canonical, query, checked, body)
         if message:
             with self._lock:
                 self._violations.append({"method": method, "path": path, "message": message})

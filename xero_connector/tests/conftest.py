@@ -45,6 +45,7 @@ def sandbox(sandbox_server):
     """A running sandbox, emptied before each test."""
     sandbox_server.reset(seed="empty")
     sandbox_server.legacy_app = False
+    sandbox_server.refresh_grace = server.REFRESH_GRACE
     return sandbox_server
 
 

@@ -31,6 +31,7 @@ def test_stale_state_is_refused(monkeypatch):
 
 def test_code_flow_and_refresh_rotation(sandbox):
     sandbox.auto_consent = True
+    sandbox.refresh_grace = 0  # the old refresh token dies at once (grace period: see test_sandbox)
     endpoints = oauth.Endpoints.at(sandbox.base_url)
     url = oauth.authorize_url(endpoints, sandbox.client_id, "http://127.0.0.1:1/cb", oauth.scopes(), "st4te")
     answer = requests.get(url, allow_redirects=False, timeout=10)

@@ -57,6 +57,8 @@ def sb(server):
     server.reset("demo")
     server.auto_consent = False
     server.legacy_app = False
+    server.refresh_grace = 1800.0
+    server.app_minute_limit = 10000
     server.fault_delay = 5.0
     server.minute_limit, server.minute_seconds = 60, 60.0
     server.day_limit, server.concurrent_limit = 5000, 5
@@ -95,6 +97,7 @@ def bayside(api, sb):
 
 def test_code_flow_refresh_rotation_and_revocation(sb):
     sb.auto_consent = True
+    sb.refresh_grace = 0  # the old refresh token dies at once (the grace period is tested below)
     auth = (sb.client_id, sb.client_secret)
     answer = requests.get(
         sb.authorize_url,
@@ -1080,3 +1083,64 @@ def test_scopes_are_enforced_per_endpoint_and_checked_at_consent(sb):
         data={"grant_type": "client_credentials", "scope": "accounting.made.up"},
     )
     assert custom.status_code == 400 and custom.json()["error"] == "invalid_scope"
+
+
+def _refresh(sb, refresh_token):
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return requests.post(sb.token_url, auth=(sb.client_id, sb.client_secret), data=form, timeout=5)
+
+
+def test_refresh_tokens_have_a_grace_period_and_expire_unused_after_60_days(sb):
+    # Xero (https://developer.xero.com/documentation/guides/oauth2/token-types/#refresh-token):
+    # every refresh returns a new refresh token, the previous one still works for a grace
+    # period of 30 minutes (a retry after a lost answer), and one unused for 60 days expires.
+    first = sb.issue_token()["refresh_token"]
+    second = _refresh(sb, first).json()["refresh_token"]
+    assert second != first
+    retry = _refresh(sb, first)  # the answer was lost: the old token still works
+    assert retry.status_code == 200 and retry.json()["refresh_token"] == second
+    assert raw(sb, "GET", "/Organisation", token=retry.json()).status_code == 200
+    sb.age_refresh_tokens(days=0.03)  # 43 minutes later: the grace period is over
+    assert _refresh(sb, first).json() == {"error": "invalid_grant"}
+    third = _refresh(sb, second).json()["refresh_token"]
+    sb.age_refresh_tokens(days=59)
+    fourth = _refresh(sb, third)  # used within 60 days
+    assert fourth.status_code == 200
+    sb.age_refresh_tokens(days=61)
+    expired = _refresh(sb, fourth.json()["refresh_token"])
+    assert expired.status_code == 400 and expired.json() == {"error": "invalid_grant"}
+
+
+def test_custom_connections_need_no_tenant_header(sb):
+    # A custom connection reaches one organisation: Xero does not require xero-tenant-id
+    # (https://developer.xero.com/documentation/guides/oauth2/custom-connections/).
+    form = {"grant_type": "client_credentials", "scope": "accounting.settings.read accounting.contacts"}
+    token = requests.post(sb.token_url, auth=(sb.client_id, sb.client_secret), data=form, timeout=5).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    answer = requests.get(sb.accounting_url + "/Organisation", headers=headers, timeout=5)
+    assert answer.status_code == 200 and answer.json()["Organisations"][0]["Name"] == "Demo Company (Sandbox)"
+    assert sb.validation_errors == []
+    # a consented app still names the organisation
+    app = {"Authorization": f"Bearer {sb.issue_token()['access_token']}"}
+    assert requests.get(sb.accounting_url + "/Organisation", headers=app, timeout=5).status_code == 403
+
+
+def test_concurrency_429_has_no_retry_after_and_the_app_limit_is_enforced(sb):
+    # Xero's 429 for too many calls at once carries no Retry-After; the app as a whole
+    # may make 10,000 calls a minute across organisations, then gets 429s too
+    # (https://developer.xero.com/documentation/guides/oauth2/limits/).
+    token = sb.issue_token()
+    sb.concurrent_limit = 0
+    busy = raw(sb, "GET", "/Organisation", token=token)
+    assert busy.status_code == 429 and busy.headers["X-Rate-Limit-Problem"] == "concurrent"
+    assert "Retry-After" not in busy.headers
+    sb.concurrent_limit = 5
+    sb.app_minute_limit = 3
+    other = sb.add_tenant("Other Org")
+    assert raw(sb, "GET", "/Organisation", token=token).status_code == 200
+    assert raw(sb, "GET", "/Organisation", token=token).status_code == 200
+    both = sb.issue_token(tenant_ids=[sb.tenant_id, other])
+    assert raw(sb, "GET", "/Organisation", token=both, tenant=other).status_code == 200
+    limited = raw(sb, "GET", "/Organisation", token=both, tenant=other)  # another organisation, same app
+    assert limited.status_code == 429 and limited.headers["X-Rate-Limit-Problem"] == "appminute"
+    assert int(limited.headers["Retry-After"]) >= 1
