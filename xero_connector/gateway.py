@@ -72,6 +72,9 @@ class NullLimiter:
         pass
 
 
+CONCURRENT_WAIT = 1.0  # seconds, after a 429 for too many calls at once
+
+
 def idempotency_key(tenant_id, operation, payload=None):
     """A key that is the same for the same logical write, and only for it.
 
@@ -349,8 +352,8 @@ class XeroGateway:
                     self._token = self.token_source.refresh()
                     continue
                 if status == 429:
-                    wait = _retry_after(headers)
                     problem = headers.get("X-Rate-Limit-Problem")
+                    wait = _retry_after(headers, problem)
                     self.limiter.pause(wait, problem)
                     if problem != "day" and wait <= self.max_wait and attempt <= self.max_retries:
                         _logger.info("Xero rate limit (%s): waiting %.1fs as asked", problem, wait)
@@ -449,11 +452,13 @@ def _ms_date(value):
     return value
 
 
-def _retry_after(headers):
+def _retry_after(headers, problem=None):
     try:
         return max(float(headers.get("Retry-After")), 0.0)
     except (TypeError, ValueError):
-        return 60.0
+        # Xero's concurrency 429 gives no Retry-After: another call ends within a
+        # second or so, so waiting a minute (and pausing every worker) is far too long.
+        return CONCURRENT_WAIT if (problem or "").lower() == "concurrent" else 60.0
 
 
 def _rate_limit_error(wait, problem):

@@ -1,5 +1,6 @@
 """The gateway against the running sandbox, through the real xero-python SDK."""
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
@@ -91,6 +92,23 @@ def test_429_waits_as_long_as_xero_asks(sandbox_server, make_gateway):
         assert after["time"] - limited[0]["time"] >= retry_after
     finally:
         sandbox.minute_limit, sandbox.minute_seconds = 60, 60.0
+
+
+def test_a_concurrency_429_without_retry_after_waits_a_moment(sandbox, make_gateway):
+    # Xero's concurrency 429 carries no Retry-After (see the sandbox's contract test):
+    # the gateway waits a moment and tries again, not a whole minute.
+    gateway = make_gateway()
+    sandbox.concurrent_limit = 0
+    timer = threading.Timer(0.5, lambda: setattr(sandbox, "concurrent_limit", 5))
+    timer.start()
+    try:
+        assert gateway.get_organisation()["Name"]
+    finally:
+        timer.cancel()
+        sandbox.concurrent_limit = 5
+    limited = [r for r in api_requests(sandbox, "/Organisation") if r["status"] == 429]
+    assert limited and "retry-after" not in limited[0]["response_headers"]
+    assert gateway.sleep.waits and all(wait <= 1.0 for wait in gateway.sleep.waits)
 
 
 def test_lost_answer_then_retry_creates_one_contact(sandbox, make_gateway):
