@@ -124,6 +124,18 @@ class TestAccounting(XeroAccountingCase):
             (refund["PaymentType"], refund["Amount"], refund["Account"]["Code"]), ("ARCREDITPAYMENT", 92.0, "090")
         )
 
+    def test_four_decimal_unit_prices_reach_xero_as_they_are(self):
+        # Xero rounds unit prices to 2 decimals unless asked for 4 (unitdp=4).
+        self.env.ref("product.decimal_price").digits = 4
+        move = self.invoice(lines=[("Metered units", 1000, 0.1234, self.gst)])
+        self.assertEqual((move.amount_untaxed, move.amount_total), (123.4, 141.91))
+        self.start()
+        self.send()
+        [xero] = self.xero_named(move.name)
+        self.assertEqual(xero["LineItems"][0]["UnitAmount"], 0.1234)
+        self.assertEqual((xero["SubTotal"], xero["Total"]), (move.amount_untaxed, move.amount_total))
+        self.assertFalse(move.xero_totals_problem)
+
     def test_a_discounted_credit_note_line_reaches_xero_with_odoo_s_totals(self):
         # Xero's credit notes take no DiscountRate: the discounted amount goes instead.
         note = self.invoice(move_type="out_refund", lines=[("Returned goods", 3, 33.33, self.gst, 12.5)])
