@@ -1001,7 +1001,7 @@ class Tenant:
                 "Date": paid_on,
                 "Amount": amount,
                 "Reference": str(item.get("Reference") or ""),
-                "CurrencyRate": Decimal(str(item.get("CurrencyRate") or doc["CurrencyRate"])),
+                "CurrencyRate": self._payment_rate(item, doc),
                 "Status": "AUTHORISED",
             }
             staged.append(payment)
@@ -1017,6 +1017,15 @@ class Tenant:
         if failed and summarize:
             raise validation_exception(failed)
         return [_answer(self.payment_out(r) if "HasValidationErrors" not in r else r, summarize) for r in results]
+
+    def _payment_rate(self, item, doc):
+        """The given rate, else (a foreign currency) the day rate, as for documents
+        ("If no rate is specified, the XE.com day rate is used", xero_accounting.yaml)."""
+        if item.get("CurrencyRate"):
+            return Decimal(str(item["CurrencyRate"]))
+        if doc["CurrencyCode"] != self.organisation.get("BaseCurrency"):
+            return self.day_rates.get(doc["CurrencyCode"], doc["CurrencyRate"])
+        return Decimal(1)
 
     def _payment_parties(self, item, errors):
         """The invoice or credit note (by id or number) and the account (AccountID or Code) paid."""

@@ -1011,6 +1011,12 @@ def test_a_foreign_currency_document_without_a_rate_gets_the_day_rate(sb):
     )
     home = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, day)]})
     assert home.json()["Invoices"][0]["CurrencyRate"] == 1.0
+    # a payment without a rate: the day rate of the payment, not the invoice's
+    sb.set_day_rate("AUD", "0.85")
+    invoice_id = plain.json()["Invoices"][0]["InvoiceID"]
+    payment = {"Invoice": {"InvoiceID": invoice_id}, "Account": {"Code": "090"}, "Amount": 10, "Date": day}
+    paid = raw(sb, "PUT", "/Payments", token=token, json={"Payments": [payment]})
+    assert paid.json()["Payments"][0]["CurrencyRate"] == 0.85
 
 
 def test_a_tax_rate_is_refused_on_an_account_class_it_does_not_apply_to(sb):
