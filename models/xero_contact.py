@@ -108,8 +108,17 @@ class XeroContact(models.Model):
         """Read the contacts changed since the last read (one call when nothing changed)."""
         gateway = connection._gateway()
         contacts = gateway.get_contacts(modified_since=connection.contacts_fetched_at, include_archived=True)
-        self._store_fetched(connection, contacts)
         latest = max((parse_xero_datetime(c.get("UpdatedDateUTC")) for c in contacts), default=None)
+        # The gateway reads the last second seen again (Xero works to the second):
+        # contacts known exactly as Xero sends them are skipped.
+        known = {
+            b.xero_id: b.xero_data
+            for b in self.search(
+                [("connection_id", "=", connection.id), ("xero_id", "in", [c["ContactID"] for c in contacts])]
+            )
+        }
+        contacts = [c for c in contacts if known.get(c["ContactID"]) != c]
+        self._store_fetched(connection, contacts)
         values = {"last_sync_at": fields.Datetime.now()}
         if latest:
             values["contacts_fetched_at"] = latest.replace(tzinfo=None)

@@ -1,10 +1,12 @@
 from odoo import fields, models
 
 from ..xero_connector import push
+from ..xero_connector.errors import XeroValidationError
 from ..xero_connector.matching import normalise_email, normalise_vat
 
 PUSH_BATCH = 50  # Xero's recommended contacts per request
 GROUP_BATCH = 500  # contacts added to a group per request
+ARCHIVED_REFUSAL = "Unable to assign an Archived contact."  # Xero's words
 
 
 class XeroContact(models.Model):
@@ -74,7 +76,8 @@ class XeroContact(models.Model):
         # same key, and Xero answers it without creating anything twice.
         self._push_partners(connection, partners, operation=f"contacts-push:job-{job.id}:from-{job.progress_done}")
         bindings = self.search([("connection_id", "=", connection.id), ("partner_id", "in", partners.ids)])
-        for binding in bindings:
+        # Xero refuses archived contacts in groups (the whole request): leave them out.
+        for binding in bindings.filtered(lambda b: b.xero_status != "ARCHIVED"):
             if binding.partner_id.customer_rank:
                 payload["members"]["customer"].append(binding.xero_id)
             if binding.partner_id.supplier_rank:
@@ -206,11 +209,37 @@ class XeroContact(models.Model):
         self.env["res.partner"].browse(list(messages))._message_log_batch(bodies=messages)
 
     def _push_fill_groups(self, job, payload):
-        gateway = job.connection_id._gateway()
+        connection = job.connection_id
+        gateway = connection._gateway()
         for kind, contact_ids in (payload.get("members") or {}).items():
             group_id = (payload.get("groups") or {}).get(kind)
             members = sorted(set(contact_ids))
             for start in range(0, len(members), GROUP_BATCH):
                 chunk = members[start : start + GROUP_BATCH]
-                gateway.add_contacts_to_group(group_id, chunk, operation=f"contact-group-members:{group_id}")
+                try:
+                    gateway.add_contacts_to_group(group_id, chunk, operation=f"contact-group-members:{group_id}")
+                except XeroValidationError as exc:
+                    if ARCHIVED_REFUSAL not in str(exc):
+                        raise
+                    self._fill_without_archived(connection, gateway, group_id, chunk, exc)
         return True
+
+    def _fill_without_archived(self, connection, gateway, group_id, chunk, refusal):
+        """Xero refused a group request for an archived contact without naming it: ask Xero
+        which of them are archived now, fail those partners alone and add the others."""
+        archived = {
+            c["ContactID"]
+            for c in gateway.get_contacts(ids=chunk, include_archived=True)
+            if c.get("ContactStatus") == "ARCHIVED"
+        }
+        if not archived:
+            raise refusal
+        bindings = self.search([("connection_id", "=", connection.id), ("xero_id", "in", list(archived))])
+        bindings.write({"xero_status": "ARCHIVED"})
+        for partner in bindings.partner_id:
+            partner.xero_push_error = self.env._(
+                "%s is archived in Xero: Xero takes no archived contact into a contact group.", partner.display_name
+            )
+        rest = [c for c in chunk if c not in archived]
+        if rest:
+            gateway.add_contacts_to_group(group_id, rest, operation=f"contact-group-members:{group_id}")

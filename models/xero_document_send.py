@@ -16,6 +16,8 @@ DELETE_BATCH = 10  # deletions are one call each
 # Xero refuses these for the batch's content, not for a passing reason: the
 # documents concerned are marked refused and the job goes on.
 REFUSALS = (XeroValidationError, XeroRequestError)
+# Xero's words when a paid or credited document is edited.
+PAID_LOCK = "has a payment or credit note allocated to it"
 
 
 def _keys(records):
@@ -348,10 +350,46 @@ class XeroDocument(models.Model):
             write = gateway.save_invoices if todo[:1].kind == accounting.INVOICE else gateway.save_credit_notes
             bindings = self.browse([b.id for b, _d in sending])
             results = _answer(bindings, write, payloads, f"accounting-update:{connection.id}:{_keys(bindings)}")
+            if results:
+                sending, payloads, results = self._keep_paid(connection, sending, payloads, results)
             clashes = self._record_sent(connection, sending, payloads, results) if results else []
             for binding, _doc in clashes:  # an update names its document by id: a clash is another's number
                 binding.write({"state": "error", "error": self.env._("Xero gives this number to another document.")})
         return len(todo)
+
+    def _keep_paid(self, connection, sending, payloads, results):
+        """Documents Xero has paid or credited are not changed there (Xero refuses it): they
+        stay as Xero has them, the difference shown on the document. The rest is returned."""
+        kept, rest = [], ([], [], [])
+        for (binding, doc), payload, item in zip(sending, payloads, results, strict=True):
+            if not item.ok and any(PAID_LOCK in p.xero_message for p in item.problems):
+                kept.append((binding, doc))
+                continue
+            for bucket, value in zip(rest, ((binding, doc), payload, item), strict=True):
+                bucket.append(value)
+        if kept:
+            self.env["xero.ledger.entry"]._read_changes(connection)  # Xero's total and status as they are now
+            entries = {
+                e.xero_id: e
+                for e in self.env["xero.ledger.entry"]
+                .sudo()
+                .search([("connection_id", "=", connection.id), ("xero_id", "in", [b.xero_id for b, _d in kept])])
+            }
+            logs = {}
+            for binding, doc in kept:
+                entry = entries.get(binding.xero_id)
+                xero_total = {"Total": abs(entry.total), "CurrencyCode": entry.currency_code} if entry else {}
+                problems = [
+                    self.env._(
+                        "Xero has this document paid or credited, so it cannot be changed there: "
+                        "the change made in Odoo was not sent."
+                    ),
+                    *(accounting.check_totals(doc, xero_total, only=("Total",)) if entry else []),
+                ]
+                binding.write({"state": "sent", "error": False, "totals_problem": "\n".join(problems)})
+                logs[binding.move_id.id] = " ".join(problems)
+            self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
+        return rest
 
     def _send_voids(self, connection):
         todo = self.sudo().search(

@@ -107,6 +107,12 @@ class XeroLedgerEntry(models.Model):
         notes = gateway.get_credit_notes(
             modified_since=connection.ledger_credit_notes_read_to, where=SALES_CREDIT_NOTE, page_size=FETCH_PAGE_SIZE
         )
+        # The gateway reads the last second seen again (Xero works to the second):
+        # documents stored exactly as Xero sends them are skipped.
+        invoices, notes = (
+            self._unknown(connection, "invoice", invoices),
+            self._unknown(connection, "credit_note", notes),
+        )
         self._store(connection, invoices, notes)
         self._link_contacts(connection)
         # One watermark per list: the two are read at different moments.
@@ -117,6 +123,24 @@ class XeroLedgerEntry(models.Model):
                 values[name] = latest.replace(tzinfo=None)
         connection.sudo().write(values)
         return len(invoices) + len(notes)
+
+    @api.model
+    def _unknown(self, connection, doc_type, docs):
+        """The documents not already stored with exactly these values."""
+        ids = [d.get("InvoiceID") or d.get("CreditNoteID") for d in docs]
+        entries = {
+            e.xero_id: e for e in self.sudo().search([("connection_id", "=", connection.id), ("xero_id", "in", ids)])
+        }
+        currencies, fresh = {}, []
+        for data, xero_id in zip(docs, ids, strict=True):
+            entry = entries.get(xero_id)
+            if entry and data.get("Status") != "DELETED":
+                values = self._values_from_xero(doc_type, data, currencies)
+                stored = {k: entry[k].id if isinstance(entry[k], models.BaseModel) else entry[k] for k in values}
+                if all((stored[k] or False) == (v or False) for k, v in values.items()):
+                    continue
+            fresh.append(data)
+        return fresh
 
     @api.model
     def _refresh_contact(self, binding):

@@ -49,6 +49,20 @@ def check_tools(python):
         ["pytest", "openapi_core", "yaml", "websocket", "xero_python", "requests", "pylint_odoo", "ruff"],
         ["requirements.txt", "requirements-test.txt"],
     )
+    # Without Xero's OpenAPI description the sandbox would validate nothing:
+    # the tests would pass against a sandbox kinder than Xero.
+    spec = subprocess.run(
+        [python, "-c", "from xero_connector.sandbox import validation as v; print(v.load_spec() is not None)"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if spec.stdout.strip() != "True":
+        devenv.fail(
+            "Xero's OpenAPI description (xero_accounting.yaml) is missing: set XERO_OPENAPI_DIR to the folder "
+            "holding it (default: shared/xero-openapi beside this repository)."
+        )
     if not (shutil.which("chromium") or shutil.which("google-chrome") or shutil.which("chromium-browser")):
         devenv.fail("Chromium is missing: Odoo's browser tests need it (Debian: apt-get install chromium).")
 

@@ -12,10 +12,18 @@ from odoo.addons.xero_connector.xero_connector.sandbox import XeroSandbox
 
 def start_sandbox(case_class, **options):
     """A real Xero sandbox on 127.0.0.1 for the whole test class."""
-    sandbox = XeroSandbox(port=0, **options)
+    # Every answer is checked against Xero's description (see XeroCase.tearDown).
+    sandbox = XeroSandbox(port=0, check_responses=True, **options)
     sandbox.start()
     case_class.addClassCleanup(sandbox.stop)
+    case_class.addClassCleanup(_check_answers, sandbox)  # classes without XeroCase's per-test check
     return sandbox
+
+
+def _check_answers(sandbox):
+    broken = sandbox.response_violations
+    if broken:
+        raise AssertionError(f"sandbox answers that break Xero's OpenAPI description: {broken[:3]}")
 
 
 def connect(env, sandbox, company=None):
@@ -67,6 +75,13 @@ class XeroCase(TransactionCase):
         super().setUp()
         self.sandbox.reset(seed=self.sandbox_seed)
         self.connection = connect(self.env, self.sandbox)
+        self.addCleanup(self.assert_sandbox_answers_fit_xero)
+
+    def assert_sandbox_answers_fit_xero(self):
+        """The sandbox answered nothing Xero's OpenAPI description says Xero never answers."""
+        broken = self.sandbox.response_violations
+        self.sandbox.clear_response_violations()
+        self.assertFalse(broken, "sandbox answers that break Xero's OpenAPI description")
 
 
 def setup_nz_company(env, name="Xero NZ Test Ltd"):

@@ -3,6 +3,8 @@
 from datetime import timedelta
 from unittest.mock import patch
 
+import requests
+
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -121,6 +123,34 @@ class TestAccounting(XeroAccountingCase):
         self.assertEqual(
             (refund["PaymentType"], refund["Amount"], refund["Account"]["Code"]), ("ARCREDITPAYMENT", 92.0, "090")
         )
+
+    def test_four_decimal_unit_prices_reach_xero_as_they_are(self):
+        # Xero rounds unit prices to 2 decimals unless asked for 4 (unitdp=4).
+        self.env.ref("product.decimal_price").digits = 4
+        move = self.invoice(lines=[("Metered units", 1000, 0.1234, self.gst)])
+        self.assertEqual((move.amount_untaxed, move.amount_total), (123.4, 141.91))
+        self.start()
+        self.send()
+        [xero] = self.xero_named(move.name)
+        self.assertEqual(xero["LineItems"][0]["UnitAmount"], 0.1234)
+        self.assertEqual((xero["SubTotal"], xero["Total"]), (move.amount_untaxed, move.amount_total))
+        self.assertFalse(move.xero_totals_problem)
+
+    def test_a_discounted_credit_note_line_reaches_xero_with_odoo_s_totals(self):
+        # Xero's credit notes take no DiscountRate: the discounted amount goes instead.
+        note = self.invoice(move_type="out_refund", lines=[("Returned goods", 3, 33.33, self.gst, 12.5)])
+        self.start()
+        self.send()
+        [xero] = self.xero_named(note.name, "CreditNotes")
+        self.assertEqual(
+            (xero["SubTotal"], xero["TotalTax"], xero["Total"]),
+            (note.amount_untaxed, note.amount_tax, note.amount_total),
+        )
+        self.assertEqual(xero["LineItems"][0]["Quantity"], 3)
+        self.assertEqual(note.xero_state, "sent")
+        self.assertFalse(note.xero_totals_problem)
+        [sent] = [r for r in self.sandbox.request_log if r["method"] == "PUT" and r["path"].endswith("/CreditNotes")]
+        self.assertIn("unitdp=4", sent["query"])
 
     def test_a_new_customer_is_created_in_xero_first_and_only_once(self):
         first = self.invoice(partner=self.newcomer)
@@ -289,6 +319,40 @@ class TestAccounting(XeroAccountingCase):
         self.assertFalse(
             [r for r in self.sandbox.request_log[calls:] if r["method"] == "POST" and "/Invoices" in r["path"]]
         )
+
+    def test_an_invoice_xero_has_paid_is_not_changed_there(self):
+        # Xero refuses to edit a paid invoice: Odoo's later change is not sent, and the
+        # invoice says so with the difference, instead of failing.
+        move = self.invoice()
+        self.start()
+        self.send()
+        [xero] = self.xero_named(move.name)
+        token = self.sandbox.issue_token()["access_token"]
+        paid = requests.put(
+            f"{self.sandbox.accounting_url}/Payments",
+            json={
+                "Payments": [
+                    {"Invoice": {"InvoiceID": xero["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": xero["Total"]}
+                ]
+            },
+            headers={"Authorization": f"Bearer {token}", "xero-tenant-id": self.sandbox.tenant_id},
+            timeout=10,
+        )
+        self.assertEqual(paid.status_code, 200, paid.text)
+        move.button_draft()
+        move.invoice_line_ids.price_unit = 160.0
+        move.action_post()
+        self.assertEqual(move.xero_state, "to_update")
+        self.send()
+        [after] = self.xero_named(move.name)
+        self.assertEqual((after["Status"], after["Total"]), ("PAID", xero["Total"]))
+        self.assertEqual(move.xero_state, "sent")
+        self.assertFalse(move.xero_error)
+        self.assertIn("Xero has this document paid or credited", move.xero_totals_problem)
+        self.assertIn(
+            f"is {move.amount_total:.2f} NZD in Odoo but {xero['Total']:.2f} NZD in Xero", move.xero_totals_problem
+        )
+        self.assertIn("the change made in Odoo was not sent", move.message_ids[0].body)
 
     def test_a_held_back_change_goes_as_an_update_once_fixed(self):
         move = self.invoice()

@@ -154,7 +154,7 @@ class TestLedger(LedgerMixin, XeroCase):
         before = len(self.sandbox.request_log)
         count = self.env["xero.ledger.entry"].search_count([])
         self.assertLessEqual(self.read_ledger().progress_done, 3)
-        self.assertEqual([c["status"] for c in ledger_calls(self.sandbox, before)][1:], [304])
+        self.assertEqual(len(ledger_calls(self.sandbox, before)), 2, "one call for each list")
         self.assertEqual(self.env["xero.ledger.entry"].search_count([]), count)
 
     def test_cron_queues_the_work_once_per_organisation(self):

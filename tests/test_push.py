@@ -141,3 +141,32 @@ class TestPush(XeroCase):
         bindings = self.env["xero.contact"].search([("name", "=", "Racing Customer")])
         self.assertEqual(len(bindings), 1)
         self.assertEqual(bindings.partner_id, partner)
+
+    def test_archived_contacts_stay_out_of_the_groups(self):
+        # Xero refuses a whole group request naming an archived contact ("Unable to assign
+        # an Archived contact."): those are left out, and only they fail.
+        partners = self.env["res.partner"].create(
+            [{"name": f"Group Customer {n}", "customer_rank": 1} for n in range(3)]
+        )
+        self.push()
+        first, second, third = (self.binding(p) for p in partners)
+        self.assertEqual(self.group_members("Odoo Customers"), {first.xero_id, second.xero_id, third.xero_id})
+        self.sandbox.update_contact(second.xero_id, ContactStatus="ARCHIVED")
+        self.push()  # reads Xero first: the archived contact is known and left out
+        self.assertEqual(second.xero_status, "ARCHIVED")
+        self.assertFalse(any(partners.mapped("xero_push_error")))
+        original = XeroContactPush._push_fill_groups
+
+        def archive_meanwhile(records, job, payload):
+            # Archived in Xero after this push read it: Xero refuses the group request.
+            self.sandbox.update_contact(third.xero_id, ContactStatus="ARCHIVED")
+            return original(records, job, payload)
+
+        late = self.env["res.partner"].create({"name": "Group Customer late", "customer_rank": 1})
+        with patch.object(XeroContactPush, "_push_fill_groups", archive_meanwhile):
+            job = self.push()
+        self.assertIn(self.binding(late).xero_id, self.group_members("Odoo Customers"))
+        self.assertIn("archived in Xero", partners[2].xero_push_error)
+        self.assertFalse(partners[0].xero_push_error or late.xero_push_error)
+        self.assertEqual(third.xero_status, "ARCHIVED")
+        self.assertEqual(job.state, "done")

@@ -94,6 +94,7 @@ class TestAcrossTransactions(BaseCase):
             new_refresh_token = connection._token().refresh_token
             self.assertEqual(connection._refresh_organisation()["Name"], "Demo Company (Sandbox)")
         endpoints = oauth.Endpoints.at(self.sandbox.base_url)
+        self.sandbox.age_refresh_tokens(days=1)  # past Xero's grace period for the old one
         with self.assertRaises(XeroAuthError):  # rotation: the old one is dead at Xero
             oauth.refresh(endpoints, self.sandbox.client_id, self.sandbox.client_secret, self.first_refresh_token)
         fresh = oauth.refresh(endpoints, self.sandbox.client_id, self.sandbox.client_secret, new_refresh_token)

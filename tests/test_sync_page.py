@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -31,12 +33,31 @@ class TestSyncPage(XeroCase):
         before = len(xero_calls(self.sandbox, "/Contacts"))
         self.assertFalse(self.fetch() - contacts)
         calls = xero_calls(self.sandbox, "/Contacts")[before:]
-        self.assertEqual([c["status"] for c in calls], [304], "nothing changed: one call")
+        self.assertEqual(len(calls), 1, "nothing changed: one call")
+        self.assertEqual(self.env["xero.job"].search([], order="id desc", limit=1).progress_done, 0, "nothing new")
 
         bayside = self.contact("Bayside Club")
         self.sandbox.update_contact(bayside.xero_id, EmailAddress="office@baysideclub.example")
         self.fetch()
         self.assertEqual(bayside.email, "office@baysideclub.example")
+
+    def test_changes_in_the_second_of_the_last_read_are_not_missed(self):
+        # Xero works to the second: a change made in the second of the last change read
+        # shares its UpdatedDateUTC; the next read must still bring it, and only it.
+        self.fetch()
+        first, second = self.contact("Bayside Club"), self.contact("Boom FM")
+        self.sandbox.freeze_clock(datetime.now(UTC) + timedelta(hours=1))
+        try:
+            self.sandbox.update_contact(first.xero_id, EmailAddress="first@same-second.example")
+            self.fetch()
+            self.sandbox.update_contact(second.xero_id, EmailAddress="second@same-second.example")
+        finally:
+            self.sandbox.freeze_clock(None)
+        self.fetch()
+        self.assertEqual(second.email, "second@same-second.example")
+        self.assertEqual(first.email, "first@same-second.example")
+        job = self.env["xero.job"].search([], order="id desc", limit=1)
+        self.assertEqual(job.progress_done, 1, "the contact already read in that second is skipped")
 
     def test_import_creates_the_partner_and_its_main_contact(self):
         self.fetch()

@@ -12,6 +12,7 @@ rounds); payloads carry plain floats, as Xero's JSON does, so they can be
 stored as JSON. Dates are `datetime.date` or ISO text ("2024-05-31").
 """
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -178,8 +179,15 @@ def odoo_line(description, quantity, price_unit, discount, amount, **values):
     return Line(description, quantity, None, discount_rate=None, line_amount=amount, **values)
 
 
-def _line_payload(line):
+def _line_payload(line, discounts=True):
     out = {"Description": line.description or ""}
+    discounted = line.discount_rate is not None and number(line.discount_rate) != 0
+    if discounted and not discounts:
+        # Xero's credit notes take no DiscountRate ("credit notes in Xero do not support
+        # discounts", LineItem.DiscountRate in Xero's OpenAPI): the discounted amount
+        # goes as the line amount, and Xero works the unit price out of it.
+        amount = line.line_amount if line.line_amount is not None else _line_amount(line)
+        line = dataclasses.replace(line, unit_amount=None, discount_rate=None, line_amount=amount)
     if line.quantity is None or line.unit_amount is None:
         if line.line_amount is None:
             raise ValueError(f'Line "{line.description}" has neither quantity and unit amount nor an amount.')
@@ -217,7 +225,7 @@ def _document_payload(doc):
         out["CurrencyRate"] = _rate(doc.currency_rate)
     out["Status"] = "AUTHORISED"
     out["LineAmountTypes"] = "Inclusive" if doc.tax_included else "Exclusive"
-    out["LineItems"] = [_line_payload(line) for line in doc.lines]
+    out["LineItems"] = [_line_payload(line, discounts=doc.kind == INVOICE) for line in doc.lines]
     return out
 
 

@@ -26,7 +26,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import certifi
 import urllib3
@@ -70,6 +70,9 @@ class NullLimiter:
 
     def pause(self, seconds, problem=None):
         pass
+
+
+CONCURRENT_WAIT = 1.0  # seconds, after a 429 for too many calls at once
 
 
 def idempotency_key(tenant_id, operation, payload=None):
@@ -316,7 +319,11 @@ class XeroGateway:
     def _call(self, method, record_type=None, if_modified_since=None, **kwargs):
         kwargs = {k: v for k, v in kwargs.items() if v is not None}
         if if_modified_since:  # None or False (an empty Odoo date): read everything
-            kwargs["if_modified_since"] = parse_xero_datetime(if_modified_since)
+            # Xero works to the second: changes made later in the second of the last
+            # change seen share its UpdatedDateUTC, so that second is read again (the
+            # caller skips what it already knows).
+            since = parse_xero_datetime(if_modified_since).replace(microsecond=0)
+            kwargs["if_modified_since"] = since - timedelta(seconds=1)
         api_method = getattr(self._api, method)
         attempt = 0
         refreshed = False
@@ -345,8 +352,8 @@ class XeroGateway:
                     self._token = self.token_source.refresh()
                     continue
                 if status == 429:
-                    wait = _retry_after(headers)
                     problem = headers.get("X-Rate-Limit-Problem")
+                    wait = _retry_after(headers, problem)
                     self.limiter.pause(wait, problem)
                     if problem != "day" and wait <= self.max_wait and attempt <= self.max_retries:
                         _logger.info("Xero rate limit (%s): waiting %.1fs as asked", problem, wait)
@@ -445,11 +452,13 @@ def _ms_date(value):
     return value
 
 
-def _retry_after(headers):
+def _retry_after(headers, problem=None):
     try:
         return max(float(headers.get("Retry-After")), 0.0)
     except (TypeError, ValueError):
-        return 60.0
+        # Xero's concurrency 429 gives no Retry-After: another call ends within a
+        # second or so, so waiting a minute (and pausing every worker) is far too long.
+        return CONCURRENT_WAIT if (problem or "").lower() == "concurrent" else 60.0
 
 
 def _rate_limit_error(wait, problem):

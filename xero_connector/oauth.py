@@ -19,25 +19,23 @@ import requests
 
 from .errors import XeroAuthError, XeroUnavailableError
 
+# Exactly what the features need (https://developer.xero.com/documentation/guides/oauth2/scopes/):
+# offline_access to refresh; contacts and groups read and written; invoices, credit
+# notes and payments written; organisation, accounts and tax rates only read. No
+# identity scopes: the addon reads no ID token.
 GRANULAR_SCOPES = (
-    "openid",
-    "profile",
-    "email",
     "offline_access",
     "accounting.contacts",
     "accounting.invoices",
     "accounting.payments",
-    "accounting.settings",
+    "accounting.settings.read",
 )
-# Apps created before March 2026 still use the broad scope.
+# Apps created before March 2026 still use the broad scope for invoices and payments.
 LEGACY_SCOPES = (
-    "openid",
-    "profile",
-    "email",
     "offline_access",
     "accounting.contacts",
     "accounting.transactions",
-    "accounting.settings",
+    "accounting.settings.read",
 )
 TIMEOUT = 30  # seconds; a single number (Odoo's test harness rejects tuples)
 STATE_MAX_AGE = 15 * 60

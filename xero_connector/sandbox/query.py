@@ -4,7 +4,7 @@ import contextlib
 import json
 import re
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from email.utils import parsedate_to_datetime
 
@@ -18,23 +18,26 @@ class QueryError(ValueError):
 # -- dates --------------------------------------------------------------------
 
 _clock_lock = threading.Lock()
-_last_now = [datetime(1970, 1, 1, tzinfo=UTC)]
+_frozen = [None]
 
 
 def now():
-    """UTC now, to the millisecond, strictly increasing.
+    """UTC now, to the second.
 
-    Xero sends UpdatedDateUTC with millisecond precision; keeping every write
-    distinct makes If-Modified-Since exact for clients that resend the last
-    value they saw.
+    Xero works to the second: If-Modified-Since is an HTTP date (RFC 1123, no
+    fraction; https://developer.xero.com/documentation/api/accounting/requests-and-responses)
+    and several writes in one second share their UpdatedDateUTC, so a client
+    that resends the last value it saw must read that second again.
     """
     with _clock_lock:
-        current = datetime.now(UTC)
-        current = current.replace(microsecond=current.microsecond // 1000 * 1000)
-        if current <= _last_now[0]:
-            current = _last_now[0] + timedelta(milliseconds=1)
-        _last_now[0] = current
-        return current
+        current = _frozen[0] or datetime.now(UTC)
+        return current.replace(microsecond=0)
+
+
+def freeze(moment=None):
+    """Tests: stop the sandbox's clock at `moment` (None lets it run again)."""
+    with _clock_lock:
+        _frozen[0] = moment
 
 
 def ms_date(value):

@@ -6,6 +6,7 @@ import random
 import re
 import uuid
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 from .query import UTC, now
 from .state import ACTIVE, ARCHIVED, new_id
@@ -66,6 +67,11 @@ TAX_RATES = [
     ("EXEMPTOUTPUT", "Exempt Income", 0, "EXEMPTOUTPUT", True, False),
     ("EXEMPTINPUT", "Exempt Expenses", 0, "EXEMPTINPUT", False, True),
 ]
+
+# Units of each currency for one NZD: the "XE.com day rate" Xero uses for a document
+# in a foreign currency that gives no CurrencyRate (Invoice.CurrencyRate in
+# xero_accounting.yaml). Tests may change them (XeroSandbox.set_day_rate).
+DAY_RATES = {"NZD": "1", "AUD": "0.9", "USD": "0.58", "GBP": "0.46", "EUR": "0.54", "CAD": "0.81"}
 
 CURRENCIES = [
     ("NZD", "New Zealand Dollar"),
@@ -161,6 +167,7 @@ def install_reference(tenant):
         for tax_type, name, rate, report, sales, purchases in TAX_RATES
     ]
     tenant.currencies = [{"Code": code, "Description": text} for code, text in CURRENCIES]
+    tenant.day_rates = {code: Decimal(rate) for code, rate in DAY_RATES.items()}
 
 
 # -- contact generator ----------------------------------------------------------

@@ -11,17 +11,21 @@ import hmac
 import html
 import json
 import math
+import os
 import re
 import secrets
 import threading
 import time
 import uuid
+import weakref
 from datetime import datetime, timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import seed as seeds
 from .query import UTC, QueryError, dumps, now, parse_datetime
+from .query import freeze as query_freeze
 from .state import ApiError, Tenant, bad_request, not_found
 from .validation import Validator
 
@@ -30,9 +34,37 @@ DEFAULT_SCOPE = (
     "openid profile email accounting.contacts accounting.invoices accounting.payments "
     "accounting.settings offline_access"
 )
+# Xero's scopes (https://developer.xero.com/documentation/guides/oauth2/scopes/): each
+# accounting family has a write scope and a `.read` one. Apps created since March 2026
+# get the granular ones only; accounting.transactions(.read) is for older apps.
+IDENTITY_SCOPES = {"openid", "profile", "email", "offline_access"}
+GRANULAR_FAMILIES = ("accounting.contacts", "accounting.invoices", "accounting.payments", "accounting.settings")
+OTHER_FAMILIES = ("accounting.attachments", "accounting.budgets", "accounting.journals", "accounting.reports")
+LEGACY_FAMILY = "accounting.transactions"
+# Which family each endpoint (its first path segment) belongs to.
+ENDPOINT_FAMILIES = {
+    "contacts": "accounting.contacts",
+    "contactgroups": "accounting.contacts",
+    "invoices": "accounting.invoices",
+    "creditnotes": "accounting.invoices",
+    "payments": "accounting.payments",
+    "organisation": "accounting.settings",
+    "accounts": "accounting.settings",
+    "taxrates": "accounting.settings",
+    "currencies": "accounting.settings",
+}
+# Refresh tokens (https://developer.xero.com/documentation/guides/oauth2/token-types/#refresh-token):
+# each refresh returns a new one; the previous one still works for a grace period
+# of 30 minutes (a retry after a lost answer); one unused for 60 days expires.
+REFRESH_GRACE = 30 * 60.0
+REFRESH_TOKEN_LIFETIME = 60 * 86400.0
 FAULT_KINDS = ("500", "503", "timeout", "expired_token", "429")
 LOGGED_HEADERS = ("xero-tenant-id", "idempotency-key", "if-modified-since", "user-agent")
 JSON_TYPE = "application/json; charset=utf-8"
+# Xero remembers an Idempotency-Key for a limited time (minutes by public
+# accounts; https://developer.xero.com/documentation/guides/idempotent-requests/idempotency):
+# long enough for a retry, not forever.
+IDEMPOTENCY_TTL = 600.0
 
 
 def _json(status, payload, headers=None):
@@ -84,6 +116,14 @@ class _Query:
         return default if value is None else value.strip().lower() == "true"
 
 
+_INSTANCES = weakref.WeakSet()
+
+
+def instances():
+    """Every sandbox of this process still alive (the test suites check their answers)."""
+    return list(_INSTANCES)
+
+
 class XeroSandbox:
     """A stateful fake of the Xero API on 127.0.0.1 (see the package docstring)."""
 
@@ -96,6 +136,8 @@ class XeroSandbox:
         concurrent_limit=5,
         minute_seconds=60.0,
         openapi_dir=None,
+        idempotency_ttl=IDEMPOTENCY_TTL,
+        check_responses=None,
     ):
         self.host = "127.0.0.1"
         self.port = port
@@ -107,8 +149,19 @@ class XeroSandbox:
         self.client_id = "sandbox-client-id"
         self.client_secret = "sandbox-client-secret"
         self.auto_consent = False
+        # Seconds a rotated refresh token still works (Xero's grace period).
+        self.refresh_grace = REFRESH_GRACE
+        # An app created before March 2026 may still use accounting.transactions.
+        self.legacy_app = False
         self.fault_delay = 5.0
         self.provider_name = "Xero Sandbox"
+        # Seconds a key is remembered (Xero keeps keys for a limited time only).
+        self.idempotency_ttl = float(idempotency_ttl)
+        # The test suites check every accounting answer against Xero's description too.
+        if check_responses is None:
+            check_responses = os.environ.get("XERO_SANDBOX_CHECK_RESPONSES", "") not in ("", "0")
+        self.check_responses = check_responses
+        _INSTANCES.add(self)
         self._lock = threading.RLock()
         self._validator = Validator(openapi_dir)
         self._server = None
@@ -182,6 +235,7 @@ class XeroSandbox:
             }
             self._log = []
             self._violations = []
+            self._response_violations = []
             self._validator.calls, self._validator.seconds = 0, 0.0
             tenant = self._new_tenant(seeds.DEMO_NAME)
             if seed == "demo":
@@ -208,6 +262,14 @@ class XeroSandbox:
         with self._lock:
             grant = self._new_grant(list(tenant_ids or [self.tenant_id]), scope, "authorization_code")
             return self._token_answer(grant, expires_in)
+
+    def age_refresh_tokens(self, days):
+        """Tests: make every refresh token `days` older (unused ones expire after 60)."""
+        with self._lock:
+            for entry in self._refresh.values():
+                entry["issued"] -= days * 86400
+                if entry["retired"] is not None:
+                    entry["retired"] -= days * 86400
 
     def expire_access_tokens(self):
         with self._lock:
@@ -243,6 +305,29 @@ class XeroSandbox:
         """Xero remembers an Idempotency-Key for a limited time only: after that a retry is a new write."""
         with self._lock:
             self._idempotent.clear()
+
+    def set_lock_dates(self, period=None, end_of_year=None, tenant_id=None):
+        """What an adviser sets in Xero (Settings > Advanced > Lock dates); None clears."""
+        with self._lock:
+            organisation = self._tenant(tenant_id).organisation
+            for field, value in (("PeriodLockDate", period), ("EndOfYearLockDate", end_of_year)):
+                if value is None:
+                    organisation.pop(field, None)
+                else:
+                    organisation[field] = parse_datetime(value).date()
+
+    def set_day_rate(self, currency, rate, tenant_id=None):
+        """The day rate Xero would use for `currency` (units for one unit of the base currency)."""
+        with self._lock:
+            self._tenant(tenant_id).day_rates[currency] = Decimal(str(rate))
+
+    @staticmethod
+    def freeze_clock(moment=None):
+        """Stop the clock of every sandbox in this process at `moment` (a datetime; None: let it run).
+
+        Lets a test make several changes in one second, as happens in Xero.
+        """
+        query_freeze(parse_datetime(moment) if moment else None)
 
     def merge_contacts(self, from_id, into_id, tenant_id=None):
         with self._lock:
@@ -281,6 +366,27 @@ class XeroSandbox:
         with self._lock:
             return list(self._violations)
 
+    @property
+    def response_violations(self):
+        """Answers of this sandbox that Xero's description says Xero never gives."""
+        with self._lock:
+            return list(self._response_violations)
+
+    def clear_response_violations(self):
+        with self._lock:
+            self._response_violations.clear()
+
+    def _check_response(self, method, path, query, response):
+        status, headers, payload = response
+        route, match = _route(method, path[len(API_ROOT) :])
+        if route is None:
+            return
+        canonical = API_ROOT + re.sub(r"\{(\w+)\}", lambda m: match.group(m.group(1)), route[2])
+        message = self._validator.validate_response(method, canonical, query, status, headers, payload)
+        if message:
+            with self._lock:
+                self._response_violations.append({"method": method, "path": path, "status": status, "message": message})
+
     # -- OAuth2 / identity -------------------------------------------------------
 
     def _new_grant(self, tenant_ids, scope, kind):
@@ -307,19 +413,44 @@ class XeroSandbox:
             connection.update(authEventId=grant["id"], updatedDateUtc=stamp)
         return grant
 
-    def _token_answer(self, grant, expires_in=1800):
+    def _token_answer(self, grant, expires_in=1800, rotate=True):
         access = secrets.token_urlsafe(32)
         self._access[access] = {"grant": grant["id"], "expires_at": time.time() + expires_in}
         answer = {"access_token": access, "expires_in": expires_in, "token_type": "Bearer", "scope": grant["scope"]}
         # Xero gives a refresh token only for offline_access, never to custom connections.
         if grant["kind"] != "client_credentials" and "offline_access" in grant["scope"].split():
-            if grant["refresh_token"]:
-                self._refresh.pop(grant["refresh_token"], None)  # rotation: the old one dies
-            grant["refresh_token"] = secrets.token_urlsafe(32)
-            self._refresh[grant["refresh_token"]] = grant["id"]
+            if rotate:
+                if grant["refresh_token"] in self._refresh:
+                    # rotation: the old one dies once its grace period is over
+                    self._refresh[grant["refresh_token"]]["retired"] = time.time()
+                grant["refresh_token"] = secrets.token_urlsafe(32)
+                self._refresh[grant["refresh_token"]] = {"grant": grant["id"], "issued": time.time(), "retired": None}
             answer["refresh_token"] = grant["refresh_token"]
         answer["expires_at"] = int(self._access[access]["expires_at"])
         return answer
+
+    def _scope_refusal(self, scope):
+        """None when Xero grants every scope asked for, else why not (invalid_scope)."""
+        known = set(IDENTITY_SCOPES)
+        families = GRANULAR_FAMILIES + OTHER_FAMILIES + ((LEGACY_FAMILY,) if self.legacy_app else ())
+        for family in families:
+            known |= {family, family + ".read"}
+        unknown = [s for s in (scope or "").split() if s not in known]
+        return f"invalid_scope: {' '.join(unknown)}" if unknown else None
+
+    @staticmethod
+    def _scope_covers(scope, method, path):
+        """Whether a token's scope allows this accounting call (writes need the write scope)."""
+        segment = path[len(API_ROOT) + 1 :].split("/", 1)[0].lower()
+        family = ENDPOINT_FAMILIES.get(segment)
+        if family is None:
+            return True
+        granted = set((scope or "").split())
+        families = {family}
+        if family in ("accounting.invoices", "accounting.payments"):
+            families.add(LEGACY_FAMILY)  # what the broad scope of older apps covers
+        wanted = families if method != "GET" else families | {f + ".read" for f in families}
+        return bool(granted & wanted)
 
     def _client_ok(self, headers, form):
         auth = headers.get("Authorization", "")
@@ -345,12 +476,24 @@ class XeroSandbox:
                 grant = self._new_grant(code["tenant_ids"], code["scope"], "authorization_code")
                 return _json(200, self._public(self._token_answer(grant)))
             if grant_type == "refresh_token":
-                grant = self._grants.get(self._refresh.get(form.get("refresh_token", "")))
+                entry = self._refresh.get(form.get("refresh_token", ""))
+                grant = self._grants.get(entry["grant"]) if entry else None
                 if grant is None or not grant["alive"]:
                     return _oauth_error("invalid_grant")
+                moment = time.time()
+                if entry["retired"] is not None:
+                    # Xero: a rotated refresh token still works for a grace period, so a
+                    # client that lost the answer can retry; it gets the current token.
+                    if moment - entry["retired"] > self.refresh_grace:
+                        return _oauth_error("invalid_grant")
+                    return _json(200, self._public(self._token_answer(grant, rotate=False)))
+                if moment - entry["issued"] > REFRESH_TOKEN_LIFETIME:
+                    return _oauth_error("invalid_grant")  # unused for 60 days: expired
                 return _json(200, self._public(self._token_answer(grant)))
             if grant_type == "client_credentials":
                 scope = form.get("scope") or DEFAULT_SCOPE.replace(" offline_access", "")
+                if self._scope_refusal(scope):
+                    return _oauth_error("invalid_scope")
                 grant = self._new_grant([self.tenant_id], scope, "client_credentials")
                 return _json(200, self._public(self._token_answer(grant)))
         return _oauth_error("unsupported_grant_type")
@@ -363,7 +506,8 @@ class XeroSandbox:
         if not self._client_ok(headers, form):
             return _oauth_error("invalid_client", 401)
         with self._lock:
-            grant = self._grants.get(self._refresh.pop(form.get("token", ""), None))
+            entry = self._refresh.pop(form.get("token", ""), None)
+            grant = self._grants.get(entry["grant"]) if entry else None
             if grant is not None:
                 grant["alive"] = False
                 for token in [t for t, info in self._access.items() if info["grant"] == grant["id"]]:
@@ -382,6 +526,9 @@ class XeroSandbox:
         if method == "GET" and params.get("response_type") != "code":
             return _html(400, "<h1>Unsupported response_type</h1><p>Use response_type=code.</p>")
         state = params.get("state", "")
+        if self._scope_refusal(params.get("scope") or DEFAULT_SCOPE):
+            # Xero sends the user back with the error instead of a consent page.
+            return self._redirect(redirect, error="invalid_scope", state=state)
         with self._lock:
             tenants = list(self.tenants.values())
             if method == "GET" and not self.auto_consent:
@@ -535,7 +682,7 @@ class XeroSandbox:
         return _json(
             429,
             {"Title": "Too Many Requests", "Status": 429, "Detail": f"You have exceeded the {problem} rate limit"},
-            {"Retry-After": str(retry_after), "X-Rate-Limit-Problem": problem},
+            {"X-Rate-Limit-Problem": problem, **({"Retry-After": str(retry_after)} if retry_after else {})},
         )
 
     def _admit(self, tenant_id):
@@ -554,6 +701,11 @@ class XeroSandbox:
             if day[1] >= self.day_limit:
                 midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
                 return None, ("day", max(1, math.ceil((midnight - datetime.now(UTC)).total_seconds())))
+            if len(self._app_calls) >= self.app_minute_limit:
+                # The app as a whole: 10,000 calls a minute across all organisations
+                # (https://developer.xero.com/documentation/guides/oauth2/limits/).
+                wait = self._app_calls[0] + 60 - moment
+                return None, ("appminute", max(1, math.ceil(wait)))
             if len(window) >= self.minute_limit:
                 wait = window[0] + self.minute_seconds - moment
                 return None, ("minute", max(1, math.ceil(wait)))
@@ -585,6 +737,10 @@ class XeroSandbox:
             if failure:
                 return failure
             tenant_id = (headers.get("xero-tenant-id") or "").strip().lower()
+            if not tenant_id and grant["kind"] == "client_credentials" and len(self._covered(grant)) == 1:
+                # A custom connection reaches one organisation: Xero needs no tenant header
+                # (https://developer.xero.com/documentation/guides/oauth2/custom-connections/).
+                tenant_id = self._covered(grant)[0]
             if tenant_id not in self._covered(grant):
                 return _json(
                     403,
@@ -596,8 +752,21 @@ class XeroSandbox:
                         "Instance": None,
                     },
                 )
+            if not self._scope_covers(grant["scope"], method, path):
+                # The token's scopes do not cover this endpoint (or only its .read form for a write).
+                return _json(
+                    403,
+                    {
+                        "Type": None,
+                        "Title": "Forbidden",
+                        "Status": 403,
+                        "Detail": "AuthorizationUnsuccessful",
+                        "Instance": None,
+                    },
+                )
             if self._in_flight[tenant_id] >= self.concurrent_limit:
-                return self._too_many("concurrent", 1)
+                # Xero's concurrency 429 carries no Retry-After (a call ends any moment).
+                return self._too_many("concurrent", None)
             self._in_flight[tenant_id] += 1
             self._stats["max_concurrent"] = max(self._stats["max_concurrent"], self._in_flight[tenant_id])
         try:
@@ -617,19 +786,36 @@ class XeroSandbox:
         if refused:
             return self._too_many(*refused)
         route, match = _route(method, path[len(API_ROOT) :])
-        refusal = self._refusal(route, match, method, path, query, headers, body)
+        refusal = self._refusal(route, match, method, path, query, headers, body, tenant_id)
         if refusal:
             return refusal
-        key = headers.get("Idempotency-Key")
+        key = headers.get("Idempotency-Key") if method in ("POST", "PUT") else None
         data = json.loads(body) if body else None
         with self._lock:
-            replay = self._idempotent.get((tenant_id, key)) if key and method in ("POST", "PUT") else None
-            if replay is not None:
-                response = replay
+            remembered = self._remembered(tenant_id, key)
+            # Xero ties a key to its request: the same key with another endpoint,
+            # method or body is refused with 400, never answered with the first
+            # request's answer (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency).
+            request_id = (method, path.lower().rstrip("/"), tuple(query), json.dumps(data, sort_keys=True))
+            if remembered is not None and remembered["request"] != request_id:
+                response = _json(
+                    400,
+                    {
+                        "ErrorNumber": 10,
+                        "Type": "ValidationException",
+                        "Message": "The Idempotency-Key has already been used with a different request.",
+                    },
+                )
+            elif remembered is not None:
+                response = remembered["response"]
             else:
                 response = self._run(route[3], match, tenant_id, _Query(query), headers, data)
-                if key and method in ("POST", "PUT") and response[0] < 500:
-                    self._idempotent[(tenant_id, key)] = response
+                if key and response[0] < 500:
+                    self._idempotent[(tenant_id, key)] = {
+                        "request": request_id,
+                        "response": response,
+                        "expires": time.monotonic() + self.idempotency_ttl,
+                    }
         fault = self._take_fault(method, path, "after", True)
         if fault == "timeout":
             time.sleep(self.fault_delay)
@@ -638,7 +824,16 @@ class XeroSandbox:
         status, out_headers, payload = response
         return status, {**out_headers, **limits}, payload
 
-    def _refusal(self, route, match, method, path, query, headers, body):
+    def _remembered(self, tenant_id, key):
+        """The live entry of an Idempotency-Key (expired ones are dropped)."""
+        if not key:
+            return None
+        moment = time.monotonic()
+        for stale in [k for k, v in self._idempotent.items() if v["expires"] <= moment]:
+            del self._idempotent[stale]
+        return self._idempotent.get((tenant_id, key))
+
+    def _refusal(self, route, match, method, path, query, headers, body, tenant_id=None):
         """404, schema violation, bad Idempotency-Key or JSON: the answer, else None."""
         if route is None:
             return _json(
@@ -646,7 +841,10 @@ class XeroSandbox:
             )
         # Validate against the spec's own spelling of the path (Xero's paths ignore case).
         canonical = API_ROOT + re.sub(r"\{(\w+)\}", lambda m: match.group(m.group(1)), route[2])
-        message = self._validator.validate(method, canonical, query, headers, body)
+        checked = dict(headers.items())
+        if not headers.get("xero-tenant-id"):  # a custom connection may leave it out
+            checked["xero-tenant-id"] = tenant_id
+        message = self._validator.validate(method, canonical, query, checked, body)
         if message:
             with self._lock:
                 self._violations.append({"method": method, "path": path, "message": message})
@@ -711,11 +909,12 @@ class XeroSandbox:
 
 
 def _since(headers):
+    """If-Modified-Since, to the second as Xero reads it (an HTTP date has no fraction)."""
     value = headers.get("If-Modified-Since")
     if not value:
         return None
     try:
-        return parse_datetime(value)
+        return parse_datetime(value).replace(microsecond=0)
     except ValueError:
         return None
 
@@ -852,16 +1051,20 @@ def _documents(kind, key):
         return sb.envelope(key, [tenant.document_out(tenant.get_document(kind, match[id_field]))])
 
     def create(sb, tenant, match, query, headers, data):
-        results = tenant.save_documents(kind, _items(data, key), _summarize(query), allow_update=False)
+        results = tenant.save_documents(
+            kind, _items(data, key), _summarize(query), allow_update=False, unitdp=query.get("unitdp")
+        )
         return sb.envelope(key, results)
 
     def update(sb, tenant, match, query, headers, data):
-        return sb.envelope(key, tenant.save_documents(kind, _items(data, key), _summarize(query)))
+        items = _items(data, key)
+        return sb.envelope(key, tenant.save_documents(kind, items, _summarize(query), unitdp=query.get("unitdp")))
 
     def update_one(sb, tenant, match, query, headers, data):
         doc = tenant.get_document(kind, match[id_field])
         items = _items(data, key)[:1]
-        return sb.envelope(key, tenant.save_documents(kind, items, _summarize(query), doc[id_field]))
+        saved = tenant.save_documents(kind, items, _summarize(query), doc[id_field], unitdp=query.get("unitdp"))
+        return sb.envelope(key, saved)
 
     return listing, single, create, update, update_one
 
@@ -1015,6 +1218,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if path.startswith(API_ROOT + "/"):
                 response = sb._accounting(method, path, query, headers, body)
+                if sb.check_responses:
+                    sb._check_response(method, path, query, response)
             else:
                 response = self._identity(method, path, query, headers, body)
         except Exception as exc:  # noqa: BLE001 (a sandbox bug must still answer, loudly)

@@ -8,7 +8,7 @@ import copy
 import re
 import uuid
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from .query import UTC, money, now, order_records, parse_date, where_filter
 
@@ -43,6 +43,15 @@ PHONE_FIELDS = ("PhoneNumber", "PhoneAreaCode", "PhoneCountryCode")
 SEARCHED_FIELDS = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress")
 PHONE_TYPES = ("DEFAULT", "DDI", "MOBILE", "FAX")
 ADDRESS_TYPES = ("POBOX", "STREET")
+LOCKED_MESSAGE = "The document date cannot be before the period lock date"
+POSTED = ("AUTHORISED", "PAID", "VOIDED")
+CLASS_FLAGS = {
+    "REVENUE": "CanApplyToRevenue",
+    "EXPENSE": "CanApplyToExpenses",
+    "ASSET": "CanApplyToAssets",
+    "LIABILITY": "CanApplyToLiabilities",
+    "EQUITY": "CanApplyToEquity",
+}
 
 
 class ApiError(Exception):
@@ -100,6 +109,24 @@ def _errors_out(item, messages, id_field=None):
     return out
 
 
+def _answer(out, summarize, warnings=()):
+    """One item of a write's answer.
+
+    Xero saves the valid items of a batch whatever summarizeErrors says; with
+    the default (true) one invalid item turns the answer into a 400 listing
+    the invalid ones only, so the saved items' ids are not returned; with
+    summarizeErrors=false every item comes back with StatusAttributeString
+    (OK, WARNING or ERROR) and its Warnings or ValidationErrors
+    (https://developer.xero.com/documentation/api/accounting/overview, "summarizeErrors";
+    StatusAttributeString and Warnings in xero_accounting.yaml).
+    """
+    if warnings:
+        out["Warnings"] = [{"Message": m} for m in warnings]
+    if not summarize:
+        out["StatusAttributeString"] = "ERROR" if out.get("HasValidationErrors") else "WARNING" if warnings else "OK"
+    return out
+
+
 class Tenant:
     """One Xero organisation and everything in it."""
 
@@ -112,6 +139,7 @@ class Tenant:
         self.accounts = []
         self.tax_rates = []
         self.currencies = []
+        self.day_rates = {}  # currency code -> units for one unit of the base currency
         self.contacts = {}  # ContactID -> stored contact
         self.groups = {}  # ContactGroupID -> {"ContactGroupID","Name","Status","members": [ids]}
         self.invoices = {}
@@ -132,6 +160,23 @@ class Tenant:
 
     def tax_rate(self, tax_type):
         return next((t for t in self.tax_rates if t["TaxType"] == tax_type), None)
+
+    def lock_date(self):
+        """The later of PeriodLockDate and EndOfYearLockDate, or None.
+
+        Xero refuses a document, payment or allocation dated on or before it
+        ("The document date cannot be before the period lock date";
+        https://central.xero.com/s/article/Lock-dates and the API's
+        Organisation.PeriodLockDate / EndOfYearLockDate).
+        """
+        dates = [self.organisation.get(f) for f in ("PeriodLockDate", "EndOfYearLockDate")]
+        dates = [d for d in dates if d]
+        return max(dates) if dates else None
+
+    def _check_lock(self, when, errors):
+        locked = self.lock_date()
+        if locked and when and when <= locked:
+            errors.append(LOCKED_MESSAGE)
 
     # -- contacts -----------------------------------------------------------
 
@@ -234,7 +279,7 @@ class Tenant:
         """PUT/POST /Contacts: create, or update the items naming a ContactID.
 
         Returns the list of output items; raises the 400 when `summarize` and
-        any item is invalid (then nothing is saved).
+        any item is invalid (the valid ones are saved all the same).
         """
         if not isinstance(items, list):
             raise bad_request("Contacts must be a list")
@@ -265,13 +310,16 @@ class Tenant:
                 batch["numbers"][record["ContactNumber"]] = record["ContactID"]
             batch["staged"][record["ContactID"]] = record
             results.append(record)
-        if failed and summarize:
-            raise validation_exception(failed)
         for record in batch["staged"].values():
             record["UpdatedDateUTC"] = now()
             self.contacts[record["ContactID"]] = record
+        if failed and summarize:
+            raise validation_exception(failed)
         roles, groups = self._roles(), self._groups_of()
-        return [self.contact_out(r, roles, groups) if "HasValidationErrors" not in r else r for r in results]
+        return [
+            _answer(self.contact_out(r, roles, groups) if "HasValidationErrors" not in r else r, summarize)
+            for r in results
+        ]
 
     def _contact_target(self, item, wanted, batch, errors):
         """The stored contact an item updates: by ContactID, else ContactNumber."""
@@ -391,6 +439,11 @@ class Tenant:
             cid = str((item or {}).get("ContactID") or "").lower()
             if cid not in self.contacts:
                 raise bad_request(f"The contact with ContactID {cid or '(none)'} could not be found.")
+            if self.contacts[cid]["ContactStatus"] == ARCHIVED:
+                # Xero refuses the whole request, without naming the contact
+                # (https://developer.xero.com/documentation/api/accounting/contactgroups,
+                # "Unable to assign an Archived contact." answered to PUT .../Contacts).
+                raise bad_request("Unable to assign an Archived contact.")
             wanted.append(cid)
         for cid in wanted:
             if cid not in group["members"]:  # adding twice is harmless
@@ -464,7 +517,17 @@ class Tenant:
             staged_contacts[norm(name)] = contact
         return contact, None
 
-    def _lines(self, items, errors):
+    def _lines(self, items, errors, unitdp=2, discounts=True):
+        """Line items as Xero stores them.
+
+        Unit amounts are rounded to 2 decimals unless the request says unitdp=4
+        (the unitdp query parameter of xero_accounting.yaml: "You can opt in to
+        use four decimal places for unit amounts"). Without `discounts` (credit
+        notes: "ACC PAY invoices and credit notes in Xero do not support
+        discounts", LineItem.DiscountRate in xero_accounting.yaml) a DiscountRate
+        is dropped, so the line is worth its full amount.
+        """
+        places = Decimal(1).scaleb(-(4 if str(unitdp) == "4" else 2))
         lines = []
         for entry in items if isinstance(items, list) else []:
             raw = entry if isinstance(entry, dict) else {}
@@ -472,16 +535,16 @@ class Tenant:
             for field in ("Description", "ItemCode", "AccountCode", "TaxType"):
                 if raw.get(field) is not None:
                     line[field] = str(raw[field])
-            discount = Decimal(str(raw.get("DiscountRate") or 0))
+            discount = Decimal(str(raw.get("DiscountRate") or 0)) if discounts else Decimal(0)
             if raw.get("UnitAmount") is None and raw.get("LineAmount") is not None:
                 # Xero works the missing unit amount out of the line amount it is given.
                 quantity = Decimal(str(raw.get("Quantity") if raw.get("Quantity") is not None else 1)) or Decimal(1)
                 given = money(Decimal(str(raw["LineAmount"])))
-                unit = (given / quantity / (1 - discount / 100)).quantize(Decimal("0.0001"))
+                unit = (given / quantity / (1 - discount / 100)).quantize(places)
                 amount = given
             else:
                 quantity = Decimal(str(raw.get("Quantity") if raw.get("Quantity") is not None else 1))
-                unit = Decimal(str(raw.get("UnitAmount") or 0))
+                unit = Decimal(str(raw.get("UnitAmount") or 0)).quantize(places, rounding=ROUND_HALF_UP)
                 amount = money(quantity * unit * (1 - discount / 100))
             line["Quantity"], line["UnitAmount"] = quantity, unit
             if discount:
@@ -493,13 +556,20 @@ class Tenant:
                 line["_tax_given"] = True
             account = self.account_by(code=line["AccountCode"]) if line.get("AccountCode") else None
             if line.get("AccountCode") and account is None:
-                errors.append(f"Account code '{line['AccountCode']}' is not a valid code for this document.")
+                line["_unknown_account"] = True
             if not line.get("TaxType"):
                 line["TaxType"] = (account or {}).get("TaxType") or "NONE"
-            if self.tax_rate(line["TaxType"]) is None:
+            rate = self.tax_rate(line["TaxType"])
+            if rate is None:
                 errors.append(
                     f"The TaxType code '{line['TaxType']}' does not exist "
                     "or cannot be used for this type of transaction."
+                )
+            elif account is not None and not rate.get(CLASS_FLAGS.get(account.get("Class"), ""), True):
+                # A tax rate says which account classes it applies to (TaxRate.CanApplyToRevenue,
+                # CanApplyToExpenses... in xero_accounting.yaml): Xero refuses it on the others.
+                errors.append(
+                    f"The TaxType code '{line['TaxType']}' cannot be used with account code '{account['Code']}'."
                 )
             lines.append(line)
         return lines
@@ -541,8 +611,8 @@ class Tenant:
             doc["Status"] = "AUTHORISED"
             doc.pop("FullyPaidOnDate", None)
 
-    def save_documents(self, kind, items, summarize=True, doc_id=None, allow_update=True):
-        """PUT/POST /Invoices or /CreditNotes, all-or-nothing unless not `summarize`."""
+    def save_documents(self, kind, items, summarize=True, doc_id=None, allow_update=True, unitdp=None):
+        """PUT/POST /Invoices or /CreditNotes: valid items saved; a 400 for the others when `summarize`."""
         meta = self.DOCS[kind]
         store = getattr(self, meta["store"])
         if not isinstance(items, list):
@@ -556,6 +626,7 @@ class Tenant:
             "sequences": dict(self.sequences),
             "staged": {},
             "contacts": {},  # contacts created by name on the fly
+            "unitdp": unitdp,
         }
         results, failed = [], []
         for index, raw in enumerate(items):
@@ -566,7 +637,14 @@ class Tenant:
             doc = copy.deepcopy(current) if current else self._new_document(kind, meta)
             self._check_status(meta, current, item, errors)
             self._apply_document(doc, item, current, meta, batch, errors)
+            warnings = self._unknown_accounts(doc, errors)
             self._number(doc, item, meta, batch, errors)
+            if doc["Status"] in POSTED:
+                # Posting, changing or voiding a document in a locked period is refused,
+                # and so is moving a posted document out of one.
+                self._check_lock(doc.get("Date"), errors)
+                if current is not None and current["Status"] in POSTED and LOCKED_MESSAGE not in errors:
+                    self._check_lock(current.get("Date"), errors)
             if not errors:
                 self._totals(doc)
                 paid = doc["AmountPaid"] + doc.get("AmountCredited", 0) + doc.get("AmountAllocated", 0)
@@ -580,9 +658,7 @@ class Tenant:
             if doc.get(meta["number"]):
                 batch["numbers"][(doc["Type"], norm(doc[meta["number"]]))] = doc[meta["id"]]
             batch["staged"][doc[meta["id"]]] = doc
-            results.append(doc)
-        if failed and summarize:
-            raise validation_exception(failed)
+            results.append((doc, warnings))
         self.sequences = batch["sequences"]
         used = {d["ContactID"] for d in batch["staged"].values()}
         for contact in batch["contacts"].values():
@@ -592,7 +668,32 @@ class Tenant:
         for doc in batch["staged"].values():
             doc["UpdatedDateUTC"] = now()
             store[doc[meta["id"]]] = doc
-        return [self.document_out(r) if "HasValidationErrors" not in r else r for r in results]
+        # Valid items are saved even when others fail (see _answer).
+        if failed and summarize:
+            raise validation_exception(failed)
+        return [
+            _answer(self.document_out(r[0]), summarize, r[1]) if isinstance(r, tuple) else _answer(r, summarize)
+            for r in results
+        ]
+
+    @staticmethod
+    def _unknown_accounts(doc, errors):
+        """Lines naming an account Xero does not know: on a draft the code is dropped
+        with a warning, on an approved document it is an error (the Warnings example of
+        xero_accounting.yaml: "Account code '476' has been removed as it does not match
+        a recognised account.")."""
+        warnings = []
+        for line in doc["LineItems"]:
+            if not line.pop("_unknown_account", False):
+                continue
+            if doc["Status"] == "DRAFT":
+                warnings.append(
+                    f"Account code '{line['AccountCode']}' has been removed as it does not match a recognised account."
+                )
+                del line["AccountCode"]
+            else:
+                errors.append(f"Account code '{line['AccountCode']}' is not a valid code for this document.")
+        return warnings
 
     @staticmethod
     def _document_target(meta, store, batch, item, wanted, allow_update, errors):
@@ -634,8 +735,39 @@ class Tenant:
         )
         if status == "VOIDED" and settled:
             errors.append("This document cannot be voided as it has payments or credit allocated to it.")
-        if settled and "LineItems" in item:
+        if settled and self._locked_edits(current, item):
+            # Xero: once a payment or credit is applied, a document's date, due date,
+            # reference, contact, currency and lines can no longer change
+            # (https://central.xero.com/s/article/Edit-a-paid-invoice: remove the
+            # payment first); the API answers this validation error.
             errors.append("This document cannot be edited as it has a payment or credit note allocated to it.")
+
+    def _locked_edits(self, current, item):
+        """The fields an item would change on a paid or credited document."""
+        changed = []
+        if "LineItems" in item:
+            changed.append("LineItems")
+        for field in ("Date", "DueDate"):
+            if item.get(field):
+                try:
+                    if parse_date(item[field]) != current.get(field):
+                        changed.append(field)
+                except ValueError:
+                    changed.append(field)
+        for field in ("Reference", "CurrencyCode", "LineAmountTypes"):
+            if field in item and str(item[field] or "") != str(current.get(field) or ""):
+                changed.append(field)
+        if item.get("CurrencyRate") and Decimal(str(item["CurrencyRate"])) != current.get("CurrencyRate"):
+            changed.append("CurrencyRate")
+        contact = item.get("Contact") if isinstance(item.get("Contact"), dict) else None
+        if contact is not None:
+            if contact.get("ContactID"):
+                other = str(contact["ContactID"]).lower() != current["ContactID"]
+            else:
+                other = norm(contact.get("Name")) != norm(self.contacts.get(current["ContactID"], {}).get("Name"))
+            if other:
+                changed.append("Contact")
+        return changed
 
     def _apply_document(self, doc, item, current, meta, batch, errors):
         self._apply_parties(doc, item, current, meta, batch, errors)
@@ -652,7 +784,7 @@ class Tenant:
             if item["LineAmountTypes"] not in ("Exclusive", "Inclusive", "NoTax"):
                 errors.append("LineAmountTypes must be Exclusive, Inclusive or NoTax.")
             doc["LineAmountTypes"] = item["LineAmountTypes"]
-        self._apply_money(doc, item, current, errors)
+        self._apply_money(doc, item, current, batch, errors)
 
     def _apply_parties(self, doc, item, current, meta, batch, errors):
         if current is None:
@@ -670,15 +802,19 @@ class Tenant:
             else:
                 doc["ContactID"] = contact["ContactID"]
 
-    def _apply_money(self, doc, item, current, errors):
+    def _apply_money(self, doc, item, current, batch, errors):
         if item.get("CurrencyCode"):
             if not any(c["Code"] == item["CurrencyCode"] for c in self.currencies):
                 errors.append(f"The currency {item['CurrencyCode']} is not enabled for this organisation.")
             doc["CurrencyCode"] = item["CurrencyCode"]
         if item.get("CurrencyRate"):
             doc["CurrencyRate"] = Decimal(str(item["CurrencyRate"]))
+        elif item.get("CurrencyCode") and item["CurrencyCode"] != (current or {}).get("CurrencyCode"):
+            # "If no rate is specified, the XE.com day rate is used" (Invoice.CurrencyRate
+            # in xero_accounting.yaml): never 1.0 for a foreign currency.
+            doc["CurrencyRate"] = self.day_rates.get(item["CurrencyCode"], Decimal(1))
         if "LineItems" in item:
-            doc["LineItems"] = self._lines(item["LineItems"], errors)
+            doc["LineItems"] = self._lines(item["LineItems"], errors, batch["unitdp"], "InvoiceID" in doc)
         status = item.get("Status") or doc["Status"]
         if status in ("SUBMITTED", "AUTHORISED") and status != (current or {}).get("Status"):
             if not doc["LineItems"]:
@@ -852,6 +988,7 @@ class Tenant:
                     errors.append("Payment amount exceeds the amount outstanding on this document.")
                 remaining[doc_id] = left - amount
             paid_on = _date_or_today(item.get("Date"), errors)
+            self._check_lock(paid_on, errors)
             if errors:
                 failed.append(_errors_out(item, errors, "PaymentID"))
                 results.append(failed[-1])
@@ -864,13 +1001,11 @@ class Tenant:
                 "Date": paid_on,
                 "Amount": amount,
                 "Reference": str(item.get("Reference") or ""),
-                "CurrencyRate": Decimal(str(item.get("CurrencyRate") or doc["CurrencyRate"])),
+                "CurrencyRate": self._payment_rate(item, doc),
                 "Status": "AUTHORISED",
             }
             staged.append(payment)
             results.append(payment)
-        if failed and summarize:
-            raise validation_exception(failed)
         for payment in staged:
             payment["UpdatedDateUTC"] = now()
             self.payments[payment["PaymentID"]] = payment
@@ -879,7 +1014,18 @@ class Tenant:
             doc["AmountPaid"] = money(doc["AmountPaid"] + payment["Amount"])
             self._settle(doc)
             doc["UpdatedDateUTC"] = now()
-        return [self.payment_out(r) if "HasValidationErrors" not in r else r for r in results]
+        if failed and summarize:
+            raise validation_exception(failed)
+        return [_answer(self.payment_out(r) if "HasValidationErrors" not in r else r, summarize) for r in results]
+
+    def _payment_rate(self, item, doc):
+        """The given rate, else (a foreign currency) the day rate, as for documents
+        ("If no rate is specified, the XE.com day rate is used", xero_accounting.yaml)."""
+        if item.get("CurrencyRate"):
+            return Decimal(str(item["CurrencyRate"]))
+        if doc["CurrencyCode"] != self.organisation.get("BaseCurrency"):
+            return self.day_rates.get(doc["CurrencyCode"], doc["CurrencyRate"])
+        return Decimal(1)
 
     def _payment_parties(self, item, errors):
         """The invoice or credit note (by id or number) and the account (AccountID or Code) paid."""
@@ -918,6 +1064,10 @@ class Tenant:
             raise not_found()
         if (item or {}).get("Status") != "DELETED":
             raise bad_request("A payment can only be changed by setting its Status to DELETED.")
+        locked = []
+        self._check_lock(payment["Date"], locked)
+        if locked and payment["Status"] != "DELETED":
+            raise bad_request(LOCKED_MESSAGE)
         if payment["Status"] != "DELETED":
             payment["Status"] = "DELETED"
             payment["UpdatedDateUTC"] = now()
@@ -938,6 +1088,7 @@ class Tenant:
             amount = money(item.get("Amount") or 0)
             messages = self._allocation_errors(note, invoice, amount, left)
             when = _date_or_today(item.get("Date"), messages)
+            self._check_lock(when, messages)
             if messages:
                 errors.append(_errors_out(item, messages, "AllocationID"))
                 continue

@@ -160,6 +160,23 @@ def describe(error):
     return "; ".join(parts) or chain[0].__class__.__name__
 
 
+class _Response:
+    """The minimal response object openapi-core reads (its Response protocol)."""
+
+    def __init__(self, status, headers, payload):
+        from werkzeug.datastructures import Headers
+
+        self.status_code = status
+        self.data = payload or b""
+        self.headers = Headers(dict(headers))
+        self.content_type = self.headers.get("Content-Type", "application/json").split(";")[0].strip()
+
+
+# Statuses whose answers the description specifies (others, e.g. 401, 429 and 5xx,
+# come from Xero's gateway in shapes the description does not give).
+_CHECKED_STATUSES = (200, 400)
+
+
 class Validator:
     """Validates one accounting request; measures its own cost.
 
@@ -218,6 +235,26 @@ class Validator:
             with self._lock:
                 self.calls += 1
                 self.seconds += time.perf_counter() - started
+
+    def validate_response(self, method, path, query, status, headers, payload):
+        """None when the sandbox's answer fits the description, else what breaks it.
+
+        Run by the test suites over every answer (see XeroSandbox's
+        `check_responses`): a sandbox answer real Xero would never give would
+        let the addon pass here and fail live.
+        """
+        if self.spec is None or status not in _CHECKED_STATUSES or not payload:
+            return None
+        from openapi_core.templating.responses.exceptions import ResponseNotFound
+
+        request = _Request(method, path, _normalise_query(query), {}, None)
+        try:
+            self.spec.validate_response(request, _Response(status, headers, payload))
+        except ResponseNotFound:
+            return None
+        except self.error_class as exc:
+            return describe(exc)
+        return None
 
     def _check(self, method, path, query, headers, body):
         if body:

@@ -1,7 +1,35 @@
+import os
+
 import pytest
 
 from xero_connector.gateway import StaticToken, XeroGateway
-from xero_connector.sandbox import XeroSandbox
+from xero_connector.sandbox import XeroSandbox, server, validation
+
+# Every sandbox answer of the suite is checked against Xero's description too.
+os.environ.setdefault("XERO_SANDBOX_CHECK_RESPONSES", "1")
+
+
+def pytest_sessionstart(session):
+    # Without Xero's OpenAPI description nothing would be validated: the tests
+    # would pass against a sandbox kinder than Xero. Fail instead.
+    if validation.load_spec() is None:
+        folder = validation.default_openapi_dir()
+        pytest.exit(
+            f"Xero's OpenAPI description ({validation.SPEC_FILE}) is missing from {folder}: "
+            "set XERO_OPENAPI_DIR to the folder holding it (and install requirements-test.txt).",
+            returncode=3,
+        )
+
+
+@pytest.fixture(autouse=True)
+def sandbox_answers_fit_xero_s_description():
+    """A test fails when any sandbox answered what Xero's description says Xero never answers."""
+    yield
+    broken = []
+    for sandbox in server.instances():
+        broken += sandbox.response_violations
+        sandbox.clear_response_violations()
+    assert not broken, f"sandbox answers that break Xero's OpenAPI description: {broken[:3]}"
 
 
 @pytest.fixture(scope="module")
@@ -16,6 +44,8 @@ def sandbox_server():
 def sandbox(sandbox_server):
     """A running sandbox, emptied before each test."""
     sandbox_server.reset(seed="empty")
+    sandbox_server.legacy_app = False
+    sandbox_server.refresh_grace = server.REFRESH_GRACE
     return sandbox_server
 
 

@@ -86,6 +86,26 @@ def test_credit_note_payload_and_kinds():
         invoice(kind="bill")
 
 
+def test_credit_note_lines_carry_their_discount_in_the_amount(sandbox, make_gateway):
+    # Xero's credit notes take no DiscountRate ("credit notes in Xero do not support
+    # discounts", LineItem.DiscountRate in Xero's OpenAPI): a discounted line goes as its
+    # discounted amount, and Xero's total is Odoo's.
+    doc = invoice("CN-7", kind="credit_note", lines=THREE_LINES, **THREE_LINE_TOTALS)
+    travel = acc.credit_note_payload(doc)["LineItems"][1]
+    assert travel == {
+        "Description": "Travel",
+        "Quantity": 1,
+        "LineAmount": 78.26,
+        "AccountCode": "200",
+        "TaxType": "EXEMPTOUTPUT",
+    }
+    gateway = make_gateway()
+    contact = gateway.save_contacts([{"Name": "Refunded Ltd"}], operation="contact").items[0].record
+    doc = invoice("CN-7", kind="credit_note", lines=THREE_LINES, contact_id=contact["ContactID"], **THREE_LINE_TOTALS)
+    [result] = gateway.create_credit_notes([acc.credit_note_payload(doc)], operation="cn-7").items
+    assert result.ok and acc.check_totals(doc, result.record) == []
+
+
 def test_amount_only_line_sends_line_amount():
     doc = invoice(lines=(acc.Line("Fee", None, None, "200", "OUTPUT", line_amount="12.345"),))
     assert acc.invoice_payload(doc)["LineItems"][0] == {

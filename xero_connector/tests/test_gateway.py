@@ -1,6 +1,8 @@
 """The gateway against the running sandbox, through the real xero-python SDK."""
 
+import threading
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -36,12 +38,32 @@ def test_exact_pages_need_no_extra_call(sandbox, make_gateway):
 def test_incremental_read_returns_only_the_changed_contact(sandbox, make_gateway):
     ids = sandbox.seed_contacts(30)
     gateway = make_gateway()
-    since = max(parse_xero_datetime(c["UpdatedDateUTC"]) for c in gateway.get_contacts())
     time.sleep(1.1)  # If-Modified-Since has a resolution of one second
+    sandbox.update_contact(ids[3], FirstName="Seen")
+    since = max(parse_xero_datetime(c["UpdatedDateUTC"]) for c in gateway.get_contacts())
+    time.sleep(1.1)
     sandbox.update_contact(ids[7], FirstName="Changed")
     changed = gateway.get_contacts(modified_since=since)
-    assert [c["ContactID"] for c in changed] == [ids[7]]
-    assert changed[0]["FirstName"] == "Changed"
+    # the changed contact, and the one of the last second already seen (read again: see below)
+    assert {c["ContactID"]: c["FirstName"] for c in changed} == {ids[3]: "Seen", ids[7]: "Changed"}
+
+
+def test_incremental_read_reads_the_last_second_again(sandbox, make_gateway):
+    # Xero works to the second (see the sandbox's contract test): a change made in the
+    # second of the last change seen shares its UpdatedDateUTC and must not be missed.
+    ids = sandbox.seed_contacts(2)
+    gateway = make_gateway()
+    moment = datetime.now(UTC) + timedelta(hours=1)
+    sandbox.freeze_clock(moment)
+    try:
+        sandbox.update_contact(ids[0], FirstName="First")
+        [seen] = gateway.get_contacts(modified_since=moment - timedelta(minutes=1))
+        watermark = parse_xero_datetime(seen["UpdatedDateUTC"])
+        sandbox.update_contact(ids[1], FirstName="Second")  # the same second, after the read
+    finally:
+        sandbox.freeze_clock(None)
+    again = gateway.get_contacts(modified_since=watermark)
+    assert {c["ContactID"]: c["FirstName"] for c in again} == {ids[0]: "First", ids[1]: "Second"}
 
 
 def test_not_modified_is_an_empty_answer_not_an_error(sandbox, make_gateway):
@@ -70,6 +92,23 @@ def test_429_waits_as_long_as_xero_asks(sandbox_server, make_gateway):
         assert after["time"] - limited[0]["time"] >= retry_after
     finally:
         sandbox.minute_limit, sandbox.minute_seconds = 60, 60.0
+
+
+def test_a_concurrency_429_without_retry_after_waits_a_moment(sandbox, make_gateway):
+    # Xero's concurrency 429 carries no Retry-After (see the sandbox's contract test):
+    # the gateway waits a moment and tries again, not a whole minute.
+    gateway = make_gateway()
+    sandbox.concurrent_limit = 0
+    timer = threading.Timer(0.5, lambda: setattr(sandbox, "concurrent_limit", 5))
+    timer.start()
+    try:
+        assert gateway.get_organisation()["Name"]
+    finally:
+        timer.cancel()
+        sandbox.concurrent_limit = 5
+    limited = [r for r in api_requests(sandbox, "/Organisation") if r["status"] == 429]
+    assert limited and "retry-after" not in limited[0]["response_headers"]
+    assert gateway.sleep.waits and all(wait <= 1.0 for wait in gateway.sleep.waits)
 
 
 def test_lost_answer_then_retry_creates_one_contact(sandbox, make_gateway):

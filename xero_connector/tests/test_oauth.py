@@ -8,6 +8,7 @@ import requests
 
 from xero_connector import oauth
 from xero_connector.errors import XeroAuthError
+from xero_connector.gateway import StaticToken, XeroGateway
 
 
 def signer(secret):
@@ -78,6 +79,7 @@ def test_code_flow_with_pkce(sandbox):
 
 def test_code_flow_and_refresh_rotation(sandbox):
     sandbox.auto_consent = True
+    sandbox.refresh_grace = 0  # the old refresh token dies at once (grace period: see test_sandbox)
     endpoints = oauth.Endpoints.at(sandbox.base_url)
     url = oauth.authorize_url(endpoints, sandbox.client_id, "http://127.0.0.1:1/cb", oauth.scopes(), "st4te")
     answer = requests.get(url, allow_redirects=False, timeout=10)
@@ -132,3 +134,41 @@ def test_consent_page_carries_the_pkce_challenge(sandbox):
     with pytest.raises(XeroAuthError):
         oauth.exchange_code(*args, code(), "https://app.example/cb")
     assert oauth.exchange_code(*args, code(), "https://app.example/cb", code_verifier=verifier).access_token
+
+
+def test_the_scopes_asked_for_are_exactly_what_the_features_need(sandbox):
+    # Granular by default; nothing the addon does not use (no identity scopes, settings
+    # only read); every call the addon makes is allowed by them (the sandbox enforces
+    # Xero's scopes per endpoint), and accounting.transactions only for older apps.
+    assert oauth.scopes().split() == [
+        "offline_access",
+        "accounting.contacts",
+        "accounting.invoices",
+        "accounting.payments",
+        "accounting.settings.read",
+    ]
+    for legacy in (False, True):
+        sandbox.legacy_app = legacy
+        token = sandbox.issue_token(scope=oauth.scopes(legacy))
+        gateway = XeroGateway(sandbox.tenant_id, StaticToken(token["access_token"]), base_url=sandbox.accounting_url)
+        assert gateway.get_organisation()["Name"] and gateway.get_accounts() and gateway.get_tax_rates()
+        [contact] = gateway.save_contacts([{"Name": f"Scoped {legacy}"}], operation=f"c{legacy}").items
+        group = gateway.create_contact_group(f"Group {legacy}", operation=f"g{legacy}")
+        gateway.add_contacts_to_group(group["ContactGroupID"], [contact.record["ContactID"]], operation=f"m{legacy}")
+        line = {"Description": "x", "Quantity": 1, "UnitAmount": 10, "AccountCode": "200", "TaxType": "OUTPUT"}
+        invoice = {
+            "Type": "ACCREC",
+            "Contact": {"ContactID": contact.record["ContactID"]},
+            "Status": "AUTHORISED",
+            "LineItems": [line],
+        }
+        [saved] = gateway.create_invoices([invoice], operation=f"i{legacy}").items
+        payment = {"Invoice": {"InvoiceID": saved.record["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": 5}
+        assert gateway.save_payments([payment], operation=f"p{legacy}").items[0].ok
+        assert gateway.get_invoices() and gateway.get_contacts()
+    sandbox.legacy_app = False
+    endpoints = oauth.Endpoints.at(sandbox.base_url)
+    sandbox.auto_consent = True
+    url = oauth.authorize_url(endpoints, sandbox.client_id, "http://127.0.0.1:1/cb", oauth.scopes(True), "s")
+    answer = requests.get(url, allow_redirects=False, timeout=10)
+    assert "error=invalid_scope" in answer.headers["Location"], "a new app may not ask for accounting.transactions"

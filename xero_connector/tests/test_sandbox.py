@@ -56,9 +56,13 @@ def server():
 def sb(server):
     server.reset("demo")
     server.auto_consent = False
+    server.legacy_app = False
+    server.refresh_grace = 1800.0
+    server.app_minute_limit = 10000
     server.fault_delay = 5.0
     server.minute_limit, server.minute_seconds = 60, 60.0
     server.day_limit, server.concurrent_limit = 5000, 5
+    server.idempotency_ttl = 60.0
     return server
 
 
@@ -93,6 +97,7 @@ def bayside(api, sb):
 
 def test_code_flow_refresh_rotation_and_revocation(sb):
     sb.auto_consent = True
+    sb.refresh_grace = 0  # the old refresh token dies at once (the grace period is tested below)
     auth = (sb.client_id, sb.client_secret)
     answer = requests.get(
         sb.authorize_url,
@@ -168,7 +173,7 @@ def test_consent_page_with_two_organisations_and_disconnect(sb):
         "response_type": "code",
         "client_id": sb.client_id,
         "redirect_uri": "https://app.example/cb",
-        "scope": "accounting.contacts offline_access",
+        "scope": "accounting.contacts accounting.settings.read offline_access",
         "state": "s1",
     }
     page = requests.get(sb.authorize_url, params=query, timeout=5)
@@ -279,11 +284,11 @@ def test_contacts_crud_and_unique_name(sb):
     update = Contact(contact_id=created.contact_id, email_address="accounts@harbourvets.example")
     updated = api.update_or_create_contacts(sb.tenant_id, Contacts(contacts=[update])).contacts[0]
     assert updated.email_address == "accounts@harbourvets.example" and updated.name == "Harbour Vets Ltd"
-    assert updated.updated_date_utc > got.updated_date_utc
+    assert updated.updated_date_utc >= got.updated_date_utc  # Xero's clock has whole seconds
     one = api.update_contact(sb.tenant_id, created.contact_id, Contacts(contacts=[Contact(first_name="Anna")]))
     assert one.contacts[0].first_name == "Anna"
 
-    # unique names, all-or-nothing by default
+    # unique names; by default one invalid item makes the answer a 400 (the valid ones are saved)
     batch = Contacts(contacts=[Contact(name="Brand New Co"), Contact(name="harbour vets ltd")])
     with pytest.raises(HTTPStatusException) as error:
         api.create_contacts(sb.tenant_id, batch)
@@ -292,12 +297,13 @@ def test_contacts_crud_and_unique_name(sb):
     assert body["Type"] == "ValidationException" and body["ErrorNumber"] == 10
     message = body["Elements"][0]["ValidationErrors"][0]["Message"]
     assert "is already assigned to another contact" in message and "unique across all active contacts" in message
-    assert sb.count_contacts_named("Brand New Co") == 0
+    assert sb.count_contacts_named("Brand New Co") == 1 and len(body["Elements"]) == 1
     # summarizeErrors=false saves the valid ones and flags the others
+    batch = Contacts(contacts=[Contact(name="Newer Co"), Contact(name="harbour vets ltd")])
     result = api.create_contacts(sb.tenant_id, batch, summarize_errors=False).contacts
     assert result[0].contact_id and not result[0].has_validation_errors
     assert result[1].has_validation_errors and "already assigned" in result[1].validation_errors[0].message
-    assert sb.count_contacts_named("Brand New Co") == 1
+    assert sb.count_contacts_named("Newer Co") == 1
 
     bad = api.create_contacts(
         sb.tenant_id, Contacts(contacts=[Contact(name="X", email_address="not-an-email")]), summarize_errors=False
@@ -583,6 +589,52 @@ def test_idempotency_key_replay_after_lost_answer(sb):
     assert sb.request_log[-1]["headers"]["idempotency-key"] == "g-1"
 
 
+def test_idempotency_key_is_tied_to_its_request_and_expires(sb):
+    # Xero keeps an Idempotency-Key a limited time and ties it to its request: the
+    # same key with another body, endpoint or method is refused with 400
+    # (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency).
+    token = sb.issue_token()
+    sb.idempotency_ttl = 0.5
+    first = raw(
+        sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Keyed"}]}, headers={"Idempotency-Key": "k"}
+    )
+    assert first.status_code == 200
+    other_body = raw(
+        sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Other"}]}, headers={"Idempotency-Key": "k"}
+    )
+    assert other_body.status_code == 400 and "Idempotency-Key" in other_body.json()["Message"]
+    assert sb.count_contacts_named("Other") == 0
+    group = raw(
+        sb,
+        "PUT",
+        "/ContactGroups",
+        token=token,
+        json={"ContactGroups": [{"Name": "G"}]},
+        headers={"Idempotency-Key": "k"},
+    )
+    assert group.status_code == 400
+    same = raw(
+        sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Keyed"}]}, headers={"Idempotency-Key": "k"}
+    )
+    assert (
+        same.status_code == 200 and same.json()["Contacts"][0]["ContactID"] == first.json()["Contacts"][0]["ContactID"]
+    )
+    time.sleep(0.6)
+    # Past its lifetime the key is forgotten: the same request is a new write, which
+    # Xero refuses here because the name is taken (nothing is replayed).
+    late = raw(
+        sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Keyed"}]}, headers={"Idempotency-Key": "k"}
+    )
+    assert late.status_code == 400 and "already assigned" in late.text
+    assert sb.count_contacts_named("Keyed") == 1
+    # once expired the key may name another request
+    time.sleep(0.6)
+    reused = raw(
+        sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Other"}]}, headers={"Idempotency-Key": "k"}
+    )
+    assert reused.status_code == 200 and sb.count_contacts_named("Other") == 1
+
+
 def test_faults(sb):
     sb.fault_delay = 1.0
     token = sb.issue_token()
@@ -671,3 +723,430 @@ def test_cli_serves_and_exits_on_sigterm():
     finally:
         if process.poll() is None:
             process.kill()
+
+
+# -- Xero's rules, each with its source -----------------------------------------------
+
+
+def _invoice(contact_id, day, status="AUTHORISED", **extra):
+    line = {"Description": "Work", "Quantity": 1, "UnitAmount": 100, "AccountCode": "200", "TaxType": "OUTPUT"}
+    return {
+        "Type": "ACCREC",
+        "Contact": {"ContactID": contact_id},
+        "Date": day,
+        "DueDate": day,
+        "Status": status,
+        "LineItems": [line],
+        **extra,
+    }
+
+
+def test_lock_dates_refuse_documents_and_payments_dated_on_or_before(sb):
+    # Xero: a transaction dated on or before the organisation's lock date (the later of
+    # PeriodLockDate and EndOfYearLockDate) is refused with "The document date cannot be
+    # before the period lock date" (https://central.xero.com/s/article/Lock-dates,
+    # Organisation.PeriodLockDate / EndOfYearLockDate in xero_accounting.yaml).
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    open_invoice = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-03-20")]})
+    assert open_invoice.status_code == 200
+    invoice_id = open_invoice.json()["Invoices"][0]["InvoiceID"]
+    sb.set_lock_dates(period="2024-03-31", end_of_year="2023-03-31")
+    organisation = api.get_organisations(sb.tenant_id).organisations[0]
+    assert organisation.period_lock_date == date(2024, 3, 31)
+    assert organisation.end_of_year_lock_date == date(2023, 3, 31)
+    on_lock = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-03-31")]})
+    assert on_lock.status_code == 400
+    assert "The document date cannot be before the period lock date" in on_lock.text
+    # the day after is open; a draft is not posted, so it may carry a locked date
+    assert raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-04-01")]}).status_code == 200
+    draft = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-01-05", "DRAFT")]})
+    assert draft.status_code == 200
+    # a posted document of the locked period can no longer be changed, voided or paid in it
+    moved = raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json={"Reference": "later", "Date": "2024-05-01"})
+    assert moved.status_code == 400 and "period lock date" in moved.text
+    voided = raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json={"Status": "VOIDED"})
+    assert voided.status_code == 400 and "period lock date" in voided.text
+    payment = {"Invoice": {"InvoiceID": invoice_id}, "Account": {"Code": "090"}, "Amount": 10, "Date": "2024-03-31"}
+    refused = raw(sb, "PUT", "/Payments", token=token, json={"Payments": [payment]})
+    assert refused.status_code == 400 and "period lock date" in refused.text
+    payment["Date"] = "2024-04-02"
+    assert raw(sb, "PUT", "/Payments", token=token, json={"Payments": [payment]}).status_code == 200
+    # the end-of-year lock alone locks too
+    sb.set_lock_dates(end_of_year="2024-04-30")
+    late = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-04-15")]})
+    assert late.status_code == 400 and "period lock date" in late.text
+    sb.set_lock_dates()
+    assert raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, "2024-04-15")]}).status_code == 200
+
+
+def test_paid_or_credited_documents_keep_their_date_reference_contact_and_lines(sb):
+    # Xero: once a payment or a credit note allocation is applied, the document's date,
+    # due date, reference, contact and lines can no longer be edited ("This document
+    # cannot be edited as it has a payment or credit note allocated to it."; remove the
+    # payment first: https://central.xero.com/s/article/Edit-a-paid-invoice).
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    other = raw(sb, "PUT", "/Contacts", token=token, json={"Contacts": [{"Name": "Someone Else"}]})
+    other_id = other.json()["Contacts"][0]["ContactID"]
+    day = date.today().isoformat()
+    created = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, day, Reference="R1")]})
+    invoice_id = created.json()["Invoices"][0]["InvoiceID"]
+    # unpaid: every field may change
+    free = raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json={"Reference": "R2"})
+    assert free.status_code == 200 and free.json()["Invoices"][0]["Reference"] == "R2"
+    payment = {"Invoice": {"InvoiceID": invoice_id}, "Account": {"Code": "090"}, "Amount": 10, "Date": day}
+    paid = raw(sb, "PUT", "/Payments", token=token, json={"Payments": [payment]})
+    assert paid.status_code == 200
+    later = (date.today() + timedelta(days=3)).isoformat()
+    for change in (
+        {"Date": later},
+        {"DueDate": later},
+        {"Reference": "R3"},
+        {"Contact": {"ContactID": other_id}},
+        {"LineItems": _invoice(bob, day)["LineItems"]},
+    ):
+        refused = raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json=change)
+        assert refused.status_code == 400, change
+        assert "cannot be edited as it has a payment or credit note allocated to it" in refused.text
+    stored = api.get_invoice(sb.tenant_id, invoice_id).invoices[0]
+    assert stored.reference == "R2" and stored.contact.contact_id == bob and stored.date == date.today()
+    # the same values again change nothing, so Xero takes them
+    same = raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json={"Reference": "R2", "Date": day})
+    assert same.status_code == 200
+    # once the payment is removed, the invoice can be edited again
+    payment_id = paid.json()["Payments"][0]["PaymentID"]
+    assert raw(sb, "POST", f"/Payments/{payment_id}", token=token, json={"Status": "DELETED"}).status_code == 200
+    assert raw(sb, "POST", f"/Invoices/{invoice_id}", token=token, json={"Reference": "R3"}).status_code == 200
+    # a credit note allocated to an invoice locks both
+    note = dict(_invoice(bob, day), Type="ACCRECCREDIT")
+    cn = raw(sb, "PUT", "/CreditNotes", token=token, json={"CreditNotes": [note]}).json()["CreditNotes"][0]
+    allocation = {"Invoice": {"InvoiceID": invoice_id}, "Amount": 5, "Date": day}
+    put = raw(
+        sb, "PUT", f"/CreditNotes/{cn['CreditNoteID']}/Allocations", token=token, json={"Allocations": [allocation]}
+    )
+    assert put.status_code == 200
+    for path in (f"/Invoices/{invoice_id}", f"/CreditNotes/{cn['CreditNoteID']}"):
+        refused = raw(sb, "POST", path, token=token, json={"Reference": "R4"})
+        assert refused.status_code == 400 and "payment or credit note allocated" in refused.text
+
+
+def test_summarize_errors_saves_valid_items_and_status_strings(sb):
+    # Xero saves a batch's valid items whatever summarizeErrors says. With the default
+    # (true) one invalid item makes the answer a 400 that lists only the invalid items,
+    # so the saved items' ids are not returned; with summarizeErrors=false every item
+    # carries StatusAttributeString (OK, WARNING, ERROR) and its Warnings
+    # (https://developer.xero.com/documentation/api/accounting/overview "summarizeErrors";
+    # StatusAttributeString and Warnings in xero_accounting.yaml).
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    day = date.today().isoformat()
+    good, bad = _invoice(bob, day, InvoiceNumber="GOOD-1"), _invoice(bob, day, InvoiceNumber="BAD-1")
+    bad["LineItems"][0]["AccountCode"] = "476"
+    answer = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [good, bad]})
+    assert answer.status_code == 400
+    elements = answer.json()["Elements"]
+    assert len(elements) == 1 and elements[0]["InvoiceNumber"] == "BAD-1"
+    assert "Account code '476' is not a valid code" in elements[0]["ValidationErrors"][0]["Message"]
+    assert "GOOD-1" not in answer.text
+    saved = api.get_invoices(sb.tenant_id, invoice_numbers=["GOOD-1", "BAD-1"]).invoices
+    assert [i.invoice_number for i in saved] == ["GOOD-1"]
+    # summarizeErrors=false: a status per item; a draft's unknown account is dropped with a warning
+    draft = _invoice(bob, day, "DRAFT", InvoiceNumber="DRAFT-1")
+    draft["LineItems"][0]["AccountCode"] = "476"
+    good["InvoiceNumber"] = "GOOD-2"
+    answer = raw(
+        sb, "PUT", "/Invoices", token=token, params={"summarizeErrors": "false"}, json={"Invoices": [good, bad, draft]}
+    )
+    assert answer.status_code == 200
+    items = answer.json()["Invoices"]
+    assert [i["StatusAttributeString"] for i in items] == ["OK", "ERROR", "WARNING"]
+    assert items[2]["Warnings"] == [
+        {"Message": "Account code '476' has been removed as it does not match a recognised account."}
+    ]
+    assert "AccountCode" not in items[2]["LineItems"][0] and items[2]["InvoiceID"]
+    # payments and contacts too
+    payment = {"Invoice": {"InvoiceID": items[0]["InvoiceID"]}, "Account": {"Code": "090"}, "Amount": 1, "Date": day}
+    wrong = dict(payment, Amount=-1)
+    answer = raw(sb, "PUT", "/Payments", token=token, json={"Payments": [payment, wrong]})
+    assert answer.status_code == 400 and len(answer.json()["Elements"]) == 1
+    assert api.get_invoice(sb.tenant_id, items[0]["InvoiceID"]).invoices[0].amount_paid == 1
+    answer = raw(
+        sb,
+        "PUT",
+        "/Contacts",
+        token=token,
+        params={"summarizeErrors": "false"},
+        json={"Contacts": [{"Name": "Fine"}, {"Name": ""}]},
+    )
+    assert [c["StatusAttributeString"] for c in answer.json()["Contacts"]] == ["OK", "ERROR"]
+
+
+def test_archived_contacts_are_refused_by_contact_groups(sb):
+    # Xero refuses PUT /ContactGroups/{id}/Contacts as a whole when one contact is
+    # archived, with "Unable to assign an Archived contact." and without naming it
+    # (https://developer.xero.com/documentation/api/accounting/contactgroups).
+    api = sdk(sb)
+    token = sb.issue_token()
+    group_id = raw(sb, "PUT", "/ContactGroups", token=token, json={"ContactGroups": [{"Name": "G"}]}).json()[
+        "ContactGroups"
+    ][0]["ContactGroupID"]
+    bob = bayside(api, sb).contact_id
+    archived = next(c["ContactID"] for c in sb.contacts() if c["ContactStatus"] == "ARCHIVED")
+    answer = raw(
+        sb,
+        "PUT",
+        f"/ContactGroups/{group_id}/Contacts",
+        token=token,
+        json={"Contacts": [{"ContactID": bob}, {"ContactID": archived}]},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["Elements"][0]["ValidationErrors"][0]["Message"] == "Unable to assign an Archived contact."
+    assert api.get_contact_group(sb.tenant_id, group_id).contact_groups[0].contacts == []  # nobody was added
+    ok = raw(sb, "PUT", f"/ContactGroups/{group_id}/Contacts", token=token, json={"Contacts": [{"ContactID": bob}]})
+    assert ok.status_code == 200
+
+
+def test_updated_dates_and_if_modified_since_work_to_the_second(sb):
+    # Xero works to the second: If-Modified-Since is an HTTP date (no fraction) and
+    # changes in the same second share their UpdatedDateUTC, so a client resending the
+    # last UpdatedDateUTC it saw misses later changes of that second
+    # (https://developer.xero.com/documentation/api/accounting/requests-and-responses).
+    token = sb.issue_token()
+    ids = [c["ContactID"] for c in sb.contacts()[:2]]
+    # a second after every seeded change (the demo was seeded just now)
+    moment = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=700000)
+    second = moment.replace(microsecond=0)
+
+    def since(value):
+        return {"If-Modified-Since": value.strftime("%Y-%m-%dT%H:%M:%S.%f")}
+
+    sb.freeze_clock(moment)
+    try:
+        sb.update_contact(ids[0], EmailAddress="first@example.com")
+        first = raw(sb, "GET", "/Contacts", token=token, headers=since(second - timedelta(seconds=1)))
+        [seen] = first.json()["Contacts"]
+        assert seen["UpdatedDateUTC"] == f"/Date({int(second.timestamp())}000+0000)/"  # no milliseconds
+        sb.update_contact(ids[1], EmailAddress="second@example.com")  # the same second
+    finally:
+        sb.freeze_clock(None)
+    # since the last value seen (or any instant of that second): the second change is missed
+    assert raw(sb, "GET", "/Contacts", token=token, headers=since(second)).status_code == 304
+    assert raw(sb, "GET", "/Contacts", token=token, headers=since(moment)).status_code == 304
+    # reading that second again returns both
+    both = raw(sb, "GET", "/Contacts", token=token, headers=since(second - timedelta(seconds=1)))
+    assert {c["ContactID"] for c in both.json()["Contacts"]} == set(ids)
+
+
+def test_unit_amounts_keep_four_decimals_only_with_unitdp_4(sb):
+    # Xero rounds unit amounts to 2 decimals unless the request opts in with unitdp=4
+    # (the unitdp query parameter in xero_accounting.yaml).
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    day = date.today().isoformat()
+    line = {"Description": "Fine", "Quantity": 1000, "UnitAmount": 0.1234, "AccountCode": "200", "TaxType": "NONE"}
+    invoice = dict(_invoice(bob, day), LineItems=[line])
+    plain = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [invoice]}).json()["Invoices"][0]
+    assert (plain["LineItems"][0]["UnitAmount"], plain["Total"]) == (0.12, 120.0)
+    fine = raw(sb, "PUT", "/Invoices", token=token, params={"unitdp": "4"}, json={"Invoices": [invoice]})
+    fine = fine.json()["Invoices"][0]
+    assert (fine["LineItems"][0]["UnitAmount"], fine["Total"]) == (0.1234, 123.4)
+
+
+def test_credit_notes_take_no_discount(sb):
+    # "ACC PAY invoices and credit notes in Xero do not support discounts"
+    # (LineItem.DiscountRate in xero_accounting.yaml): a credit note line is worth its
+    # full amount whatever DiscountRate says; invoices apply it.
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    day = date.today().isoformat()
+    line = {"Description": "Less 10%", "Quantity": 2, "UnitAmount": 50, "DiscountRate": 10, "AccountCode": "200"}
+    line["TaxType"] = "NONE"
+    invoice = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [dict(_invoice(bob, day), LineItems=[line])]})
+    assert invoice.json()["Invoices"][0]["Total"] == 90.0
+    note = dict(_invoice(bob, day), Type="ACCRECCREDIT", LineItems=[line])
+    answer = raw(sb, "PUT", "/CreditNotes", token=token, json={"CreditNotes": [note]}).json()["CreditNotes"][0]
+    assert answer["Total"] == 100.0 and "DiscountRate" not in answer["LineItems"][0]
+    # the discounted amount as the line amount is what Xero takes
+    given = {k: v for k, v in line.items() if k not in ("UnitAmount", "DiscountRate")}
+    note = dict(note, LineItems=[dict(given, LineAmount=90)])
+    answer = raw(sb, "PUT", "/CreditNotes", token=token, json={"CreditNotes": [note]}).json()["CreditNotes"][0]
+    assert (answer["Total"], answer["LineItems"][0]["UnitAmount"]) == (90.0, 45.0)
+
+
+def test_answers_that_break_xero_s_description_are_caught(sb):
+    # The suite checks every sandbox answer against xero_accounting.yaml (conftest):
+    # an answer Xero would never give would let the addon pass here and fail live.
+    assert sb.check_responses
+    token = sb.issue_token()
+    assert raw(sb, "GET", "/Contacts", token=token).status_code == 200
+    assert sb.response_violations == []
+    bob = next(c for c in sb.contacts() if c["Name"] == BAYSIDE)
+    sb.update_contact(bob["ContactID"], ContactStatus="SOMETIMES")  # no such status in Xero
+    assert raw(sb, "GET", "/Contacts", token=token).status_code == 200
+    [broken] = sb.response_violations
+    assert broken["path"].endswith("/Contacts") and "'SOMETIMES' is not one of" in broken["message"]
+    sb.clear_response_violations()  # caught: this test's own doing
+
+
+def test_a_foreign_currency_document_without_a_rate_gets_the_day_rate(sb):
+    # "If no rate is specified, the XE.com day rate is used" (Invoice.CurrencyRate in
+    # xero_accounting.yaml): never 1.0 for a foreign currency.
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    day = date.today().isoformat()
+    sb.set_day_rate("AUD", "0.8765")
+    plain = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, day, CurrencyCode="AUD")]})
+    assert plain.json()["Invoices"][0]["CurrencyRate"] == 0.8765
+    given = _invoice(bob, day, CurrencyCode="AUD", CurrencyRate=0.9)
+    assert (
+        raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [given]}).json()["Invoices"][0]["CurrencyRate"]
+        == 0.9
+    )
+    home = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [_invoice(bob, day)]})
+    assert home.json()["Invoices"][0]["CurrencyRate"] == 1.0
+    # a payment without a rate: the day rate of the payment, not the invoice's
+    sb.set_day_rate("AUD", "0.85")
+    invoice_id = plain.json()["Invoices"][0]["InvoiceID"]
+    payment = {"Invoice": {"InvoiceID": invoice_id}, "Account": {"Code": "090"}, "Amount": 10, "Date": day}
+    paid = raw(sb, "PUT", "/Payments", token=token, json={"Payments": [payment]})
+    assert paid.json()["Payments"][0]["CurrencyRate"] == 0.85
+
+
+def test_a_tax_rate_is_refused_on_an_account_class_it_does_not_apply_to(sb):
+    # Each tax rate says which account classes it applies to (TaxRate.CanApplyToRevenue,
+    # CanApplyToExpenses... in xero_accounting.yaml); Xero refuses it on the others.
+    api = sdk(sb)
+    token = sb.issue_token()
+    bob = bayside(api, sb).contact_id
+    invoice = _invoice(bob, date.today().isoformat())
+    invoice["LineItems"][0]["TaxType"] = "INPUT"  # a purchases rate on Sales (200, REVENUE)
+    refused = raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [invoice]})
+    assert refused.status_code == 400
+    assert "The TaxType code 'INPUT' cannot be used with account code '200'." in refused.text
+    invoice["LineItems"][0]["TaxType"] = "NONE"  # applies to every class
+    assert raw(sb, "PUT", "/Invoices", token=token, json={"Invoices": [invoice]}).status_code == 200
+
+
+def test_scopes_are_enforced_per_endpoint_and_checked_at_consent(sb):
+    # Xero's scopes (https://developer.xero.com/documentation/guides/oauth2/scopes/):
+    # each endpoint needs its family's scope, a write its write scope (a `.read` scope
+    # only reads); a scope Xero does not know is refused at consent with invalid_scope,
+    # and so is the broad accounting.transactions for apps created since March 2026.
+    contacts_only = sb.issue_token(scope="accounting.contacts offline_access")
+    assert raw(sb, "GET", "/Contacts", token=contacts_only).status_code == 200
+    bob = next(c["ContactID"] for c in sb.contacts() if c["Name"] == BAYSIDE)
+    invoice = _invoice(bob, date.today().isoformat())
+    refused = raw(sb, "PUT", "/Invoices", token=contacts_only, json={"Invoices": [invoice]})
+    assert refused.status_code == 403 and refused.json()["Detail"] == "AuthorizationUnsuccessful"
+    assert raw(sb, "GET", "/Invoices", token=contacts_only).status_code == 403
+    assert raw(sb, "GET", "/Organisation", token=contacts_only).status_code == 403
+    reader = sb.issue_token(scope="accounting.contacts.read accounting.invoices.read accounting.settings.read")
+    assert raw(sb, "GET", "/Invoices", token=reader).status_code == 200
+    assert raw(sb, "GET", "/Organisation", token=reader).status_code == 200
+    assert raw(sb, "PUT", "/Invoices", token=reader, json={"Invoices": [invoice]}).status_code == 403
+    assert raw(sb, "PUT", "/Contacts", token=reader, json={"Contacts": [{"Name": "Nope"}]}).status_code == 403
+    assert sb.count_contacts_named("Nope") == 0
+    payer = sb.issue_token(scope="accounting.invoices accounting.payments.read")
+    assert raw(sb, "PUT", "/Invoices", token=payer, json={"Invoices": [invoice]}).status_code == 200
+    payment = {"Invoice": {"InvoiceNumber": "x"}, "Account": {"Code": "090"}, "Amount": 1}
+    assert raw(sb, "PUT", "/Payments", token=payer, json={"Payments": [payment]}).status_code == 403
+
+    def consent(scope):
+        query = {
+            "response_type": "code",
+            "client_id": sb.client_id,
+            "redirect_uri": "https://app.example/cb",
+            "scope": scope,
+            "state": "s",
+        }
+        answer = requests.get(sb.authorize_url, params=query, allow_redirects=False, timeout=5)
+        return answer.status_code, answer.headers.get("Location", "")
+
+    sb.auto_consent = True
+    status, location = consent("offline_access accounting.contacts accounting.everything")
+    assert status == 302 and "error=invalid_scope" in location and "code=" not in location
+    status, location = consent("offline_access accounting.contacts accounting.transactions")
+    assert "error=invalid_scope" in location  # a new app: granular scopes only
+    assert "code=" in consent("offline_access accounting.contacts accounting.invoices")[1]
+    sb.legacy_app = True  # an app created before March 2026
+    try:
+        assert "code=" in consent("offline_access accounting.contacts accounting.transactions")[1]
+        legacy = sb.issue_token(scope="accounting.transactions accounting.contacts")
+        assert raw(sb, "PUT", "/Invoices", token=legacy, json={"Invoices": [invoice]}).status_code == 200
+    finally:
+        sb.legacy_app = False
+    custom = requests.post(
+        sb.token_url,
+        auth=(sb.client_id, sb.client_secret),
+        timeout=5,
+        data={"grant_type": "client_credentials", "scope": "accounting.made.up"},
+    )
+    assert custom.status_code == 400 and custom.json()["error"] == "invalid_scope"
+
+
+def _refresh(sb, refresh_token):
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return requests.post(sb.token_url, auth=(sb.client_id, sb.client_secret), data=form, timeout=5)
+
+
+def test_refresh_tokens_have_a_grace_period_and_expire_unused_after_60_days(sb):
+    # Xero (https://developer.xero.com/documentation/guides/oauth2/token-types/#refresh-token):
+    # every refresh returns a new refresh token, the previous one still works for a grace
+    # period of 30 minutes (a retry after a lost answer), and one unused for 60 days expires.
+    first = sb.issue_token()["refresh_token"]
+    second = _refresh(sb, first).json()["refresh_token"]
+    assert second != first
+    retry = _refresh(sb, first)  # the answer was lost: the old token still works
+    assert retry.status_code == 200 and retry.json()["refresh_token"] == second
+    assert raw(sb, "GET", "/Organisation", token=retry.json()).status_code == 200
+    sb.age_refresh_tokens(days=0.03)  # 43 minutes later: the grace period is over
+    assert _refresh(sb, first).json() == {"error": "invalid_grant"}
+    third = _refresh(sb, second).json()["refresh_token"]
+    sb.age_refresh_tokens(days=59)
+    fourth = _refresh(sb, third)  # used within 60 days
+    assert fourth.status_code == 200
+    sb.age_refresh_tokens(days=61)
+    expired = _refresh(sb, fourth.json()["refresh_token"])
+    assert expired.status_code == 400 and expired.json() == {"error": "invalid_grant"}
+
+
+def test_custom_connections_need_no_tenant_header(sb):
+    # A custom connection reaches one organisation: Xero does not require xero-tenant-id
+    # (https://developer.xero.com/documentation/guides/oauth2/custom-connections/).
+    form = {"grant_type": "client_credentials", "scope": "accounting.settings.read accounting.contacts"}
+    token = requests.post(sb.token_url, auth=(sb.client_id, sb.client_secret), data=form, timeout=5).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    answer = requests.get(sb.accounting_url + "/Organisation", headers=headers, timeout=5)
+    assert answer.status_code == 200 and answer.json()["Organisations"][0]["Name"] == "Demo Company (Sandbox)"
+    assert sb.validation_errors == []
+    # a consented app still names the organisation
+    app = {"Authorization": f"Bearer {sb.issue_token()['access_token']}"}
+    assert requests.get(sb.accounting_url + "/Organisation", headers=app, timeout=5).status_code == 403
+
+
+def test_concurrency_429_has_no_retry_after_and_the_app_limit_is_enforced(sb):
+    # Xero's 429 for too many calls at once carries no Retry-After; the app as a whole
+    # may make 10,000 calls a minute across organisations, then gets 429s too
+    # (https://developer.xero.com/documentation/guides/oauth2/limits/).
+    token = sb.issue_token()
+    sb.concurrent_limit = 0
+    busy = raw(sb, "GET", "/Organisation", token=token)
+    assert busy.status_code == 429 and busy.headers["X-Rate-Limit-Problem"] == "concurrent"
+    assert "Retry-After" not in busy.headers
+    sb.concurrent_limit = 5
+    sb.app_minute_limit = 3
+    other = sb.add_tenant("Other Org")
+    assert raw(sb, "GET", "/Organisation", token=token).status_code == 200
+    assert raw(sb, "GET", "/Organisation", token=token).status_code == 200
+    both = sb.issue_token(tenant_ids=[sb.tenant_id, other])
+    assert raw(sb, "GET", "/Organisation", token=both, tenant=other).status_code == 200
+    limited = raw(sb, "GET", "/Organisation", token=both, tenant=other)  # another organisation, same app
+    assert limited.status_code == 429 and limited.headers["X-Rate-Limit-Problem"] == "appminute"
+    assert int(limited.headers["Retry-After"]) >= 1
