@@ -1,7 +1,9 @@
+import json
 import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..xero_connector import fieldmap, push
 from ..xero_connector.gateway import parse_xero_datetime
@@ -196,6 +198,8 @@ class XeroContact(models.Model):
                 partner = binding.partner_id
                 synced = binding.synced_values
                 binding.partner_id = False
+                # Released in the database before the survivor takes it (one link per partner).
+                binding.flush_recordset(["partner_id"])
                 survivor.write({"partner_id": partner.id, "synced_values": synced})
                 survivor._refresh_differences()
                 partner.message_post(
@@ -330,20 +334,43 @@ class XeroContact(models.Model):
                 if main
             ]
         )
-        bodies = {}
+        bodies, links = {}, []
         for partner, (contact, _v, _m, _e, problems) in zip(partners, rows, strict=True):
-            contact.sudo().with_context(tracking_disable=True).write(
-                {
-                    "partner_id": partner.id,
-                    "synced_values": contact.remote_values,
-                    "import_notes": "\n".join(problems) or False,
-                }
-            )
+            links.append((contact.id, partner.id, json.dumps(contact.remote_values), "\n".join(problems) or None))
             body = self.env._('Imported from the Xero contact "%s".', contact.name)
             if problems:
                 body += " " + self.env._("Not imported as in Xero: %s", "; ".join(problems))
             bodies[partner.id] = body
+        self._link_imported(links)
         partners._message_log_batch(bodies)
+
+    def _link_imported(self, links):
+        """Link the bindings of a batch to their new partners in one statement:
+        (binding id, partner id, synced values as JSON, notes). A write per binding
+        was a third of an import's queries; these bindings have no difference lines
+        yet, and their state is "synced" by definition."""
+        if not links:
+            return
+        self.flush_model()
+        rows = SQL(", ").join(SQL("(%s, %s, %s, %s)", *link) for link in links)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE xero_contact AS binding
+                   SET partner_id = new.partner_id, synced_values = new.synced::jsonb, import_notes = new.notes,
+                       state = 'synced', write_uid = %s, write_date = %s
+                  FROM (VALUES %s) AS new(id, partner_id, synced, notes)
+                 WHERE binding.id = new.id
+                """,
+                self.env.uid,
+                fields.Datetime.now(),
+                rows,
+            )
+        )
+        self.browse([link[0] for link in links]).invalidate_recordset(
+            ["partner_id", "synced_values", "import_notes", "state", "write_uid", "write_date"]
+        )
+        self.env["res.partner"].invalidate_model(["xero_contact_ids"])
 
     def action_open_link_wizard(self):
         self.ensure_one()
