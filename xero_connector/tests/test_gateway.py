@@ -1,6 +1,7 @@
 """The gateway against the running sandbox, through the real xero-python SDK."""
 
 import time
+from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
 import pytest
@@ -177,3 +178,11 @@ def test_sandbox_rejects_what_xero_schema_rejects(sandbox):
     assert response.status_code == 400
     assert response.json()["Type"] == "SchemaValidationException"
     assert sandbox.count_contacts_named("Typed") == 0
+
+
+def test_parse_xero_datetime_iso_forms_python_310_reads():
+    # Python 3.10's fromisoformat takes neither "Z" nor .NET's 7-digit fractions: both come from Xero.
+    expected = datetime(2026, 3, 1, 10, 0, 0, 120000, tzinfo=timezone.utc)
+    assert parse_xero_datetime("2026-03-01T10:00:00.12Z") == expected
+    assert parse_xero_datetime("2026-03-01T10:00:00.1200000") == expected
+    assert parse_xero_datetime("/Date(1772359200120+0000)/") == expected
