@@ -28,6 +28,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
 import certifi
 import urllib3
@@ -84,6 +85,32 @@ def idempotency_key(tenant_id, operation, payload=None):
     digest = hashlib.sha256(blob.encode()).hexdigest()
     prefix = "".join(c if c.isalnum() or c in "-_:." else "-" for c in operation)[:50]
     return f"{prefix}-{digest}"[:MAX_IDEMPOTENCY_KEY]
+
+
+def _without_nulls(data):
+    """`data` without its null members: Xero's "null" means absent."""
+    if isinstance(data, dict):
+        return {k: _without_nulls(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_without_nulls(v) for v in data if v is not None]
+    return data
+
+
+class _ApiClient(ApiClient):
+    """The SDK's client, reading Xero's `null` as absent.
+
+    The SDK turns a null text field into the text "None" (`str(None)`), which
+    then reached users as an e-mail address "None".
+    """
+
+    def deserialize(self, response, response_type, response_model_finder):
+        if response_type == "file":
+            return super().deserialize(response, response_type, response_model_finder)
+        try:
+            data = json.loads(response.text, parse_float=Decimal)
+        except ValueError:
+            return super().deserialize(response, response_type, response_model_finder)
+        return deserialize(response_type, _without_nulls(data), response_model_finder)
 
 
 _ISO_FRACTION = re.compile(r"\.(\d+)")
@@ -161,7 +188,7 @@ class XeroGateway:
         self.last_limits = {}
         self._token = None
         config = Configuration(oauth2_token=OAuth2Token())
-        self._client = ApiClient(config, oauth2_token_getter=self._sdk_token, oauth2_token_saver=lambda token: None)
+        self._client = _ApiClient(config, oauth2_token_getter=self._sdk_token, oauth2_token_saver=lambda token: None)
         # Our retry policy must be the only one: urllib3 would otherwise
         # silently retry a timed-out PUT three times on its own.
         self._client.rest_client.pool_manager = urllib3.PoolManager(

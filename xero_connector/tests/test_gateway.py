@@ -7,7 +7,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from xero_connector import errors
+from xero_connector import errors, fieldmap
 from xero_connector.gateway import XeroGateway, idempotency_key, parse_xero_datetime
 
 
@@ -186,3 +186,14 @@ def test_parse_xero_datetime_iso_forms_python_310_reads():
     assert parse_xero_datetime("2026-03-01T10:00:00.12Z") == expected
     assert parse_xero_datetime("2026-03-01T10:00:00.1200000") == expected
     assert parse_xero_datetime("/Date(1772359200120+0000)/") == expected
+
+
+def test_xero_null_is_absent_not_the_text_none(sandbox, make_gateway):
+    (contact_id,) = sandbox.seed_contacts(1)
+    sandbox.update_contact(contact_id, EmailAddress=None, TaxNumber=None, FirstName=None)
+    contact = make_gateway().get_contacts()[0]
+    # The SDK alone reads a null text as "None", which became an invalid e-mail address "None".
+    assert "None" not in (contact.get("EmailAddress"), contact.get("TaxNumber"), contact.get("FirstName"))
+    values = fieldmap.from_xero(contact)
+    assert (values["email"], values["vat"], values["first_name"]) == (None, None, None)
+    assert contact["Name"].startswith("Contact 0001")
