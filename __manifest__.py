@@ -7,7 +7,7 @@
     "author": "xero_connector developers",
     "website": "https://github.com/xero-connector/xero_connector",
     "depends": ["contacts", "account", "mail"],
-    "external_dependencies": {"python": ["xero_python", "requests"]},
+    "external_dependencies": {"python": ["xero_python", "requests", "pycountry"]},
     "data": [
         "security/xero_security.xml",
         "security/ir.model.access.csv",

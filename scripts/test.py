@@ -57,6 +57,7 @@ def check_tools(python):
             "websocket",
             "xero_python",
             "requests",
+            "pycountry",
             "pylint_odoo",
             "ruff",
             "vermin",

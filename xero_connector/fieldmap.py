@@ -3,7 +3,7 @@
 Values on the Odoo side are plain dicts keyed by `KEYS`; on the Xero side they
 are contacts as Xero's JSON returns them (PascalCase). Comparing a local, a
 remote and a last-synced value tells whether a difference is a push, a pull or
-a conflict. Stdlib only: this never imports odoo.
+a conflict. This never imports odoo.
 """
 
 import hashlib
@@ -11,6 +11,8 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from . import places
 
 PHONE_TYPE = "DEFAULT"
 ADDRESS_TYPE = "POBOX"
@@ -148,8 +150,11 @@ def normalise(key, value):
         return None
     if key == "email":
         return text.lower()
-    if key in ("country", "state"):
-        return text.casefold()
+    if key == "country":
+        # "NZ", "New Zealand" and "Aotearoa" are one country.
+        return places.country_code(text) or text.casefold()
+    if key == "state":
+        return places.region_key(text)
     if key == "phone":
         digits = "".join(c for c in text if c.isdecimal())
         if not digits:
