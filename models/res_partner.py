@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..xero_connector import phones
 from ..xero_connector.names import split_person_name
 from ..xero_connector.places import country_code, region_key
 
@@ -178,7 +179,7 @@ class ResPartner(models.Model):
             "first_name": first,
             "last_name": last,
             "email": self.email,
-            "phone": self.phone,
+            "phone": self._xero_phone(),
             "street": self.street,
             "street2": self.street2,
             "city": self.city,
@@ -188,6 +189,16 @@ class ResPartner(models.Model):
             "country": self.country_id.with_context(lang="en_US").name or None,
             "vat": self.vat,
         }
+
+    def _xero_phone(self):
+        """The phone in E.164 as Odoo's phone_validation formats it (the partner's country), else as typed."""
+        self.ensure_one()
+        if not self.phone:
+            return None
+        country = self.country_id or self.env.company.country_id
+        formatted = self._phone_format(number=self.phone, country=country, force_format="E164")
+        # An unassigned or odd number is not "valid" for Odoo: compared leniently by the engine.
+        return formatted or phones.e164(self.phone, country.code) or self.phone
 
     @api.model
     def _xero_partner_values(self, values):

@@ -58,6 +58,8 @@ def check_tools(python):
             "xero_python",
             "requests",
             "pycountry",
+            "phonenumbers",
+            "stdnum",
             "pylint_odoo",
             "ruff",
             "vermin",

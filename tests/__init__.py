@@ -4,6 +4,7 @@ from . import (
     test_connection,
     test_differences,
     test_ledger,
+    test_numbers,
     test_places,
     test_push,
     test_queue,
