@@ -6,7 +6,9 @@ from odoo.exceptions import UserError
 from ..xero_connector import fieldmap, push
 from ..xero_connector.gateway import parse_xero_datetime
 from ..xero_connector.matching import PartnerIndex, normalise_email
+from ..xero_connector.messages import Message
 from ..xero_connector.places import country_code
+from .xero_i18n import translate
 
 _logger = logging.getLogger(__name__)
 
@@ -439,7 +441,6 @@ class XeroContact(models.Model):
                     "contact_id": contact.id,
                     "key": diff.key,
                     "sequence": fieldmap.KEYS.index(diff.key),
-                    "label": diff.label,
                     "local_value": diff.local or "",
                     "remote_value": diff.remote or "",
                     "kind": diff.kind,
@@ -557,7 +558,8 @@ class XeroContact(models.Model):
 
     def _changes_message(self, title, keys, old, new):
         rows = "; ".join(
-            f"{fieldmap.label(k)}: {old.get(k) or self.env._('(empty)')} → {new.get(k) or self.env._('(empty)')}"
+            f"{translate(self.env, Message(fieldmap.label(k)))}: {old.get(k) or self.env._('(empty)')} → "
+            f"{new.get(k) or self.env._('(empty)')}"
             for k in keys
         )
         return f"{title}: {rows}"

@@ -10,4 +10,5 @@ from . import (
     test_queue,
     test_sync_page,
     test_tour,
+    test_translations,
 )

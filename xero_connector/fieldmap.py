@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from . import phones, places
 from .matching import normalise_vat
+from .messages import _lt
 
 PHONE_TYPE = "DEFAULT"
 ADDRESS_TYPE = "POBOX"
@@ -23,26 +24,26 @@ _PHONE_PARTS = ("PhoneCountryCode", "PhoneAreaCode", "PhoneNumber")
 @dataclass(frozen=True)
 class MappedField:
     key: str  # the Odoo-side key
-    label: str  # shown to users
+    label: str  # shown to users (translated by the Odoo layer)
     xero: str  # attribute in the contact, or in its phone / address entry
     part: str | None = None  # None, "phone" or "address": where `xero` lives
     max_len: int = 128  # longest text written into Odoo
 
 
 FIELDS = (
-    MappedField("name", "Company name", "Name", max_len=256),
-    MappedField("first_name", "First name", "FirstName"),
-    MappedField("last_name", "Surname", "LastName"),
+    MappedField("name", _lt("Company name"), "Name", max_len=256),
+    MappedField("first_name", _lt("First name"), "FirstName"),
+    MappedField("last_name", _lt("Surname"), "LastName"),
     # The longest valid address (RFC 5321); longer ones are dropped, not cut.
-    MappedField("email", "Email", "EmailAddress", max_len=254),
-    MappedField("phone", "Phone", "PhoneNumber", part="phone"),
-    MappedField("street", "Street", "AddressLine1", part="address", max_len=256),
-    MappedField("street2", "Street 2", "AddressLine2", part="address", max_len=256),
-    MappedField("city", "City", "City", part="address"),
-    MappedField("state", "State / region", "Region", part="address"),
-    MappedField("zip", "ZIP / postal code", "PostalCode", part="address"),
-    MappedField("country", "Country", "Country", part="address"),
-    MappedField("vat", "Tax number", "TaxNumber"),
+    MappedField("email", _lt("Email"), "EmailAddress", max_len=254),
+    MappedField("phone", _lt("Phone"), "PhoneNumber", part="phone"),
+    MappedField("street", _lt("Street"), "AddressLine1", part="address", max_len=256),
+    MappedField("street2", _lt("Street 2"), "AddressLine2", part="address", max_len=256),
+    MappedField("city", _lt("City"), "City", part="address"),
+    MappedField("state", _lt("State / region"), "Region", part="address"),
+    MappedField("zip", _lt("ZIP / postal code"), "PostalCode", part="address"),
+    MappedField("country", _lt("Country"), "Country", part="address"),
+    MappedField("vat", _lt("Tax number"), "TaxNumber"),
 )
 KEYS = tuple(f.key for f in FIELDS)
 _BY_KEY = {f.key: f for f in FIELDS}
