@@ -6,6 +6,8 @@
     "license": "LGPL-3",
     "author": "xero_connector developers",
     "website": "https://github.com/xero-connector/xero_connector",
+    "maintainers": ["xero-connector"],
+    "development_status": "Beta",
     "depends": ["contacts", "account", "mail", "phone_validation"],
     # PyPI names and versions, as requirements.txt (Odoo 19 checks the versions at install).
     "external_dependencies": {
@@ -40,6 +42,4 @@
             "xero_connector/static/tests/tours/**/*",
         ],
     },
-    "installable": True,
-    "application": False,
 }

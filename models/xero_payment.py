@@ -27,7 +27,6 @@ class XeroPayment(models.Model):
     )
     document_id = fields.Many2one(
         "xero.document",
-        string="Document",
         required=True,
         ondelete="cascade",
         index=True,
