@@ -12,4 +12,5 @@ from . import (
     test_sync_page,
     test_tour,
     test_translations,
+    test_ui_layout,
 )
