@@ -69,6 +69,14 @@ class XeroDocument(models.Model):
 
     _move_uniq = models.UniqueIndex("(connection_id, move_id)", "An Odoo document is sent once per organisation.")
 
+    def write(self, vals):
+        if vals.get("error"):
+            # `error` is translated: a new text (Xero's words, in one language) replaces every
+            # language's, so no user keeps reading an earlier held-back reason in theirs.
+            changed = self.filtered(lambda doc: doc.error != vals["error"])
+            super(XeroDocument, changed).write({"error": False})
+        return super().write(vals)
+
     @api.depends("connection_id.short_code", "xero_id")
     def _compute_xero_url(self):
         for doc in self:

@@ -28,6 +28,14 @@ class TestTranslations(XeroAccountingCase):
             'Account 400900 "Workshop income" is not mapped to a Xero account.',
         )
 
+        # Then refused by Xero, in Xero's words: every language reads them, none keeps the old reason.
+        doc = blocked.xero_document_id
+        doc.write({"state": "error", "error": "Xero refused it: the date is before the period lock date."})
+        for lang in ("fr_FR", "en_US"):
+            self.assertEqual(
+                doc.with_context(lang=lang).error, "Xero refused it: the date is before the period lock date."
+            )
+
         self.bayside.city = "Elsewhere"
         line = self.bayside.xero_difference_ids.filtered(lambda d: d.key == "city")
         self.assertEqual(line.with_context(lang="fr_FR").label, "Ville")
