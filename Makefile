@@ -1,7 +1,7 @@
 # The two commands of the README, and the benchmarks.
 PYTHON ?= $(or $(ODOO_PYTHON),python3)
 
-.PHONY: run test bench lint
+.PHONY: run test bench lint i18n
 run:
 	$(PYTHON) scripts/run.py
 
@@ -13,3 +13,6 @@ bench:
 
 lint:
 	$(PYTHON) -m ruff check .
+
+i18n:
+	$(PYTHON) scripts/i18n.py

@@ -6,8 +6,19 @@
     "license": "LGPL-3",
     "author": "xero_connector developers",
     "website": "https://github.com/xero-connector/xero_connector",
-    "depends": ["contacts", "account", "mail"],
-    "external_dependencies": {"python": ["xero_python", "requests"]},
+    "maintainers": ["xero-connector"],
+    "development_status": "Beta",
+    "depends": ["contacts", "account", "mail", "phone_validation"],
+    # PyPI names and versions, as requirements.txt (Odoo 19 checks the versions at install).
+    "external_dependencies": {
+        "python": [
+            "xero-python>=15,<16",
+            "requests>=2.25",
+            "pycountry>=22.3.5",
+            "phonenumbers>=8.12",
+            "python-stdnum>=1.16",
+        ]
+    },
     "data": [
         "security/xero_security.xml",
         "security/ir.model.access.csv",
@@ -31,6 +42,4 @@
             "xero_connector/static/tests/tours/**/*",
         ],
     },
-    "installable": True,
-    "application": False,
 }

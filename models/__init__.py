@@ -17,6 +17,7 @@ from . import (
     xero_difference,
     xero_document,
     xero_document_send,
+    xero_i18n,
     xero_job,
     xero_journal_mapping,
     xero_ledger_entry,

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..xero_connector import accounting
+from ..xero_connector.messages import Message, _lt
 from .access import XERO_USER, check_xero_access
 
 XERO_MOVE_TYPES = {"out_invoice": accounting.INVOICE, "out_refund": accounting.CREDIT_NOTE}
@@ -35,6 +36,7 @@ class AccountMove(models.Model):
         "xero_document_ids.xero_id",
         "xero_document_ids.xero_number",
     )
+    @api.depends_context("lang")  # the held-back reason is translated
     def _compute_xero(self):
         # A company sends to one organisation: a document has one binding at most.
         for move in self:
@@ -89,10 +91,13 @@ class AccountMove(models.Model):
         problems = []
         company_currency = self.company_id.currency_id
         if base_currency and base_currency != company_currency.name:
+            # Messages, not text: the reason is written in every installed language (see xero_i18n).
             problems.append(
-                self.env._(
-                    "The company's currency is %(ours)s but the Xero organisation's is %(theirs)s: Xero would "
-                    "convert every amount. Connect a Xero organisation kept in %(ours)s.",
+                Message(
+                    _lt(
+                        "The company's currency is %(ours)s but the Xero organisation's is %(theirs)s: Xero would "
+                        "convert every amount. Connect a Xero organisation kept in %(ours)s."
+                    ),
                     ours=company_currency.name,
                     theirs=base_currency,
                 )
@@ -107,9 +112,11 @@ class AccountMove(models.Model):
             description = (record.name if record else None) or base.get("name") or record.product_id.display_name or "-"
             if len(taxes) > 1:
                 problems.append(
-                    self.env._(
-                        'Line "%(line)s" has several taxes (%(taxes)s): Xero takes one tax rate a line. Use one '
-                        "Odoo tax for them (a group of taxes) and map it.",
+                    Message(
+                        _lt(
+                            'Line "%(line)s" has several taxes (%(taxes)s): Xero takes one tax rate a line. Use one '
+                            "Odoo tax for them (a group of taxes) and map it."
+                        ),
                         line=description,
                         taxes=", ".join(taxes.mapped("name")),
                     )
@@ -132,7 +139,9 @@ class AccountMove(models.Model):
                 )
             )
         if not lines:
-            problems.append(self.env._("%s has no lines with an amount: Xero needs at least one.", self.name))
+            problems.append(
+                Message(_lt("%(number)s has no lines with an amount: Xero needs at least one."), number=self.name)
+            )
         kind = XERO_MOVE_TYPES[self.move_type]
         doc = accounting.Document(
             key=self.id,

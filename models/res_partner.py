@@ -1,7 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..xero_connector import phones
 from ..xero_connector.names import split_person_name
+from ..xero_connector.places import country_code, region_key
 from .access import XERO_USER, check_xero_access
 
 # Who may see the Xero sales ledger: users with accounting rights, Xero Users.
@@ -191,15 +193,26 @@ class ResPartner(models.Model):
             "first_name": first,
             "last_name": last,
             "email": self.email,
-            "phone": self.phone,
+            "phone": self._xero_phone(),
             "street": self.street,
             "street2": self.street2,
             "city": self.city,
             "state": self.state_id.name or None,
             "zip": self.zip,
-            "country": self.country_id.name or None,
+            # Xero keeps one text for everyone: the English name, whatever the user's language.
+            "country": self.country_id.with_context(lang="en_US").name or None,
             "vat": self.vat,
         }
+
+    def _xero_phone(self):
+        """The phone in E.164 as Odoo's phone_validation formats it (the partner's country), else as typed."""
+        self.ensure_one()
+        if not self.phone:
+            return None
+        country = self.country_id or self.env.company.country_id
+        formatted = self._phone_format(number=self.phone, country=country, force_format="E164")
+        # An unassigned or odd number is not "valid" for Odoo: compared leniently by the engine.
+        return formatted or phones.e164(self.phone, country.code) or self.phone
 
     @api.model
     def _xero_partner_values(self, values, places=None):
@@ -242,22 +255,28 @@ class ResPartner(models.Model):
 
     @api.model
     def _xero_find_state(self, country, text):
-        """The region of `country` Xero names `text` (by code or name), if Odoo knows it."""
-        if not (country and text):
-            return self.env["res.country.state"]
-        return self.env["res.country.state"].search(
-            [("country_id", "=", country.id), "|", ("code", "=ilike", text.strip()), ("name", "=ilike", text.strip())],
-            limit=1,
-        )
+        """The region of `country` Xero names `text`: by code, or by name whatever its prefix ("Co. Cork")."""
+        States = self.env["res.country.state"]
+        if not (country and text and text.strip()):
+            return States
+        states = States.search([("country_id", "=", country.id)])
+        wanted = text.strip().casefold()
+        by_code = states.filtered(lambda s: (s.code or "").casefold() == wanted)
+        if by_code:
+            return by_code[:1]
+        key = region_key(text)
+        return states.filtered(lambda s: region_key(s.name) == key)[:1]
 
     @api.model
     def _xero_find_country(self, text):
-        if not text:
-            return self.env["res.country"]
+        """The country Xero names `text`: by ISO code, English name or common alias ("Aotearoa", "UK")."""
         Country = self.env["res.country"].with_context(lang="en_US")
-        return Country.search([("code", "=ilike", text.strip())], limit=1) or Country.search(
-            [("name", "=ilike", text.strip())], limit=1
-        )
+        if not (text and text.strip()):
+            return Country
+        code = country_code(text)
+        country = Country.search([("code", "=", code)], limit=1) if code else Country
+        # A country Odoo names otherwise than ISO 3166 (its English name, as Odoo spells it).
+        return country or Country.search([("name", "=ilike", text.strip())], limit=1)
 
     # -- Xero sales ledger -----------------------------------------------------------
 

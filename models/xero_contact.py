@@ -7,8 +7,11 @@ from odoo.tools import SQL
 
 from ..xero_connector import fieldmap, push
 from ..xero_connector.gateway import parse_xero_datetime
-from ..xero_connector.matching import PartnerIndex, normalise_email, normalise_vat
+from ..xero_connector.matching import PartnerIndex, normalise_email
+from ..xero_connector.messages import Message
+from ..xero_connector.places import country_code
 from .access import XERO_MANAGER, XERO_USER, check_xero_access
+from .xero_i18n import translate
 
 _logger = logging.getLogger(__name__)
 
@@ -174,7 +177,7 @@ class XeroContact(models.Model):
             "remote_values": remote,
             "xero_data": data,
             "match_name": push.name_key(remote["name"]) or False,
-            "match_vat": normalise_vat(remote["vat"]) or False,
+            "match_vat": push.vat_key(remote["vat"], remote["country"]) or False,
             "match_email": normalise_email(remote["email"]) or False,
         }
 
@@ -226,12 +229,19 @@ class XeroContact(models.Model):
             linked = set(self.search([("company_id", "=", company.id), ("partner_id", "!=", False)]).partner_id.ids)
             partners = self.env["res.partner"].search_read(
                 [("company_id", "in", [company.id, False]), ("parent_id", "=", False)],
-                ["name", "email", "vat"],
+                ["name", "email", "vat", "country_code"],
                 order="is_company desc, id",
             )
-            index = PartnerIndex((p["id"], p["name"], p["email"], p["vat"]) for p in partners if p["id"] not in linked)
+            index = PartnerIndex(
+                (p["id"], p["name"], p["email"], p["vat"], p["country_code"]) for p in partners if p["id"] not in linked
+            )
             for contact in contacts:
-                found = index.matches(name=contact.name, email=contact.email, vat=contact.tax_number)
+                found = index.matches(
+                    name=contact.name,
+                    email=contact.email,
+                    vat=contact.tax_number,
+                    country=country_code(contact.country),
+                )
                 contact.suggested_partner_id = found[0][0] if found else False
                 contact.suggestion_reason = found[0][1] if found else False
 
@@ -241,8 +251,8 @@ class XeroContact(models.Model):
         partners = self.env["res.partner"].search(
             [("company_id", "in", [self.company_id.id, False]), ("parent_id", "=", False)]
         )
-        index = PartnerIndex((p.id, p.name, p.email, p.vat) for p in partners)
-        return index.matches(name=self.name, email=self.email, vat=self.tax_number)
+        index = PartnerIndex((p.id, p.name, p.email, p.vat, p.country_code) for p in partners)
+        return index.matches(name=self.name, email=self.email, vat=self.tax_number, country=country_code(self.country))
 
     # -- user actions -------------------------------------------------------------
 
@@ -521,7 +531,6 @@ class XeroContact(models.Model):
                     "contact_id": contact.id,
                     "key": diff.key,
                     "sequence": fieldmap.KEYS.index(diff.key),
-                    "label": diff.label,
                     "local_value": diff.local or "",
                     "remote_value": diff.remote or "",
                     "kind": diff.kind,
@@ -639,7 +648,8 @@ class XeroContact(models.Model):
 
     def _changes_message(self, title, keys, old, new):
         rows = "; ".join(
-            f"{fieldmap.label(k)}: {old.get(k) or self.env._('(empty)')} → {new.get(k) or self.env._('(empty)')}"
+            f"{translate(self.env, Message(fieldmap.label(k)))}: {old.get(k) or self.env._('(empty)')} → "
+            f"{new.get(k) or self.env._('(empty)')}"
             for k in keys
         )
         return f"{title}: {rows}"

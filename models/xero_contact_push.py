@@ -2,7 +2,7 @@ from odoo import fields, models
 
 from ..xero_connector import push
 from ..xero_connector.errors import XeroValidationError
-from ..xero_connector.matching import normalise_email, normalise_vat
+from ..xero_connector.matching import normalise_email
 
 PUSH_BATCH = 50  # Xero's recommended contacts per request
 GROUP_BATCH = 500  # contacts added to a group per request
@@ -113,7 +113,7 @@ class XeroContact(models.Model):
             for p in partners
         ]
         fresh = [item for item in to_push if not item.contact_id]
-        vats = [v for v in {normalise_vat(i.values.get("vat")) for i in fresh} if v]
+        vats = [v for v in {push.vat_key(i.values.get("vat"), i.values.get("country")) for i in fresh} if v]
         emails = [e for e in {normalise_email(i.values.get("email")) for i in fresh} if e]
         names = list({push.name_key(n) for i in fresh for n in push.candidate_names(i)})
         relevant = (
@@ -136,6 +136,7 @@ class XeroContact(models.Model):
                 name=b.name,
                 email=b.email,
                 vat=b.tax_number,
+                country=b.country,
                 active=b.xero_status == "ACTIVE" and not b.merged_to_id,
                 linked=bool(b.partner_id),
             )

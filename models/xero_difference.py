@@ -1,6 +1,9 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
+from ..xero_connector import fieldmap
+from ..xero_connector.messages import Message
 from .access import XERO_USER, check_xero_access
+from .xero_i18n import translate
 
 
 class XeroDifference(models.Model):
@@ -20,7 +23,8 @@ class XeroDifference(models.Model):
     company_id = fields.Many2one(related="contact_id.company_id", store=True)
     key = fields.Char(required=True)
     sequence = fields.Integer()
-    label = fields.Char(string="Field", required=True)
+    # In the reader's language: computed from the key, not stored.
+    label = fields.Char(string="Field", compute="_compute_label")
     local_value = fields.Char(string="In Odoo")
     remote_value = fields.Char(string="In Xero")
     kind = fields.Selection(
@@ -35,6 +39,14 @@ class XeroDifference(models.Model):
     can_push = fields.Boolean()
     can_pull = fields.Boolean()
     signature = fields.Char(required=True)
+
+    @api.depends("key")
+    @api.depends_context("lang")
+    def _compute_label(self):
+        for line in self:
+            line.label = (
+                translate(self.env, Message(fieldmap.label(line.key))) if line.key in fieldmap.KEYS else line.key
+            )
 
     def action_push(self):
         check_xero_access(self, XERO_USER)

@@ -65,12 +65,23 @@ class XeroDocument(models.Model):
         readonly=True, help="Raised when the user sends it again: Xero then takes it as a new write, not a retry."
     )
     signature = fields.Char(readonly=True, help="A fingerprint of what was last sent: a change in Odoo alters it.")
-    error = fields.Text(readonly=True, help="Why the document is held back or was refused, in plain words.")
+    # Translated: a held-back reason is written in every installed language (refusals are Xero's English words).
+    error = fields.Text(
+        readonly=True, translate=True, help="Why the document is held back or was refused, in plain words."
+    )
     totals_problem = fields.Text(string="Totals differ", readonly=True)
     xero_url = fields.Char(string="Open in Xero", compute="_compute_xero_url")
     payment_ids = fields.One2many("xero.payment", "document_id", string="Payments and credits")
 
     _move_uniq = models.UniqueIndex("(connection_id, move_id)", "An Odoo document is sent once per organisation.")
+
+    def write(self, vals):
+        if vals.get("error"):
+            # `error` is translated: a new text (Xero's words, in one language) replaces every
+            # language's, so no user keeps reading an earlier held-back reason in theirs.
+            changed = self.filtered(lambda doc: doc.error != vals["error"])
+            super(XeroDocument, changed).write({"error": False})
+        return super().write(vals)
 
     @api.depends("connection_id.short_code", "xero_id")
     def _compute_xero_url(self):

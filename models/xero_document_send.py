@@ -8,6 +8,7 @@ from ..xero_connector import accounting
 from ..xero_connector.errors import XeroNotFoundError, XeroRequestError, XeroValidationError
 from .xero_connection_accounting import READ_MAX_AGE
 from .xero_document import SENT_STATES
+from .xero_i18n import write_translated
 
 _logger = logging.getLogger(__name__)
 
@@ -202,7 +203,8 @@ class XeroDocument(models.Model):
             contact_id = contacts[binding.partner_id.id]
             doc, problems = binding.move_id._xero_document(maps, contact_id, connection.base_currency)
             if problems:
-                binding.write({"state": "blocked", "error": "\n".join(problems)})
+                binding.write({"state": "blocked"})
+                write_translated(binding, "error", problems)
             else:
                 built[binding] = doc
         return built

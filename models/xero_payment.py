@@ -28,7 +28,6 @@ class XeroPayment(models.Model):
     )
     document_id = fields.Many2one(
         "xero.document",
-        string="Document",
         required=True,
         check_company=True,
         ondelete="cascade",

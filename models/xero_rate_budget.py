@@ -1,7 +1,7 @@
 import contextlib
 import json
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from odoo import api, fields, models, sql_db
 from odoo.orm.environments import Transaction
@@ -90,7 +90,7 @@ class PgRateLimiter:
                        day_remaining = COALESCE(%s, day_remaining), day_date = %s
                  WHERE tenant_id = %s
                 """,
-                [json.dumps(budget.to_dict()), self._day_remaining, datetime.now(UTC).date(), self.tenant_id],
+                [json.dumps(budget.to_dict()), self._day_remaining, datetime.now(timezone.utc).date(), self.tenant_id],
             )
 
     @contextlib.contextmanager
@@ -119,5 +119,5 @@ class PgRateLimiter:
             # jobs alone until Xero is ready again.
             cr.execute(
                 "UPDATE xero_rate_budget SET paused_until = %s WHERE tenant_id = %s",
-                [datetime.fromtimestamp(until, UTC).replace(tzinfo=None), self.tenant_id],
+                [datetime.fromtimestamp(until, timezone.utc).replace(tzinfo=None), self.tenant_id],
             )

@@ -55,6 +55,51 @@ env.cr.commit()
 """
 
 
+def _listening_inodes(port):
+    """Socket inodes listening on `port` (IPv4 and IPv6), from /proc/net."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            # fields: sl, local address (hex ip:port), remote, state (0A = LISTEN), ..., inode (10th)
+            if len(fields) > 9 and fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def port_holder(port):
+    """Who listens on `port`: "process 1234 (python3 -m odoo server ...)", or what little is known."""
+    wanted = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if not any(os.readlink(fd) in wanted for fd in (proc / "fd").iterdir()):
+                continue
+            command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # gone, or another user's process
+            continue
+        return f"process {proc.name} ({command[:120]})"
+    return "another process (not visible to this user; try: ss -ltnp)"
+
+
+def check_ports(ports):
+    """Stop with one line when a port is taken (a previous `make run` still alive, say)."""
+    for port, what in ports:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                devenv.fail(
+                    f"Port {port} ({what}) is taken by {port_holder(port)}: stop it, or choose another port "
+                    f"with {'ODOO_PORT' if what == 'Odoo' else 'XERO_SANDBOX_PORT'}."
+                )
+
+
 def module_state(python, db, database):
     rows = devenv.sql(python, db, database, "SELECT state FROM ir_module_module WHERE name = %s", devenv.ADDON)
     return rows[0][0] if rows else "absent"
@@ -74,6 +119,10 @@ def wait_for(port, process, seconds=20):
 
 
 def main():
+    odoo_port = int(os.environ.get("ODOO_PORT", "8069"))
+    sandbox_port = int(os.environ.get("XERO_SANDBOX_PORT", "8765"))
+    # First: a run still alive would otherwise answer in place of this one.
+    check_ports([(odoo_port, "Odoo"), (sandbox_port, "the Xero sandbox")])
     python, odoo_addons = devenv.check_odoo()
     db = devenv.check_postgres(python)
     # The sandbox validates requests with openapi-core: part of the test list.
@@ -81,8 +130,6 @@ def main():
         python, ["xero_python", "requests", "openapi_core", "yaml"], ["requirements.txt", "requirements-test.txt"]
     )
     database = os.environ.get("XERO_DB", "xero_demo")
-    odoo_port = int(os.environ.get("ODOO_PORT", "8069"))
-    sandbox_port = int(os.environ.get("XERO_SANDBOX_PORT", "8765"))
     workdir = devenv.REPO / ".run"
     workdir.mkdir(exist_ok=True)
     config = devenv.write_config(

@@ -4,7 +4,11 @@
 2. Odoo's own test runner on a fresh database with the addon installed
    (`--test-enable --test-tags /xero_connector`), browser tours included;
    then the addon is uninstalled from that database and checked gone;
-3. ruff and pylint-odoo.
+3. ruff, pylint-odoo, and vermin (no construct newer than Python 3.10, the
+   oldest Python Odoo 19 runs on).
+
+XERO_TEST_TAGS narrows the Odoo suite while developing (e.g.
+`:TestSyncPage`); the full run is the default.
 
 Fails when any test fails, when the Odoo suite ran no test, and when any
 test was skipped (a skipped browser test means Chromium did not run).
@@ -46,7 +50,20 @@ def banner(text):
 def check_tools(python):
     devenv.ensure_packages(
         python,
-        ["pytest", "openapi_core", "yaml", "websocket", "xero_python", "requests", "pylint_odoo", "ruff"],
+        [
+            "pytest",
+            "openapi_core",
+            "yaml",
+            "websocket",
+            "xero_python",
+            "requests",
+            "pycountry",
+            "phonenumbers",
+            "stdnum",
+            "pylint_odoo",
+            "ruff",
+            "vermin",
+        ],
         ["requirements.txt", "requirements-test.txt"],
     )
     # Without Xero's OpenAPI description the sandbox would validate nothing:
@@ -118,7 +135,7 @@ def run_odoo_tests(python, odoo_addons, db, tally):
         "-i",
         devenv.ADDON,
         "--test-enable",
-        f"--test-tags=/{devenv.ADDON}",
+        f"--test-tags=/{devenv.ADDON}{os.environ.get('XERO_TEST_TAGS', '')}",
         "--stop-after-init",
         "--log-level=test",
         "--max-cron-threads=0",
@@ -198,6 +215,19 @@ def run_linters(python, tally):
     files = ["__init__.py", "__manifest__.py", "models", "wizard", "controllers", "tests", "xero_connector"]
     pylint = subprocess.run([python, "-m", "pylint", "--rcfile=.pylintrc", *files], cwd=REPO, check=False)
     tally.add("pylint-odoo", int(pylint.returncode == 0), int(pylint.returncode != 0))
+    banner("vermin (Python 3.10+)")
+    tally.add("vermin", *((1, 0) if check_python_versions(python) else (0, 1)))
+
+
+def check_python_versions(python, files=None):
+    """True when no file uses a construct newer than Python 3.10 (Odoo 19's oldest Python)."""
+    if not files:
+        listed = ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"]
+        files = subprocess.run(listed, cwd=REPO, capture_output=True, text=True, check=False).stdout.split()
+    # vermin has no `python -m` entry point; its console script is `vermin.main()`.
+    command = [python, "-c", "import sys, vermin; sys.argv[0] = 'vermin'; sys.exit(vermin.main())"]
+    flags = ["-t=3.10-", "--no-tips", "--violations", "--eval-annotations", "--no-parse-comments"]
+    return subprocess.run([*command, *flags, *files], cwd=REPO, check=False).returncode == 0
 
 
 def main():

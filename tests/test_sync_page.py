@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -46,7 +46,7 @@ class TestSyncPage(XeroCase):
         # shares its UpdatedDateUTC; the next read must still bring it, and only it.
         self.fetch()
         first, second = self.contact("Bayside Club"), self.contact("Boom FM")
-        self.sandbox.freeze_clock(datetime.now(UTC) + timedelta(hours=1))
+        self.sandbox.freeze_clock(datetime.now(timezone.utc) + timedelta(hours=1))
         try:
             self.sandbox.update_contact(first.xero_id, EmailAddress="first@same-second.example")
             self.fetch()

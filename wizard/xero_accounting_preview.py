@@ -2,6 +2,7 @@ from odoo import fields, models
 from odoo.tools.misc import formatLang
 
 from ..models.access import XERO_MANAGER, check_xero_access
+from ..models.xero_i18n import translate
 from ..xero_connector import accounting
 
 KIND_WORDS = {accounting.INVOICE: "Invoices", accounting.CREDIT_NOTE: "Credit notes"}
@@ -87,7 +88,8 @@ class XeroAccountingPreview(models.TransientModel):
                 maps, contacts.get(move.commercial_partner_id.id), connection.base_currency
             )
             if problems:
-                lines.append({"move_id": move.id, "category": "blocked", "reason": "\n".join(problems)})
+                reason = "\n".join(translate(self.env, problem) for problem in problems)
+                lines.append({"move_id": move.id, "category": "blocked", "reason": reason})
             else:
                 docs.append(doc)
         existing = self.env["xero.ledger.entry"]._as_xero_records(connection, [d.number for d in docs])

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .messages import Message, _lt
+
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
 KINDS = {
     # kind: (Xero Type, number field, id field, words)
@@ -351,11 +353,23 @@ def tax_mismatches(doc, tax_rates):
     for line in taxed:
         expected = _xero_line_tax(doc, line, tax_rates)
         if abs(money(line.tax_amount) - expected) > tolerance:
-            tax = f"Tax {line.odoo_tax_label}" if line.odoo_tax_label else "The tax"
+            tax = (
+                Message(_lt("Tax %(tax)s"), tax=line.odoo_tax_label) if line.odoo_tax_label else Message(_lt("The tax"))
+            )
             problems.append(
-                f'{tax} of line "{line.description}" comes to {money(line.tax_amount)} in Odoo, but the Xero tax '
-                f'rate "{line.tax_type}" it is mapped to ({number(tax_rates[line.tax_type] or 0):g}%) gives '
-                f"{expected}: map it to the Xero tax rate of the same percentage."
+                Message(
+                    _lt(
+                        '%(tax)s of line "%(line)s" comes to %(amount)s in Odoo, but the Xero tax rate "%(rate)s" it '
+                        "is mapped to (%(percent)s%%) gives %(expected)s: map it to the Xero tax rate of the same "
+                        "percentage."
+                    ),
+                    tax=tax,
+                    line=line.description,
+                    amount=str(money(line.tax_amount)),
+                    rate=line.tax_type,
+                    percent=f"{number(tax_rates[line.tax_type] or 0):g}",
+                    expected=str(expected),
+                )
             )
     return list(dict.fromkeys(problems))
 
@@ -434,22 +448,51 @@ def missing_mappings(doc, account_codes, tax_types):
     """
     problems = []
     for line in doc.lines:
-        line_words = f'line "{line.description}"' if line.description else "a line"
-        account = f"Account {line.odoo_account_label}" if line.odoo_account_label else f"The account of {line_words}"
-        tax = f"Tax {line.odoo_tax_label}" if line.odoo_tax_label else f"The tax of {line_words}"
+        # Each part is a Message of its own, so the Odoo layer translates the sentence whole.
+        if line.odoo_account_label:
+            account = Message(_lt("Account %(account)s"), account=line.odoo_account_label)
+        elif line.description:
+            account = Message(_lt('The account of line "%(line)s"'), line=line.description)
+        else:
+            account = Message(_lt("The account of a line"))
+        if line.odoo_tax_label:
+            tax = Message(_lt("Tax %(tax)s"), tax=line.odoo_tax_label)
+        elif line.description:
+            tax = Message(_lt('The tax of line "%(line)s"'), line=line.description)
+        else:
+            tax = Message(_lt("The tax of a line"))
         if not line.account_code:
-            problems.append(f"{account} is not mapped to a Xero account.")
+            problems.append(Message(_lt("%(account)s is not mapped to a Xero account."), account=account))
         elif line.account_code not in account_codes:
             problems.append(
-                f'{account} is mapped to Xero account code "{line.account_code}", '
-                "which Xero does not have (or has archived)."
+                Message(
+                    _lt(
+                        '%(account)s is mapped to Xero account code "%(code)s", which Xero does not have (or has '
+                        "archived)."
+                    ),
+                    account=account,
+                    code=line.account_code,
+                )
             )
-        if not line.tax_type:
-            hint = "" if line.odoo_tax_label else ' (a line without tax needs one too, such as "No GST", NONE)'
-            problems.append(f"{tax} is not mapped to a Xero tax rate{hint}.")
+        if not line.tax_type and line.odoo_tax_label:
+            problems.append(Message(_lt("%(tax)s is not mapped to a Xero tax rate."), tax=tax))
+        elif not line.tax_type:
+            problems.append(
+                Message(
+                    _lt(
+                        '%(tax)s is not mapped to a Xero tax rate (a line without tax needs one too, such as "No '
+                        'GST", NONE).'
+                    ),
+                    tax=tax,
+                )
+            )
         elif line.tax_type not in tax_types:
             problems.append(
-                f'{tax} is mapped to Xero tax rate "{line.tax_type}", which Xero does not have (or has archived).'
+                Message(
+                    _lt('%(tax)s is mapped to Xero tax rate "%(rate)s", which Xero does not have (or has archived).'),
+                    tax=tax,
+                    rate=line.tax_type,
+                )
             )
     return list(dict.fromkeys(problems))
 

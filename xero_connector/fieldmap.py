@@ -3,7 +3,7 @@
 Values on the Odoo side are plain dicts keyed by `KEYS`; on the Xero side they
 are contacts as Xero's JSON returns them (PascalCase). Comparing a local, a
 remote and a last-synced value tells whether a difference is a push, a pull or
-a conflict. Stdlib only: this never imports odoo.
+a conflict. This never imports odoo.
 """
 
 import hashlib
@@ -11,6 +11,10 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from . import phones, places
+from .matching import normalise_vat
+from .messages import _lt
 
 PHONE_TYPE = "DEFAULT"
 ADDRESS_TYPE = "POBOX"
@@ -20,26 +24,26 @@ _PHONE_PARTS = ("PhoneCountryCode", "PhoneAreaCode", "PhoneNumber")
 @dataclass(frozen=True)
 class MappedField:
     key: str  # the Odoo-side key
-    label: str  # shown to users
+    label: str  # shown to users (translated by the Odoo layer)
     xero: str  # attribute in the contact, or in its phone / address entry
     part: str | None = None  # None, "phone" or "address": where `xero` lives
     max_len: int = 128  # longest text written into Odoo
 
 
 FIELDS = (
-    MappedField("name", "Company name", "Name", max_len=256),
-    MappedField("first_name", "First name", "FirstName"),
-    MappedField("last_name", "Surname", "LastName"),
+    MappedField("name", _lt("Company name"), "Name", max_len=256),
+    MappedField("first_name", _lt("First name"), "FirstName"),
+    MappedField("last_name", _lt("Surname"), "LastName"),
     # The longest valid address (RFC 5321); longer ones are dropped, not cut.
-    MappedField("email", "Email", "EmailAddress", max_len=254),
-    MappedField("phone", "Phone", "PhoneNumber", part="phone"),
-    MappedField("street", "Street", "AddressLine1", part="address", max_len=256),
-    MappedField("street2", "Street 2", "AddressLine2", part="address", max_len=256),
-    MappedField("city", "City", "City", part="address"),
-    MappedField("state", "State / region", "Region", part="address"),
-    MappedField("zip", "ZIP / postal code", "PostalCode", part="address"),
-    MappedField("country", "Country", "Country", part="address"),
-    MappedField("vat", "Tax number", "TaxNumber"),
+    MappedField("email", _lt("Email"), "EmailAddress", max_len=254),
+    MappedField("phone", _lt("Phone"), "PhoneNumber", part="phone"),
+    MappedField("street", _lt("Street"), "AddressLine1", part="address", max_len=256),
+    MappedField("street2", _lt("Street 2"), "AddressLine2", part="address", max_len=256),
+    MappedField("city", _lt("City"), "City", part="address"),
+    MappedField("state", _lt("State / region"), "Region", part="address"),
+    MappedField("zip", _lt("ZIP / postal code"), "PostalCode", part="address"),
+    MappedField("country", _lt("Country"), "Country", part="address"),
+    MappedField("vat", _lt("Tax number"), "TaxNumber"),
 )
 KEYS = tuple(f.key for f in FIELDS)
 _BY_KEY = {f.key: f for f in FIELDS}
@@ -91,11 +95,12 @@ def from_xero(contact):
 # --- values -> Xero --------------------------------------------------------
 
 
-def to_xero(values, base=None):
+def to_xero(values, base=None, region=None):
     """The Xero contact payload writing `values` (only the keys present) over `base`.
 
     None or "" clears a field. Phones and Addresses are sent whole, so the
-    entries of other types in `base` are copied unchanged.
+    entries of other types in `base` are copied unchanged. `region` (ISO
+    code) reads a national phone number when `values` carry no country.
     """
     unknown = set(values) - set(KEYS)
     if unknown:
@@ -109,14 +114,15 @@ def to_xero(values, base=None):
             payload[f.xero] = _text(values[f.key])
 
     if "phone" in values:
-        phones = [dict(p) for p in base.get("Phones") or ()]
-        entry = _entry(phones, "PhoneType", PHONE_TYPE)
+        entries = [dict(p) for p in base.get("Phones") or ()]
+        entry = _entry(entries, "PhoneType", PHONE_TYPE)
         if entry is None:
             entry = {"PhoneType": PHONE_TYPE}
-            phones.append(entry)
-        # The whole number goes in PhoneNumber: we cannot split it reliably.
-        entry.update(PhoneCountryCode="", PhoneAreaCode="", PhoneNumber=_text(values["phone"]))
-        payload["Phones"] = phones
+            entries.append(entry)
+        # Xero's three parts, read as Odoo reads the number (E.164, the partner's country).
+        region = places.country_code(values.get("country")) if values.get("country") else region
+        entry.update(zip(_PHONE_PARTS, phones.xero_parts(_text(values["phone"]), region), strict=True))
+        payload["Phones"] = entries
 
     address_fields = [f for f in FIELDS if f.part == "address" and f.key in values]
     if address_fields:
@@ -141,29 +147,34 @@ def _collapse(value):
     return " ".join(unicodedata.normalize("NFC", str(value)).split())
 
 
-def normalise(key, value):
-    """The form of a value that is compared: formatting noise removed, None when empty."""
+def normalise(key, value, region=None):
+    """The form of a value that is compared: formatting noise removed, None when empty.
+
+    `region` (ISO code, the partner's country) reads national phone and tax numbers.
+    """
     text = _collapse(value)
     if not text:
         return None
     if key == "email":
         return text.lower()
-    if key in ("country", "state"):
-        return text.casefold()
+    if key == "country":
+        # "NZ", "New Zealand" and "Aotearoa" are one country.
+        return places.country_code(text) or text.casefold()
+    if key == "state":
+        return places.region_key(text)
     if key == "phone":
-        digits = "".join(c for c in text if c.isdecimal())
-        if not digits:
-            # Not a number at all ("n/a"): compare the text rather than hide it.
-            return text
-        # Digits only: Xero keeps the country code apart and without "+".
-        return digits
+        # E.164 as Odoo's phone_validation reads it: "09 379 4567" in New Zealand is "+6493794567".
+        number = phones.e164(text, region)
+        digits = (number or "").lstrip("+") or "".join(c for c in text if c.isdecimal())
+        # Not a number at all ("n/a"): compare the text rather than hide it.
+        return digits or text
     if key == "vat":
-        return re.sub(r"[\s.\-]", "", text).upper() or None
+        return normalise_vat(text, region) or None
     return text
 
 
-def same(key, a, b):
-    return normalise(key, a) == normalise(key, b)
+def same(key, a, b, region=None):
+    return normalise(key, a, region) == normalise(key, b, region)
 
 
 @dataclass(frozen=True)
@@ -189,18 +200,20 @@ def compare(local, remote, synced):
 
     `synced` holds the values as they were at the last sync (None when never
     synced); a key missing from it means that field's history is unknown.
+    Phone and tax numbers are read in the partner's country (else Xero's).
     """
+    region = places.country_code(local.get("country")) or places.country_code(remote.get("country"))
     diffs = []
     for f in FIELDS:
         mine, theirs = local.get(f.key), remote.get(f.key)
-        if same(f.key, mine, theirs):
+        if same(f.key, mine, theirs, region):
             continue
         if synced is None or f.key not in synced:
             kind, last = "unsynced", None
         else:
             last = synced[f.key]
-            local_changed = not same(f.key, mine, last)
-            remote_changed = not same(f.key, theirs, last)
+            local_changed = not same(f.key, mine, last, region)
+            remote_changed = not same(f.key, theirs, last, region)
             if local_changed and not remote_changed:
                 kind = "push"
             elif remote_changed and not local_changed:

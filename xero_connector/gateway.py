@@ -24,9 +24,11 @@ import json
 import logging
 import math
 import random
+import re
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import certifi
 import urllib3
@@ -88,18 +90,53 @@ def idempotency_key(tenant_id, operation, payload=None):
     return f"{prefix}-{digest}"[:MAX_IDEMPOTENCY_KEY]
 
 
+def _without_nulls(data):
+    """`data` without its null members: Xero's "null" means absent."""
+    if isinstance(data, dict):
+        return {k: _without_nulls(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_without_nulls(v) for v in data if v is not None]
+    return data
+
+
+class _ApiClient(ApiClient):
+    """The SDK's client, reading Xero's `null` as absent.
+
+    The SDK turns a null text field into the text "None" (`str(None)`), which
+    then reached users as an e-mail address "None".
+    """
+
+    def deserialize(self, response, response_type, response_model_finder):
+        if response_type == "file":
+            return super().deserialize(response, response_type, response_model_finder)
+        try:
+            data = json.loads(response.text, parse_float=Decimal)
+        except ValueError:
+            return super().deserialize(response, response_type, response_model_finder)
+        return deserialize(response_type, _without_nulls(data), response_model_finder)
+
+
+_ISO_FRACTION = re.compile(r"\.(\d+)")
+
+
+def _from_iso(text):
+    """ISO 8601 as Python 3.10's fromisoformat takes it: "Z" and 1 to 7 digit fractions (Xero sends both)."""
+    text = _ISO_FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text.replace("Z", "+00:00"), count=1)
+    return datetime.fromisoformat(text)
+
+
 def parse_xero_datetime(value):
     """Xero's "/Date(1574275974000+0000)/" or ISO text, as an aware datetime."""
     if not value:
         return None
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
     text = str(value)
     if text.startswith("/Date("):
         millis = int(text[6:].split("+", maxsplit=1)[0].split(")", maxsplit=1)[0].split("-", maxsplit=1)[0])
-        return datetime.fromtimestamp(millis / 1000, tz=UTC)
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+    parsed = _from_iso(text)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 @dataclass
@@ -154,7 +191,7 @@ class XeroGateway:
         self.last_limits = {}
         self._token = None
         config = Configuration(oauth2_token=OAuth2Token())
-        self._client = ApiClient(config, oauth2_token_getter=self._sdk_token, oauth2_token_saver=lambda token: None)
+        self._client = _ApiClient(config, oauth2_token_getter=self._sdk_token, oauth2_token_saver=lambda token: None)
         # Our retry policy must be the only one: urllib3 would otherwise
         # silently retry a timed-out PUT three times on its own.
         self._client.rest_client.pool_manager = urllib3.PoolManager(
@@ -443,11 +480,11 @@ def _sdk_dates(data_type, value, finder):
 def _ms_date(value):
     if isinstance(value, str) and not value.startswith("/Date("):
         with contextlib.suppress(ValueError):  # else left for the SDK to refuse
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            value = _from_iso(value)
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day)
     if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)  # Xero's dates are UTC midnights
+        aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # Xero's dates are UTC midnights
         return f"/Date({int(aware.timestamp() * 1000)}+0000)/"
     return value
 

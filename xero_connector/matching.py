@@ -4,6 +4,9 @@ exact email, then the same normalised name."""
 import re
 import unicodedata
 
+from stdnum.exceptions import ValidationError
+from stdnum.util import get_cc_module
+
 # Legal forms that do not tell two organisations apart.
 _LEGAL_FORMS = {
     "ltd",
@@ -45,8 +48,40 @@ def normalise_name(text):
     return " ".join(w for w in words if w not in _LEGAL_FORMS)
 
 
-def normalise_vat(text):
-    return re.sub(r"[\s.\-]", "", text or "").upper()
+# VAT prefixes that are not the country's ISO code: Greece, Northern Ireland.
+_VAT_PREFIX_COUNTRY = {"EL": "gr", "XI": "gb"}
+
+
+def _vat_module(country):
+    """python-stdnum's VAT module of a country (ISO code), as Odoo's base_vat picks it, or None."""
+    if not country or not country.isalpha() or len(country) != 2:
+        return None
+    return get_cc_module(country.lower(), "vat")
+
+
+def normalise_vat(text, country=None):
+    """The tax number in python-stdnum's compact form, without its country prefix.
+
+    Odoo's `GB123456789` and Xero's `123 4567 89` (a contact in the United
+    Kingdom) give the same key. `country` (ISO code) says how to read a number
+    written without prefix; without a stdnum module, punctuation is dropped.
+    """
+    plain = re.sub(r"[\s.\-/]", "", text or "").upper()
+    prefix = plain[:2]
+    module = None
+    if prefix.isalpha() and len(plain) > 2:
+        module = _vat_module(_VAT_PREFIX_COUNTRY.get(prefix, prefix))
+    module = module or _vat_module(country)
+    if not module:
+        return plain
+    try:
+        compact = module.compact(plain).upper()
+    except (ValidationError, ValueError):
+        return plain
+    # Some compact forms keep the prefix: a number is the same with or without it.
+    if prefix.isalpha() and compact.startswith(prefix):
+        compact = compact[2:]
+    return compact
 
 
 def normalise_email(text):
@@ -56,25 +91,26 @@ def normalise_email(text):
 class PartnerIndex:
     """Partners indexed once, so thousands of contacts are matched cheaply.
 
-    `partners` are (id, name, email, vat) tuples, in order of preference.
+    `partners` are (id, name, email, vat[, country ISO code]) tuples, in order
+    of preference.
     """
 
     def __init__(self, partners):
         self.by = {"vat": {}, "email": {}, "name": {}}
-        for partner_id, name, email, vat in partners:
+        for partner_id, name, email, vat, *country in partners:
             for kind, key in (
-                ("vat", normalise_vat(vat)),
+                ("vat", normalise_vat(vat, (country or [None])[0])),
                 ("email", normalise_email(email)),
                 ("name", normalise_name(name)),
             ):
                 if key:
                     self.by[kind].setdefault(key, []).append(partner_id)
 
-    def matches(self, name=None, email=None, vat=None):
-        """[(partner_id, reason), ...], best first, each partner once."""
+    def matches(self, name=None, email=None, vat=None, country=None):
+        """[(partner_id, reason), ...], best first, each partner once (`country`: the contact's ISO code)."""
         found, seen = [], set()
         for kind, key in (
-            ("vat", normalise_vat(vat)),
+            ("vat", normalise_vat(vat, country)),
             ("email", normalise_email(email)),
             ("name", normalise_name(name)),
         ):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from . import fieldmap
 from .matching import normalise_email, normalise_vat
+from .places import country_code
 
 
 @dataclass
@@ -34,6 +35,7 @@ class XeroContactInfo:
     vat: str | None = None
     active: bool = True
     linked: bool = False
+    country: str | None = None  # as Xero has it: it says how to read a tax number without prefix
 
 
 @dataclass
@@ -68,17 +70,22 @@ def unique_name(partner, taken):
     return candidates[-1]
 
 
+def vat_key(vat, country):
+    """The tax number as compared: stdnum's compact form for the country (a name or an ISO code)."""
+    return normalise_vat(vat, country_code(country))
+
+
 def plan(partners, xero_contacts):
     """Decide, for partners not linked yet, whether to link or create (and the name)."""
     free = [c for c in xero_contacts if not c.linked and c.active]
-    by_vat = {normalise_vat(c.vat): c for c in free if normalise_vat(c.vat)}
+    by_vat = {vat_key(c.vat, c.country): c for c in free if vat_key(c.vat, c.country)}
     by_email = {normalise_email(c.email): c for c in free if normalise_email(c.email)}
     taken = {name_key(c.name) for c in xero_contacts if c.active}
     result, claimed = Plan(), set()
     for partner in sorted(partners, key=lambda p: p.partner_id):
         if partner.contact_id:
             continue
-        match = by_vat.get(normalise_vat(partner.values.get("vat"))) or by_email.get(
+        match = by_vat.get(vat_key(partner.values.get("vat"), partner.values.get("country"))) or by_email.get(
             normalise_email(partner.values.get("email"))
         )
         if match and match.contact_id not in claimed:

@@ -4,9 +4,12 @@ import contextlib
 import json
 import re
 import threading
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from email.utils import parsedate_to_datetime
+
+# datetime.UTC is Python 3.11+; the sandbox's other modules import this name.
+UTC = timezone.utc
 
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 

@@ -71,7 +71,8 @@ def test_to_xero_keeps_other_entries_and_contact_id():
     assert "EmailAddress" not in payload and "TaxNumber" not in payload and "IsCustomer" not in payload
     assert payload["Phones"] == [
         {"PhoneType": "MOBILE", "PhoneNumber": "021 555"},
-        {"PhoneType": "DEFAULT", "PhoneCountryCode": "", "PhoneAreaCode": "", "PhoneNumber": "+64 9 555 0202"},
+        # Xero's three parts filled, as Odoo's phone_validation reads the number.
+        {"PhoneType": "DEFAULT", "PhoneCountryCode": "64", "PhoneAreaCode": "9", "PhoneNumber": "5550202"},
     ]
     street, pobox = payload["Addresses"]
     assert street == CONTACT["Addresses"][0]

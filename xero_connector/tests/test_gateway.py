@@ -2,13 +2,13 @@
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
 import pytest
 import requests
 
-from xero_connector import errors
+from xero_connector import errors, fieldmap
 from xero_connector.gateway import XeroGateway, idempotency_key, parse_xero_datetime
 
 
@@ -53,7 +53,7 @@ def test_incremental_read_reads_the_last_second_again(sandbox, make_gateway):
     # second of the last change seen shares its UpdatedDateUTC and must not be missed.
     ids = sandbox.seed_contacts(2)
     gateway = make_gateway()
-    moment = datetime.now(UTC) + timedelta(hours=1)
+    moment = datetime.now(timezone.utc) + timedelta(hours=1)
     sandbox.freeze_clock(moment)
     try:
         sandbox.update_contact(ids[0], FirstName="First")
@@ -216,3 +216,22 @@ def test_sandbox_rejects_what_xero_schema_rejects(sandbox):
     assert response.status_code == 400
     assert response.json()["Type"] == "SchemaValidationException"
     assert sandbox.count_contacts_named("Typed") == 0
+
+
+def test_parse_xero_datetime_iso_forms_python_310_reads():
+    # Python 3.10's fromisoformat takes neither "Z" nor .NET's 7-digit fractions: both come from Xero.
+    expected = datetime(2026, 3, 1, 10, 0, 0, 120000, tzinfo=timezone.utc)
+    assert parse_xero_datetime("2026-03-01T10:00:00.12Z") == expected
+    assert parse_xero_datetime("2026-03-01T10:00:00.1200000") == expected
+    assert parse_xero_datetime("/Date(1772359200120+0000)/") == expected
+
+
+def test_xero_null_is_absent_not_the_text_none(sandbox, make_gateway):
+    (contact_id,) = sandbox.seed_contacts(1)
+    sandbox.update_contact(contact_id, EmailAddress=None, TaxNumber=None, FirstName=None)
+    contact = make_gateway().get_contacts()[0]
+    # The SDK alone reads a null text as "None", which became an invalid e-mail address "None".
+    assert "None" not in (contact.get("EmailAddress"), contact.get("TaxNumber"), contact.get("FirstName"))
+    values = fieldmap.from_xero(contact)
+    assert (values["email"], values["vat"], values["first_name"]) == (None, None, None)
+    assert contact["Name"].startswith("Contact 0001")

@@ -5,7 +5,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal as D
 from email.utils import format_datetime
 from pathlib import Path
@@ -366,12 +366,12 @@ def test_paging_where_order_search_ids(sb):
 
 def test_if_modified_since_and_304(sb):
     api = sdk(sb)
-    later = datetime.now(UTC) + timedelta(seconds=5)  # RFC 1123 drops the fraction of a second
+    later = datetime.now(timezone.utc) + timedelta(seconds=5)  # RFC 1123 drops the fraction of a second
     with pytest.raises(HTTPStatusException) as error:
         api.get_contacts(sb.tenant_id, if_modified_since=later)
     assert error.value.status == 304
     bob = bayside(api, sb)
-    mark = datetime.now(UTC) - timedelta(seconds=1)
+    mark = datetime.now(timezone.utc) - timedelta(seconds=1)
     sb.update_contact(bob.contact_id, EmailAddress="bob@bayside.example")
     changed = api.get_contacts(sb.tenant_id, if_modified_since=mark).contacts
     assert [c.email_address for c in changed] == ["bob@bayside.example"]
@@ -918,7 +918,7 @@ def test_updated_dates_and_if_modified_since_work_to_the_second(sb):
     token = sb.issue_token()
     ids = [c["ContactID"] for c in sb.contacts()[:2]]
     # a second after every seeded change (the demo was seeded just now)
-    moment = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=700000)
+    moment = (datetime.now(timezone.utc) + timedelta(days=1)).replace(microsecond=700000)
     second = moment.replace(microsecond=0)
 
     def since(value):
