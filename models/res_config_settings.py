@@ -30,6 +30,7 @@ class ResConfigSettings(models.TransientModel):
     xero_day_remaining = fields.Integer(related="xero_connection_id.day_remaining")
     xero_budget_text = fields.Char(related="xero_connection_id.budget_text")
     xero_last_error = fields.Text(related="xero_connection_id.last_error")
+    xero_lock_date = fields.Date(related="xero_connection_id.lock_date")
     xero_accounting_start_date = fields.Date(related="xero_connection_id.accounting_start_date", readonly=False)
     xero_accounting_active = fields.Boolean(related="xero_connection_id.accounting_active")
     xero_accounting_locked = fields.Boolean(related="xero_connection_id.accounting_locked")

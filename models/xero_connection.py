@@ -6,7 +6,7 @@ from odoo import api, fields, http, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import misc
 
-from ..xero_connector import oauth
+from ..xero_connector import accounting, oauth
 from ..xero_connector.errors import XeroAuthError
 from ..xero_connector.gateway import XeroGateway
 from .access import XERO_MANAGER, check_technical_write, check_xero_access
@@ -97,6 +97,12 @@ class XeroConnection(models.Model):
     tenant_name = fields.Char(string="Organisation", readonly=True)
     short_code = fields.Char(readonly=True)
     base_currency = fields.Char(readonly=True, help="The organisation's own currency in Xero.")
+    lock_date = fields.Date(
+        string="Xero lock date",
+        readonly=True,
+        help="The later of the organisation's period and end-of-year lock dates: Xero refuses documents and "
+        "payments dated on or before it, so they are held back in Odoo.",
+    )
     available_tenants = fields.Json(groups=XERO_MANAGER, readonly=True)
     xero_connection_ref = fields.Char(groups=XERO_MANAGER, readonly=True)
     last_error = fields.Text(readonly=True)
@@ -494,10 +500,14 @@ class XeroConnection(models.Model):
             "tenant_name": org.get("Name"),
             "short_code": org.get("ShortCode"),
             "base_currency": org.get("BaseCurrency") or False,
+            "lock_date": accounting.lock_date(org) or False,
         }
         # Write only on change: jobs of several workers read the organisation.
         if any(self[name] != value for name, value in values.items()):
+            moved = self.lock_date != values["lock_date"]
             self.sudo().write(values)
+            if moved:
+                self._requeue_blocked()  # what the old lock date held back may go now
         return org
 
 

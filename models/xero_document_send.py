@@ -202,6 +202,8 @@ class XeroDocument(models.Model):
                 continue
             contact_id = contacts[binding.partner_id.id]
             doc, problems = binding.move_id._xero_document(maps, contact_id, connection.base_currency)
+            locked = accounting.locked(binding.move_id.name, doc.date, connection.lock_date)
+            problems += [locked] if locked else []
             if problems:
                 binding.write({"state": "blocked"})
                 write_translated(binding, "error", problems)
@@ -532,6 +534,7 @@ class XeroDocument(models.Model):
             order="date, id",
             limit=SEND_BATCH,
         )
+        todo = todo._hold_locked(connection)
         if not todo:
             return 0
         maps = connection._accounting_mappings()
@@ -587,6 +590,9 @@ class XeroDocument(models.Model):
             limit=SEND_BATCH,
         )
         note = first.credit_note_id
+        todo = todo._hold_locked(connection)
+        if not todo:
+            return 1  # held back: the next step takes the next credit note
         payloads = [accounting.allocation_payload(a.document_id.xero_id, a.amount, a.date) for a in todo]
         operation = f"accounting-allocations:{connection.id}:{_keys(todo)}"
         allocate = functools.partial(connection._gateway().allocate_credit_note, note.xero_id)

@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from ..xero_connector import accounting
 from .xero_document import STATES
 
 
@@ -68,6 +69,17 @@ class XeroPayment(models.Model):
     _partial_uniq = models.UniqueIndex(
         "(connection_id, partial_id) WHERE partial_id IS NOT NULL", "A reconciliation is sent once per organisation."
     )
+
+    def _hold_locked(self, connection):
+        """Hold back those dated on or before Xero's lock date (Xero would refuse the whole
+        request for them); return the others."""
+        held = self.browse()
+        for payment in self:
+            reason = accounting.locked(payment.display_name, payment.date, connection.lock_date)
+            if reason:
+                payment.write({"state": "blocked", "error": reason})
+                held |= payment
+        return self - held
 
     @api.depends("kind", "origin_move_id", "amount")
     def _compute_display_name(self):

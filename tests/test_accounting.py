@@ -537,3 +537,47 @@ class TestAccountingAccess(XeroAccountingCase):
             self.env["xero.accounting.preview"].with_user(users["billing"]).create(
                 {"connection_id": self.connection.id}
             )
+
+
+@tagged("post_install", "-at_install")
+class TestLockDates(XeroAccountingCase):
+    """Xero refuses anything dated on or before its lock date, and the whole request with it."""
+
+    def refused(self):
+        return [r for r in self.sandbox.request_log if r["status"] >= 400]
+
+    def test_a_document_in_the_locked_period_is_held_back_before_any_call(self):
+        self.sandbox.set_lock_dates(period="2026-10-31")
+        early = self.invoice(date="2026-10-15")
+        later = self.invoice(date="2026-11-10")
+        self.start()
+        self.send()
+        self.assertEqual(fields.Date.to_string(self.connection.lock_date), "2026-10-31")
+        self.assertEqual(early.xero_state, "blocked")
+        self.assertIn("on or before Xero's lock date (2026-10-31)", early.xero_error)
+        self.assertEqual(self.xero_numbers()[early.name], 0)
+        self.assertEqual(self.xero_numbers()[later.name], 1, "the rest of the batch went")
+        self.assertEqual(self.refused(), [], "no request carried it (Xero would have refused the batch)")
+        # The adviser opens the period again: it goes at the next run, by itself.
+        self.sandbox.set_lock_dates(period=None)
+        self.connection._refresh_organisation()
+        self.assertFalse(self.connection.lock_date)
+        self.assertEqual(early.xero_state, "to_send")
+        self.send()
+        self.assertEqual(self.xero_numbers()[early.name], 1)
+
+    def test_a_payment_in_the_locked_period_is_held_back(self):
+        move = self.invoice(date="2026-11-10")
+        self.start()
+        self.send()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
+            {"journal_id": self.bank.id, "payment_date": "2026-11-12"}
+        )._create_payments()
+        self.sandbox.set_lock_dates(end_of_year="2026-11-30")
+        self.connection._refresh_organisation()
+        self.send()
+        payment = move.xero_document_id.payment_ids
+        self.assertEqual(payment.state, "blocked")
+        self.assertIn("lock date (2026-11-30)", payment.error)
+        self.assertFalse([p for p in self.xero("Payments") if p.get("Reference") == payment.origin_move_id.name])
+        self.assertEqual(self.refused(), [])

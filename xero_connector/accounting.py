@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .messages import Message, _lt
@@ -576,3 +576,36 @@ def batches(items, size=BATCH_SIZE):
         raise ValueError("A batch holds at least one item.")
     items = list(items)
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+LOCKED = _lt(
+    "%(what)s is dated %(date)s, on or before Xero's lock date (%(lock)s): Xero refuses anything dated in a "
+    "locked period. Ask your adviser to move the lock date in Xero, or date it after the lock date in Odoo."
+)
+
+
+def lock_date(organisation):
+    """The later of the organisation's PeriodLockDate and EndOfYearLockDate, or None.
+
+    Xero refuses a document, payment or allocation dated on or before it, and
+    with it the whole request it came in.
+    """
+    dates = [_xero_date(organisation.get(field)) for field in ("PeriodLockDate", "EndOfYearLockDate")]
+    dates = [d for d in dates if d]
+    return max(dates) if dates else None
+
+
+def locked(what, when, lock):
+    """Why `what`, dated `when`, is held back by the lock date `lock` (a Message), or None."""
+    when = as_date(when)
+    if not (lock and when and when <= lock):
+        return None
+    return Message(LOCKED, what=what, date=when.isoformat(), lock=lock.isoformat())
+
+
+def _xero_date(value):
+    # The SDK gives dates, or Xero's "/Date(1711843200000+0000)/" when read raw.
+    if isinstance(value, str) and value.startswith("/Date("):
+        millis = int(value[6:].split("+", maxsplit=1)[0].split(")", maxsplit=1)[0])
+        return datetime.fromtimestamp(millis / 1000, tz=timezone.utc).date()
+    return as_date(value or None)
