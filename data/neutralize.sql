@@ -7,9 +7,10 @@ UPDATE xero_connection SET accounting_active = false;
 -- Nor take Xero's deliveries, push contacts or overwrite Xero's edits until someone decides so.
 UPDATE xero_connection SET webhook_key = NULL, push_started = false, odoo_is_master = false;
 -- What was about to be sent, updated, voided or deleted waits for a deliberate "Send again".
+-- (A document's error is a translated field: its English text.)
 UPDATE xero_document
    SET state = 'blocked',
-       error = 'Held back: this database is a neutralized copy. Send it again only if this copy may write to the Xero organisation.'
+       error = jsonb_build_object('en_US', 'Held back: this database is a neutralized copy. Send it again only if this copy may write to the Xero organisation.')
  WHERE state IN ('to_send', 'to_update', 'to_void');
 UPDATE xero_payment
    SET state = 'blocked',

@@ -158,6 +158,7 @@ class AccountMove(models.Model):
             amount_tax=self.amount_tax,
             amount_total=self.amount_total,
             tax_included=inclusive,
+            url=f"{self.get_base_url()}/odoo/account.move/{self.id}",
         )
         missing = accounting.missing_mappings(doc, maps.xero_account_codes, set(maps.tax_rates))
         problems += missing or accounting.tax_mismatches(doc, maps.tax_rates)

@@ -581,3 +581,14 @@ class TestLockDates(XeroAccountingCase):
         self.assertIn("lock date (2026-11-30)", payment.error)
         self.assertFalse([p for p in self.xero("Payments") if p.get("Reference") == payment.origin_move_id.name])
         self.assertEqual(self.refused(), [])
+
+
+@tagged("post_install", "-at_install")
+class TestLinksBothWays(XeroAccountingCase):
+    def test_an_invoice_in_xero_leads_back_to_odoo(self):
+        move = self.invoice()
+        self.start()
+        self.send()
+        [xero] = self.xero_named(move.name)
+        self.assertEqual(xero["Url"], f"{move.get_base_url()}/odoo/account.move/{move.id}")
+        self.assertTrue(move.xero_url.endswith(xero["InvoiceID"]), "and the Odoo invoice leads to Xero")

@@ -60,6 +60,7 @@ PUBLIC_METHODS = {
     ("xero.difference", "action_pull"): USER,
     ("xero.difference", "action_ignore"): USER,
     ("xero.document", "action_send_again"): USER,
+    ("xero.document", "write"): ORM,
     ("xero.job", "action_retry"): MANAGER,
     ("xero.job", "action_cancel"): MANAGER,
     ("xero.accounting.preview", "action_confirm"): MANAGER,

@@ -133,6 +133,7 @@ class Document:
     amount_tax: object = None
     amount_total: object = None
     tax_included: bool = False  # unit amounts include tax (LineAmountTypes "Inclusive")
+    url: str | None = None  # the document in Odoo: Xero shows "Go to <app>" (invoices only)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -222,6 +223,8 @@ def _document_payload(doc):
         out["DueDate"] = as_date(doc.due_date).isoformat()
     if doc.reference:
         out["Reference"] = doc.reference
+    if doc.url and doc.kind == INVOICE:  # Xero's credit notes take no Url
+        out["Url"] = doc.url
     out["CurrencyCode"] = doc.currency
     if doc.currency_rate is not None:
         out["CurrencyRate"] = _rate(doc.currency_rate)

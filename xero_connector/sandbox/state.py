@@ -777,7 +777,8 @@ class Tenant:
                     doc[field] = parse_date(item[field])
                 except ValueError:
                     errors.append(f"{field} is not a valid date.")
-        for field in ("Reference", "BrandingThemeID"):
+        # Url: the source document's link, shown as "Go to <app>" (Invoice.Url in Xero's description).
+        for field in ("Reference", "BrandingThemeID", "Url"):
             if field in item:
                 doc[field] = str(item[field] or "")
         if item.get("LineAmountTypes"):
