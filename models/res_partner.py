@@ -83,9 +83,16 @@ class ResPartner(models.Model):
         positive = (operator == "=") == value
         return [("xero_difference_ids", "!=" if positive else "=", False)]
 
+    def _xero_importing(self):
+        # The import creating these partners links them itself. Only the addon's own
+        # code (a sudo environment, which RPC never gives) can say so.
+        return self.env.su and self.env.context.get("xero_importing")
+
     @api.model_create_multi
     def create(self, vals_list):
         partners = super().create(vals_list)
+        if self._xero_importing():
+            return partners
         # A new main contact of a synced company may change its first name / surname.
         partners.parent_id._xero_refresh_differences()
         partners.filtered(lambda p: not p.parent_id and (p.customer_rank or p.supplier_rank))._xero_gather_push()
@@ -93,6 +100,8 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
+        if self._xero_importing():
+            return result
         if self._XERO_MAPPED_FIELDS.union({"customer_rank", "supplier_rank"}).intersection(vals):
             (self | self.parent_id)._xero_refresh_differences()
             (self | self.parent_id)._xero_gather_push()
