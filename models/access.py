@@ -1,7 +1,7 @@
 """Who may call the addon's actions.
 
 Every public model method is reachable over RPC by any logged-in user with
-any ids, so each action calls `check_xero_access` before it does anything
+any ids, so each action calls `xero_check_access` before it does anything
 with `sudo()`: the caller's Xero group, then the caller's access to the very
 records (record rules, hence the company, included).
 """
@@ -12,7 +12,7 @@ XERO_USER = "xero_connector.group_xero_user"
 XERO_MANAGER = "xero_connector.group_xero_manager"
 
 
-def check_xero_access(records, group, operation="read"):
+def xero_check_access(records, group, operation="read"):
     """Refuse unless the caller is in `group` and may `operation` every record of `records`."""
     env = records.env
     if env.su:

@@ -3,7 +3,7 @@ from odoo.exceptions import UserError
 
 from ..xero_connector import accounting
 from ..xero_connector.messages import Message, _lt
-from .access import XERO_USER, check_xero_access
+from .access import XERO_USER, xero_check_access
 
 XERO_MOVE_TYPES = {"out_invoice": accounting.INVOICE, "out_refund": accounting.CREDIT_NOTE}
 # Who sees where an invoice stands in Xero: users with accounting rights.
@@ -75,7 +75,7 @@ class AccountMove(models.Model):
             )
 
     def action_xero_send_again(self):
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         return self.xero_document_id.action_send_again()
 
     # -- the document as Xero takes it ---------------------------------------------------

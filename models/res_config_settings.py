@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .access import XERO_MANAGER, check_xero_access
+from .access import XERO_MANAGER, xero_check_access
 
 
 class ResConfigSettings(models.TransientModel):
@@ -82,7 +82,7 @@ class ResConfigSettings(models.TransientModel):
         return {"type": "ir.actions.client", "tag": "reload"}
 
     def action_xero_choose_tenant(self):
-        check_xero_access(self.xero_connection_id, XERO_MANAGER, "write")
+        xero_check_access(self.xero_connection_id, XERO_MANAGER, "write")
         if self.xero_tenant_choice:
             self.xero_connection_id._choose_tenant(self.xero_tenant_choice)
         return {"type": "ir.actions.client", "tag": "reload"}

@@ -4,7 +4,7 @@ from odoo.exceptions import UserError
 from ..xero_connector import phones
 from ..xero_connector.names import split_person_name
 from ..xero_connector.places import country_code, region_key
-from .access import XERO_USER, check_xero_access
+from .access import XERO_USER, xero_check_access
 
 # Who may see the Xero sales ledger: users with accounting rights, Xero Users.
 LEDGER_GROUPS = f"account.group_account_readonly,account.group_account_invoice,{XERO_USER}"
@@ -137,17 +137,17 @@ class ResPartner(models.Model):
 
     def action_xero_push_all(self):
         self.ensure_one()
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         return self.xero_difference_ids.filtered("can_push").action_push()
 
     def action_xero_pull_all(self):
         self.ensure_one()
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         return self.xero_difference_ids.filtered("can_pull").action_pull()
 
     def action_xero_ignore_all(self):
         self.ensure_one()
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         return self.xero_difference_ids.action_ignore()
 
     def _xero_write_values(self, values):
@@ -365,7 +365,7 @@ class ResPartner(models.Model):
     def action_xero_refresh_ledger(self):
         """Read this partner's sales ledger from Xero now (a call or two)."""
         self.ensure_one()
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         binding = self._xero_ledger_binding()
         if not binding:
             raise UserError(self.env._("%s is not linked to a Xero contact of this company.", self.display_name))

@@ -9,7 +9,7 @@ from odoo.tools import misc
 from ..xero_connector import accounting, oauth
 from ..xero_connector.errors import XeroAuthError
 from ..xero_connector.gateway import XeroGateway
-from .access import XERO_MANAGER, check_technical_write, check_xero_access
+from .access import XERO_MANAGER, check_technical_write, xero_check_access
 from .xero_rate_budget import short_transaction
 
 _logger = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ class XeroConnection(models.Model):
         web client), or a dict given by code running outside a request.
         """
         self.ensure_one()
-        check_xero_access(self, XERO_MANAGER, "write")
+        xero_check_access(self, XERO_MANAGER, "write")
         self._check_credentials()
         conn = self.sudo()
         if conn.auth_flow == "client_credentials":
@@ -337,7 +337,7 @@ class XeroConnection(models.Model):
 
     def action_disconnect(self):
         """Revoke the consent at Xero and forget every token."""
-        check_xero_access(self, XERO_MANAGER, "write")
+        xero_check_access(self, XERO_MANAGER, "write")
         for conn in self.sudo():
             token = conn._token()
             if token.refresh_token and conn.auth_flow == "code":
@@ -473,7 +473,7 @@ class XeroConnection(models.Model):
     def action_start_push(self):
         """Push every customer and supplier not yet in Xero, in the background."""
         self.ensure_one()
-        check_xero_access(self, XERO_MANAGER, "write")
+        xero_check_access(self, XERO_MANAGER, "write")
         if self.state != "connected":
             raise UserError(self.env._("Connect the company to Xero first."))
         self.sudo().push_started = True

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..xero_connector import accounting
-from .access import XERO_MANAGER, check_xero_access
+from .access import XERO_MANAGER, xero_check_access
 from .xero_document import NEUTRALIZED_HOLD
 
 # What was read from Xero this recently (accounts, tax rates, contacts, sales
@@ -118,7 +118,7 @@ class XeroConnection(models.Model):
 
     def action_read_accounting_reference(self):
         self.ensure_one()
-        check_xero_access(self, XERO_MANAGER, "write")
+        xero_check_access(self, XERO_MANAGER, "write")
         if self.state != "connected":
             raise UserError(self.env._("Connect the company to Xero first."))
         self._read_accounting_reference()
@@ -242,7 +242,7 @@ class XeroConnection(models.Model):
     def action_accounting_preview(self):
         """What a back-sync would send, before anything is sent."""
         self.ensure_one()
-        check_xero_access(self, XERO_MANAGER, "write")
+        xero_check_access(self, XERO_MANAGER, "write")
         self._check_ready_for_accounting()
         preview = self.env["xero.accounting.preview"].create({"connection_id": self.id})
         preview.sudo()._build()
@@ -256,7 +256,7 @@ class XeroConnection(models.Model):
         }
 
     def action_accounting_stop(self):
-        check_xero_access(self, XERO_MANAGER, "write")
+        xero_check_access(self, XERO_MANAGER, "write")
         self.sudo().accounting_active = False
         return True
 

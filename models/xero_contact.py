@@ -8,7 +8,7 @@ from ..xero_connector.gateway import parse_xero_datetime
 from ..xero_connector.matching import PartnerIndex, normalise_email
 from ..xero_connector.messages import Message
 from ..xero_connector.places import country_code
-from .access import XERO_MANAGER, XERO_USER, check_xero_access
+from .access import XERO_MANAGER, XERO_USER, xero_check_access
 from .xero_i18n import translate
 
 _logger = logging.getLogger(__name__)
@@ -267,7 +267,7 @@ class XeroContact(models.Model):
 
     def action_import(self):
         """Create the Odoo partners of the selected Xero contacts."""
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         todo = self.filtered(lambda c: c.state != "synced")
         todo._check_reviewable()
         if len(todo) > INLINE_LIMIT:
@@ -362,7 +362,7 @@ class XeroContact(models.Model):
 
     def action_open_link_wizard(self):
         self.ensure_one()
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         self._check_reviewable()
         return {
             "type": "ir.actions.act_window",
@@ -375,7 +375,7 @@ class XeroContact(models.Model):
 
     def action_link_suggested(self):
         """Link each selected contact to its suggested partner."""
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         todo = self.filtered(lambda c: c.state == "to_review" and c.suggested_partner_id)
         todo._check_reviewable()
         for contact in todo:
@@ -428,7 +428,7 @@ class XeroContact(models.Model):
         partner.message_post(body=self.env._('Linked to the Xero contact "%s". No data was moved.', self.name))
 
     def action_unlink_partner(self):
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         for contact in self.filtered("partner_id"):
             contact.partner_id.message_post(body=self.env._('Unlinked from the Xero contact "%s".', contact.name))
             contact.sudo().write({"partner_id": False, "synced_values": False})
@@ -436,17 +436,17 @@ class XeroContact(models.Model):
         self.sudo()._compute_suggestions()
 
     def action_ignore(self):
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         self.filtered(lambda c: not c.partner_id).sudo().ignored = True
 
     def action_stop_ignoring(self):
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         self.sudo().ignored = False
         self.sudo()._compute_suggestions()
 
     def action_open_partner(self):
         self.ensure_one()
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         return {
             "type": "ir.actions.act_window",
             "res_model": "res.partner",
@@ -455,17 +455,17 @@ class XeroContact(models.Model):
         }
 
     def action_start_push(self):
-        check_xero_access(self, XERO_MANAGER)
+        xero_check_access(self, XERO_MANAGER)
         return self._sync_page_connection().action_start_push()
 
     def action_fetch(self):
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         self._sync_page_connection()._enqueue_contacts_fetch()
         return self._notify(self.env._("Reading the contacts from Xero in the background."))
 
     def _sync_page_connection(self):
         """The connection of the company the sync page shows, checked for the caller."""
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         connection = self.env["xero.connection"]._for_company()
         if connection.sudo().state != "connected":
             raise UserError(self.env._("Connect the company to Xero first (Settings > Xero)."))

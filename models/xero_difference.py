@@ -2,7 +2,7 @@ from odoo import api, fields, models
 
 from ..xero_connector import fieldmap
 from ..xero_connector.messages import Message
-from .access import XERO_USER, check_xero_access
+from .access import XERO_USER, xero_check_access
 from .xero_i18n import translate
 
 
@@ -49,17 +49,17 @@ class XeroDifference(models.Model):
             )
 
     def action_push(self):
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         return self.env["xero.contact"].sudo()._push_fields(self.sudo())
 
     def action_pull(self):
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         # Pulling edits the partners: the caller must be allowed to.
         self.partner_id.check_access("write")
         self.env["xero.contact"].sudo()._pull_fields(self.sudo())
         return True
 
     def action_ignore(self):
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         self.env["xero.contact"].sudo()._ignore_differences(self.sudo())
         return True

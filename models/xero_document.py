@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from .access import XERO_USER, check_xero_access
+from .access import XERO_USER, xero_check_access
 from .xero_ledger_entry import XERO_APP_URL
 
 SENT_STATES = ("sent", "linked", "to_update")
@@ -93,7 +93,7 @@ class XeroDocument(models.Model):
 
     def action_send_again(self):
         """Send documents again once what held them back or made Xero refuse them is fixed."""
-        check_xero_access(self, XERO_USER)
+        xero_check_access(self, XERO_USER)
         todo = self.sudo().filtered(lambda d: d.state in ("error", "blocked"))
         # A document in Xero may have a payment held back (e.g. by a database copy) or refused.
         payments = self.sudo().payment_ids.filtered(lambda p: p.state in ("error", "blocked"))

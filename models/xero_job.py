@@ -8,7 +8,7 @@ from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
 from ..xero_connector.errors import XeroAuthError, XeroError, XeroRateLimitError
-from .access import XERO_MANAGER, check_xero_access
+from .access import XERO_MANAGER, xero_check_access
 
 _logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class XeroJob(models.Model):
     # -- user actions -------------------------------------------------------
 
     def action_retry(self):
-        check_xero_access(self, XERO_MANAGER)
+        xero_check_access(self, XERO_MANAGER)
         for job in self:
             if job.state not in ("failed", "cancelled"):
                 raise UserError(self.env._("Only failed or cancelled jobs can be retried."))
@@ -179,7 +179,7 @@ class XeroJob(models.Model):
         self._trigger_runner()
 
     def action_cancel(self):
-        check_xero_access(self, XERO_MANAGER)
+        xero_check_access(self, XERO_MANAGER)
         if self.filtered(lambda j: j.state in ("done", "running")):
             raise UserError(self.env._("A finished or running job cannot be cancelled."))
         self.sudo().write({"state": "cancelled"})

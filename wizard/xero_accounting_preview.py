@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.tools.misc import formatLang
 
-from ..models.access import XERO_MANAGER, check_xero_access
+from ..models.access import XERO_MANAGER, xero_check_access
 from ..models.xero_i18n import translate
 from ..xero_connector import accounting
 
@@ -140,8 +140,8 @@ class XeroAccountingPreview(models.TransientModel):
     def action_confirm(self):
         """Switch sending on: the back-sync starts now (or on the start date)."""
         self.ensure_one()
-        check_xero_access(self, XERO_MANAGER, "write")
-        check_xero_access(self.connection_id, XERO_MANAGER, "write")
+        xero_check_access(self, XERO_MANAGER, "write")
+        xero_check_access(self.connection_id, XERO_MANAGER, "write")
         connection = self.connection_id.sudo()
         connection.accounting_active = True
         if connection._accounting_due():

@@ -2,7 +2,7 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 
-from ..models.access import XERO_USER, check_xero_access
+from ..models.access import XERO_USER, xero_check_access
 
 
 class XeroContactLink(models.TransientModel):
@@ -22,7 +22,7 @@ class XeroContactLink(models.TransientModel):
         values = super().default_get(fields_list)
         contact = self.env["xero.contact"].browse(values.get("contact_id"))
         if contact:
-            check_xero_access(contact, XERO_USER)
+            xero_check_access(contact, XERO_USER)
         if contact and "partner_id" in fields_list:
             ranked = contact._ranked_suggestions()
             values["partner_id"] = ranked[0][0] if ranked else False
@@ -44,6 +44,6 @@ class XeroContactLink(models.TransientModel):
             )
 
     def action_link(self):
-        check_xero_access(self.contact_id, XERO_USER)
+        xero_check_access(self.contact_id, XERO_USER)
         self.contact_id._link(self.partner_id)
         return {"type": "ir.actions.client", "tag": "soft_reload"}
