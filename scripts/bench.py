@@ -139,7 +139,8 @@ def odoo_scenario(name, sandbox_contacts=0, install=None, connect=True, **consta
         sandbox.stdout.readline()  # its one line: serving
         script = "".join(f"{key} = {value!r}\n" for key, value in constants.items())
         script += f"SANDBOX_URL = 'http://127.0.0.1:{port}'\n"
-        parts = (["bench_odoo_connect.py"] if connect else []) + [f"bench_{name}_odoo.py"]
+        parts = ["bench_odoo_connect.py"] if connect else []
+        parts += ["bench_sandbox_api.py", f"bench_{name}_odoo.py"]
         for part in parts:
             script += (devenv.REPO / "scripts" / part).read_text()
         out = subprocess.run(

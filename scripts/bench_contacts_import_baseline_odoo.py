@@ -9,14 +9,7 @@ import requests
 sys.path.insert(0, REPO)
 from xero_connector import fieldmap  # the repository's engine (no Odoo import)
 
-token = requests.post(
-    f"{SANDBOX_URL}/connect/token",
-    data={"grant_type": "client_credentials"},
-    auth=("sandbox-client-id", "sandbox-client-secret"),
-    timeout=10,
-).json()["access_token"]
-tenant = requests.get(f"{SANDBOX_URL}/connections", headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
-headers = {"Authorization": f"Bearer {token}", "xero-tenant-id": tenant[0]["tenantId"], "Accept": "application/json"}
+headers = SANDBOX_HEADERS  # from bench_sandbox_api.py
 contacts, page = [], 1
 while True:
     batch = requests.get(

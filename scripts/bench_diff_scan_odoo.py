@@ -15,13 +15,7 @@ env["xero.job"]._cron_run()
 linked = env["xero.contact"].search([("partner_id", "!=", False)], order="id")
 
 # Someone edits CHANGED contacts in Xero (through Xero's API, not through Odoo).
-token = requests.post(
-    f"{SANDBOX_URL}/connect/token",
-    data={"grant_type": "client_credentials"},
-    auth=("sandbox-client-id", "sandbox-client-secret"),
-    timeout=10,
-).json()["access_token"]
-headers = {"Authorization": f"Bearer {token}", "xero-tenant-id": connection.tenant_id, "Accept": "application/json"}
+headers = SANDBOX_HEADERS  # from bench_sandbox_api.py
 edited = linked[:: max(len(linked) // CHANGED, 1)][:CHANGED]
 for start in range(0, len(edited), 50):
     chunk = edited[start : start + 50]
