@@ -22,7 +22,13 @@ def line(description, quantity, unit, tax_type="OUTPUT", **extra):
 
 def document(lines, number="INV-7001", contact_id="c-1", **extra):
     return acc.Document(
-        key=f"move,{number}", kind="invoice", number=number, contact_id=contact_id, date="2024-05-01", lines=lines, **extra
+        key=f"move,{number}",
+        kind="invoice",
+        number=number,
+        contact_id=contact_id,
+        date="2024-05-01",
+        lines=lines,
+        **extra,
     )
 
 
