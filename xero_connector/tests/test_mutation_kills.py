@@ -1,0 +1,158 @@
+"""Behaviours mutation testing found unpinned (`make mutation`): labels, edges and round trips.
+
+Each test states what a user or the Odoo side relies on; each was written
+because a mutant of the engine passed every other test.
+"""
+
+from decimal import Decimal
+
+import pytest
+
+from xero_connector import accounting as acc
+from xero_connector import push
+from xero_connector.fieldmap import clean_for_odoo
+from xero_connector.ratelimit import Budget, Limits, MemoryRateLimiter
+
+D = Decimal
+
+
+# -- accounting -------------------------------------------------------------------------
+
+
+def test_odoo_labels_name_what_is_known():
+    assert acc.odoo_label(" 400000 ", " Sales ") == '400000 "Sales"'
+    assert acc.odoo_label("400000", None) == "400000"
+    assert acc.odoo_label(None, "15% GST") == '"15% GST"'
+    assert acc.odoo_label(None, None) == "" and acc.odoo_label("", "") == ""
+
+
+def test_currency_rates_round_half_up_at_ten_decimals():
+    payment = acc.PaymentDoc("p", "inv", "090", "2024-06-01", "10", currency_rate="0.12345678905")
+    assert acc.payment_payload(payment)["CurrencyRate"] == 0.1234567891  # half-even would give ...890
+    assert acc.payment_payload(payment)["Amount"] == 10
+
+
+def test_odoo_lines_keep_every_value_they_were_given():
+    exact = acc.odoo_line("Chair", 2, 10, None, 20, account_code="200", tax_type="OUTPUT")
+    assert exact == acc.Line("Chair", 2, 10, "200", "OUTPUT", discount_rate=None, line_amount=20)
+    discounted = acc.odoo_line("Desk", 1, 100, 10, 90, account_code="200", tax_type="OUTPUT")
+    assert discounted == acc.Line("Desk", 1, 100, "200", "OUTPUT", discount_rate=D(10), line_amount=90)
+    # Odoo's amount moved by a cent: Xero gets the quantity and Odoo's amount.
+    moved = acc.odoo_line("Lamp", 3, "3.33", 0, "10.00", account_code="200", tax_type="OUTPUT")
+    assert moved == acc.Line("Lamp", 3, None, "200", "OUTPUT", discount_rate=None, line_amount="10.00")
+    no_quantity = acc.odoo_line("Fee", None, 10, 0, 10, account_code="200", tax_type="NONE")
+    assert no_quantity == acc.Line("Fee", None, None, "200", "NONE", line_amount=10)
+    no_price = acc.odoo_line("Fee", 1, None, 0, 10, account_code="200", tax_type="NONE")
+    assert no_price == acc.Line("Fee", 1, None, "200", "NONE", line_amount=10)
+
+
+def test_missing_mappings_of_a_line_without_description_or_labels():
+    line = acc.Line("", 1, 10, None, None)
+    doc = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(line,))
+    assert acc.missing_mappings(doc, set(), set()) == [
+        "The account of a line is not mapped to a Xero account.",
+        "The tax of a line is not mapped to a Xero tax rate "
+        '(a line without tax needs one too, such as "No GST", NONE).',
+    ]
+    labelled = acc.Line("", 1, 10, None, None, odoo_account_label='400000 "Sales"', odoo_tax_label='"15% GST"')
+    doc = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(labelled,))
+    assert acc.missing_mappings(doc, set(), set()) == [
+        'Account 400000 "Sales" is not mapped to a Xero account.',
+        'Tax "15% GST" is not mapped to a Xero tax rate.',
+    ]
+
+
+def test_records_without_a_status_are_active():
+    records = [{"Code": "200"}, {"Code": "201", "Status": "ARCHIVED"}, {"Code": "", "Status": "ACTIVE"}]
+    assert acc.active_codes(records, "Code") == {"200"}
+
+
+def test_batches_of_one_and_the_refusal_of_none():
+    assert acc.batches([1, 2], size=1) == [[1], [2]]
+    assert acc.batches(range(5), size=2) == [[0, 1], [2, 3], [4]]
+    with pytest.raises(ValueError, match=r"^A batch holds at least one item\.$"):
+        acc.batches([1], size=0)
+
+
+def test_a_changed_document_gets_another_signature():
+    doc = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(acc.Line("A", 1, 10, "200", "OUTPUT"),))
+    payload = acc.invoice_payload(doc)
+    assert acc.signature(payload) == acc.signature(acc.invoice_payload(doc))
+    assert len(acc.signature(payload)) == 32 and int(acc.signature(payload), 16) >= 0
+    changed = dict(payload, Reference="PO 7")
+    assert acc.signature(changed) != acc.signature(payload)
+    # The order keys come in does not count; dates are text.
+    assert acc.signature({"a": 1, "b": 2}) == acc.signature({"b": 2, "a": 1})
+    assert acc.signature({"d": acc.as_date("2024-05-01")}) == acc.signature({"d": "2024-05-01"})
+
+
+# -- field map --------------------------------------------------------------------------
+
+
+def test_invalid_emails_are_quoted_in_60_characters_at_most():
+    sixty = "x" * 60
+    assert clean_for_odoo({"email": sixty})[1] == [f'Email "{sixty}" is not a valid address: not imported']
+    longer = "y" * 61
+    assert clean_for_odoo({"email": longer})[1] == [f'Email "{"y" * 59}…" is not a valid address: not imported']
+
+
+def test_clean_values_keep_unknown_keys_in_any_order_and_empty_values_empty():
+    clean, problems = clean_for_odoo({"mobile": "021", "email": " ann@acme.example ", "name": False})
+    assert clean == {"mobile": "021", "email": "ann@acme.example", "name": None}
+    assert problems == []
+
+
+def test_texts_exactly_as_long_as_allowed_are_kept_whole():
+    email = "a" * 64 + "@" + "b" * 185 + ".com"
+    assert len(email) == 254
+    assert clean_for_odoo({"email": email}) == ({"email": email}, [])
+    name = "n" * 256
+    assert clean_for_odoo({"name": name}) == ({"name": name}, [])
+
+
+def test_a_text_cut_at_its_limit_loses_the_trailing_space_only():
+    text = " " + "a" * 126 + " b"  # collapsed: "a" * 126 + " b" (128 characters, kept)
+    assert clean_for_odoo({"first_name": text})[0] == {"first_name": "a" * 126 + " b"}
+    cut, problems = clean_for_odoo({"first_name": "a" * 127 + " bc"})
+    assert cut == {"first_name": "a" * 127}
+    assert problems == ["First name was longer than 128 characters: cut to 128."]
+
+
+# -- rate budget ------------------------------------------------------------------------
+
+
+def test_a_paused_budget_survives_its_round_trip_through_the_database():
+    budget = Budget()
+    budget.pause(50.0)
+    again = Budget.from_dict(budget.to_dict())
+    assert again.paused_until == 50.0
+    assert again.try_acquire(20.0, Limits()) == (30.0, None)
+    assert Budget.from_dict({"paused_until": "12.5"}).paused_until == 12.5
+    assert Budget.from_dict(None) == Budget()
+
+
+def test_a_pause_never_shortens_an_earlier_longer_one():
+    budget = Budget()
+    budget.pause(100.0)
+    budget.pause(40.0)
+    assert budget.paused_until == 100.0
+
+
+def test_memory_limiter_pause_counts_from_now():
+    now = [500.0]
+    limiter = MemoryRateLimiter(clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s))
+    limiter.pause(7.5, "minute")
+    assert limiter.budget.paused_until == 507.5
+    with limiter.slot():
+        assert now[0] == 507.5
+    limiter.observe({"day_remaining": 42})
+    limiter.observe({"minute_remaining": 3})
+    assert limiter.day_remaining == 42
+
+
+# -- push -------------------------------------------------------------------------------
+
+
+def test_name_keys_of_nothing_are_empty():
+    assert push.name_key(None) == "" and push.name_key("") == ""
+    assert push.name_key("  Acme \t Ltd ") == "acme ltd"
