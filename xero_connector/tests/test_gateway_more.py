@@ -50,8 +50,10 @@ def test_a_static_token_refused_cannot_be_refreshed(sandbox):
     token = sandbox.issue_token()["access_token"]
     sandbox.expire_access_tokens()
     gateway = XeroGateway(sandbox.tenant_id, StaticToken(token), base_url=sandbox.accounting_url)
-    with pytest.raises(errors.XeroAuthError, match="cannot be refreshed"):
+    with pytest.raises(errors.XeroAuthError) as info:
         gateway.get_organisation()
+    assert str(info.value) == "The access token was refused and cannot be refreshed."
+    assert info.value.status == 401
 
 
 class UselessRefresh:
@@ -228,3 +230,16 @@ def test_the_gateway_counts_its_calls_and_sends_its_name(sandbox, make_gateway):
     gateway.get_tax_rates()
     assert gateway.calls == 3
     assert all(r["headers"]["user-agent"].startswith("odoo-xero-connector") for r in sandbox.request_log)
+
+
+def test_credit_notes_saved_keep_four_decimal_unit_amounts(make_gateway):
+    from decimal import Decimal
+
+    from xero_connector import accounting as acc
+
+    gateway = make_gateway()
+    contact = gateway.save_contacts([{"Name": "Screws Ltd"}], operation="cn4:contact").items[0].record
+    line = acc.Line("Screws", Decimal(1000), Decimal("0.0125"), "200", "NONE")
+    note = acc.Document("k", "credit_note", "CN-4", contact["ContactID"], "2024-05-01", lines=(line,))
+    record = gateway.save_credit_notes([acc.credit_note_payload(note)], operation="cn4").items[0].record
+    assert record["LineItems"][0]["UnitAmount"] == 0.0125 and record["Total"] == 12.5

@@ -156,3 +156,89 @@ def test_memory_limiter_pause_counts_from_now():
 def test_name_keys_of_nothing_are_empty():
     assert push.name_key(None) == "" and push.name_key("") == ""
     assert push.name_key("  Acme \t Ltd ") == "acme ltd"
+
+
+# -- more accounting ----------------------------------------------------------------------
+
+RATES = {"OUTPUT": 15, "NONE": 0}
+
+
+def test_totals_of_lines_given_by_their_amount():
+    lines = (
+        acc.Line("Fee", None, None, "200", "OUTPUT", line_amount="10.00"),
+        acc.Line("Part", None, D("5.00"), "200", "NONE", line_amount="5.00"),
+    )
+    doc = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=lines)
+    assert acc.xero_totals(doc, RATES) == {"SubTotal": D("15.00"), "TotalTax": D("1.50"), "Total": D("16.50")}
+
+
+def test_a_rate_xero_does_not_have_is_named():
+    doc = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(acc.Line("A", 1, 10, "200", "GONE"),))
+    with pytest.raises(ValueError, match=r"^Xero has no tax rate 'GONE'\.$"):
+        acc.xero_totals(doc, RATES)
+
+
+def doc(number, kind="invoice", contact="c-1", total="10.00"):
+    return acc.Document(f"k-{number}", kind, number, contact, "2024-05-01", amount_total=total)
+
+
+def test_preview_tells_credit_notes_by_their_id_or_their_type():
+    existing = [
+        {"CreditNoteID": "cn-1", "CreditNoteNumber": "CN-1", "Contact": {"ContactID": "C-1"}, "Status": "PAID"},
+        {"Type": "ACCRECCREDIT", "CreditNoteNumber": "CN-2", "Status": "VOIDED"},
+    ]
+    result = acc.preview([doc("CN-1", "credit_note"), doc("CN-2", "credit_note")], existing)
+    assert [(d.number, xero_id) for d, xero_id in result.already_in_xero] == [("CN-1", "cn-1")]
+    assert [words for _d, words in result.number_taken] == [
+        "Credit note CN-2: Xero holds a voided credit note with this number."
+    ]
+
+
+def test_preview_leaves_bills_aside_wherever_they_are_listed():
+    bill = {"Type": "ACCPAY", "InvoiceID": "bill-1", "InvoiceNumber": "INV-1", "Contact": {"ContactID": "c-1"}}
+    sale = {"Type": "ACCREC", "InvoiceID": "inv-2", "InvoiceNumber": "INV-2", "Contact": {"ContactID": "c-1"}}
+    result = acc.preview([doc("INV-1"), doc("INV-2")], [bill, sale])
+    assert [(d.number, xero_id) for d, xero_id in result.already_in_xero] == [("INV-2", "inv-2")]
+    assert [d.number for d in result.to_send] == ["INV-1"] and result.number_taken == []
+
+
+def test_preview_names_the_owner_of_a_taken_number_or_says_another_contact():
+    existing = [{"Type": "ACCREC", "InvoiceID": "i", "InvoiceNumber": "INV-1", "Contact": {"ContactID": "c-9"}}]
+    result = acc.preview([doc("INV-1")], existing)
+    assert (
+        result.number_taken[0][1] == "Invoice INV-1: Xero already gives this number to an invoice of another contact."
+    )
+
+
+def test_preview_totals_count_zero_documents_as_zero():
+    result = acc.preview([doc("INV-1", total="0.00"), doc("INV-2", total=None), doc("INV-3", total="2.50")], [])
+    assert result.totals == {("invoice", "NZD"): D("2.50")}
+    assert result.counts == {"invoice": 3}
+
+
+# -- more field map -----------------------------------------------------------------------
+
+
+def test_phone_country_codes_become_a_dialling_prefix_once():
+    from xero_connector.fieldmap import from_xero
+
+    def phone(**parts):
+        return from_xero({"Phones": [dict(PhoneType="DEFAULT", **parts)]})["phone"]
+
+    assert phone(PhoneCountryCode="64", PhoneNumber="5550101") == "+64 5550101"
+    assert phone(PhoneCountryCode="+64", PhoneAreaCode="9", PhoneNumber="5550101") == "+64 9 5550101"
+    assert phone(PhoneAreaCode="09", PhoneNumber="5550101") == "09 5550101"
+
+
+def test_unmapped_keys_are_named():
+    from xero_connector.fieldmap import to_xero
+
+    with pytest.raises(KeyError, match="Not mapped to Xero: fax, mobile"):
+        to_xero({"mobile": "1", "fax": "2", "name": "A"})
+
+
+def test_xero_side_noise_against_the_synced_value_keeps_a_local_change_a_push():
+    from xero_connector.fieldmap import compare
+
+    [diff] = compare({"email": "new@x.example"}, {"email": "OLD@X.example"}, {"email": "old@x.example"})
+    assert diff.kind == "push"

@@ -142,3 +142,42 @@ def test_an_answer_that_is_not_json_reads_as_empty():
     answer = requests.Response()
     answer._content = b"<html>Bad gateway</html>"
     assert oauth._json(answer) == {}
+
+
+def test_state_refusals_in_full_words(monkeypatch):
+    state = oauth.sign_state("secret", {"db": "x"})
+    assert "=" not in state  # it travels in URLs: no padding
+    with pytest.raises(XeroAuthError) as info:
+        oauth.verify_state("secret", "no-dot")
+    assert str(info.value) == "The answer from Xero is not for this request (unreadable state)."
+    with pytest.raises(XeroAuthError) as info:
+        oauth.verify_state("secret", "a.b.c")  # extra dots: still one signature, a forged one
+    assert str(info.value) == "The answer from Xero is not for this request (forged state)."
+    later = time.time() + 3600
+    monkeypatch.setattr(oauth.time, "time", lambda: later)
+    with pytest.raises(XeroAuthError) as info:
+        oauth.verify_state("secret", state)
+    assert str(info.value) == "The connection request has expired: start again from Settings > Xero."
+
+
+@pytest.mark.parametrize("size", range(8))
+def test_states_of_every_length_round_trip(size):
+    payload = {"db": "d" * size}
+    assert oauth.verify_state("secret", oauth.sign_state("secret", payload))["db"] == payload["db"]
+
+
+def test_a_tenant_list_refused_as_forbidden(sandbox):
+    # The accounting API answers 403 to a token without an organisation: as /connections would.
+    token = sandbox.issue_token()["access_token"]
+    forbidden = oauth.Endpoints("", "", sandbox.accounting_url + "/Organisation", "", "")
+    with pytest.raises(XeroAuthError) as info:
+        oauth.get_connections(forbidden, token)
+    assert str(info.value) == "Xero refused the access token while listing organisations."
+    assert info.value.status == 403
+
+
+def test_refusals_of_the_identity_service_keep_their_status(endpoints):
+    with pytest.raises(XeroAuthError) as info:
+        oauth.delete_connection(endpoints, "not-a-token", "some-id")
+    assert str(info.value) == "Xero's identity service refused the request (HTTP 401)."
+    assert info.value.status == 401
