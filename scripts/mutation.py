@@ -70,9 +70,7 @@ def main(argv):
     unknown = set(modules) - set(MODULES)
     if unknown:
         devenv.fail(f"Not a mutated module: {', '.join(sorted(unknown))} (choose among {', '.join(MODULES)}).")
-    tests = sorted(
-        p.name for p in (REPO / "xero_connector" / "tests").glob("test_*.py") if p.name not in SKIPPED_TESTS
-    )
+    tests = sorted(p.name for p in (REPO / "xero_connector" / "tests").glob("test_*.py") if p.name not in SKIPPED_TESTS)
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir()
