@@ -243,3 +243,77 @@ def test_credit_notes_saved_keep_four_decimal_unit_amounts(make_gateway):
     note = acc.Document("k", "credit_note", "CN-4", contact["ContactID"], "2024-05-01", lines=(line,))
     record = gateway.save_credit_notes([acc.credit_note_payload(note)], operation="cn4").items[0].record
     assert record["LineItems"][0]["UnitAmount"] == 0.0125 and record["Total"] == 12.5
+
+
+# -- reading invoices and credit notes: every filter reaches Xero ----------------------------
+
+
+@pytest.fixture
+def two_customers(make_gateway):
+    from decimal import Decimal
+
+    from xero_connector import accounting as acc
+
+    gateway = make_gateway()
+    saved = gateway.save_contacts([{"Name": "Alpha Ltd"}, {"Name": "Beta Ltd"}], operation="read:contacts")
+    alpha, beta = (item.record["ContactID"] for item in saved.items)
+    line = acc.Line("Work", Decimal(1), Decimal("10.0025"), "200", "NONE")
+
+    def document(kind, number, contact):
+        return acc.Document(f"k-{number}", kind, number, contact, "2024-05-01", "2024-05-31", lines=(line,))
+
+    invoices = [acc.invoice_payload(document("invoice", "INV-A", alpha))]
+    invoices.append(acc.invoice_payload(document("invoice", "INV-B", beta)))
+    gateway.save_invoices(invoices, operation="read:invoices")
+    notes = [acc.credit_note_payload(document("credit_note", "CN-A", alpha))]
+    gateway.create_credit_notes(notes, operation="read:cn-a")
+    gateway.save_credit_notes([acc.credit_note_payload(document("credit_note", "CN-B", beta))], operation="read:cn-b")
+    return gateway, alpha, beta
+
+
+def test_invoices_filtered_by_number_contact_status_and_where(two_customers):
+    gateway, alpha, _beta = two_customers
+    assert [i["InvoiceNumber"] for i in gateway.get_invoices(numbers=["INV-B"])] == ["INV-B"]
+    assert [i["InvoiceNumber"] for i in gateway.get_invoices(contact_ids=[alpha])] == ["INV-A"]
+    assert gateway.get_invoices(statuses=["PAID"]) == []
+    assert len(gateway.get_invoices(statuses=["AUTHORISED"])) == 2
+    assert [i["InvoiceNumber"] for i in gateway.get_invoices(where='InvoiceNumber=="INV-A"')] == ["INV-A"]
+    assert len(gateway.get_invoices(modified_since="2100-01-01T00:00:00")) == 0
+    assert len(gateway.get_invoices(page_size=1)) == 2
+    assert gateway.calls >= 9
+
+
+def test_unit_amounts_of_saved_and_created_documents_keep_four_decimals(two_customers):
+    gateway, _alpha, _beta = two_customers
+    invoices = {i["InvoiceNumber"]: i for i in gateway.get_invoices()}
+    assert {n: i["LineItems"][0]["UnitAmount"] for n, i in invoices.items()} == {"INV-A": 10.0025, "INV-B": 10.0025}
+    notes = {c["CreditNoteNumber"]: c for c in gateway.get_credit_notes()}
+    assert {n: c["LineItems"][0]["UnitAmount"] for n, c in notes.items()} == {"CN-A": 10.0025, "CN-B": 10.0025}
+
+
+def test_credit_notes_filtered_by_where_and_date_and_paged(sandbox, two_customers):
+    gateway, _alpha, _beta = two_customers
+    assert [c["CreditNoteNumber"] for c in gateway.get_credit_notes(where='CreditNoteNumber=="CN-B"')] == ["CN-B"]
+    assert gateway.get_credit_notes(modified_since="2100-01-01T00:00:00") == []
+    assert len(gateway.get_credit_notes(page_size=1)) == 2
+    pages = [r for r in sandbox.request_log if r["path"].endswith("/CreditNotes") and r["method"] == "GET"]
+    assert "pageSize=1" in pages[-1]["query"]
+    assert sum(1 for r in pages if "if-modified-since" in r["headers"]) == 1
+
+
+def test_two_payments_deleted_under_one_operation_are_both_deleted(two_customers):
+    from decimal import Decimal
+
+    from xero_connector import accounting as acc
+
+    gateway, _alpha, _beta = two_customers
+    invoice = gateway.get_invoices(numbers=["INV-A"])[0]
+    payments = [
+        acc.payment_payload(acc.PaymentDoc(f"p{n}", invoice["InvoiceID"], "090", "2024-06-01", Decimal("2.00")))
+        for n in range(2)
+    ]
+    first = gateway.save_payments(payments[:1], operation="pay:1").items[0].record
+    second = gateway.save_payments(payments[1:], operation="pay:2").items[0].record
+    assert gateway.delete_payment(first["PaymentID"], operation="unpay")["PaymentID"] == first["PaymentID"]
+    assert gateway.delete_payment(second["PaymentID"], operation="unpay")["PaymentID"] == second["PaymentID"]
+    assert gateway.get_invoices(numbers=["INV-A"])[0]["AmountDue"] == invoice["AmountDue"]
