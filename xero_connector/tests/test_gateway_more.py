@@ -317,3 +317,17 @@ def test_two_payments_deleted_under_one_operation_are_both_deleted(two_customers
     assert gateway.delete_payment(first["PaymentID"], operation="unpay")["PaymentID"] == first["PaymentID"]
     assert gateway.delete_payment(second["PaymentID"], operation="unpay")["PaymentID"] == second["PaymentID"]
     assert gateway.get_invoices(numbers=["INV-A"])[0]["AmountDue"] == invoice["AmountDue"]
+
+
+def test_dates_are_utc_midnights_whatever_the_server_s_time_zone(monkeypatch):
+    import time as clock
+
+    monkeypatch.setenv("TZ", "Pacific/Auckland")
+    clock.tzset()
+    try:
+        assert gw._ms_date(date(2024, 5, 1)) == "/Date(1714521600000+0000)/"
+        assert gw._ms_date("2024-05-01T00:00:00") == "/Date(1714521600000+0000)/"
+        assert parse_xero_datetime("2024-05-01T00:00:00").timestamp() == 1714521600
+    finally:
+        monkeypatch.undo()
+        clock.tzset()
