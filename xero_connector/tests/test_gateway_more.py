@@ -197,6 +197,7 @@ def test_xero_dates_are_read_as_aware_utc_datetimes():
 
 def test_dates_are_given_to_the_sdk_in_its_own_form():
     assert gw._ms_date("2024-05-01") == "/Date(1714521600000+0000)/"
+    assert gw._ms_date("2024-05-01T00:00:00Z") == "/Date(1714521600000+0000)/"
     assert gw._ms_date(date(2024, 5, 1)) == "/Date(1714521600000+0000)/"
     assert gw._ms_date(datetime(2024, 5, 1, tzinfo=timezone(timedelta(hours=12)))) == "/Date(1714478400000+0000)/"
     assert gw._ms_date("/Date(1714521600000+0000)/") == "/Date(1714521600000+0000)/"
@@ -331,3 +332,16 @@ def test_dates_are_utc_midnights_whatever_the_server_s_time_zone(monkeypatch):
     finally:
         monkeypatch.undo()
         clock.tzset()
+
+
+def test_created_invoices_keep_four_decimal_unit_amounts(make_gateway):
+    from decimal import Decimal
+
+    from xero_connector import accounting as acc
+
+    gateway = make_gateway()
+    contact = gateway.save_contacts([{"Name": "Nails Ltd"}], operation="inv4:contact").items[0].record
+    line = acc.Line("Nails", Decimal(1000), Decimal("0.0125"), "200", "NONE")
+    invoice = acc.Document("k", "invoice", "INV-4", contact["ContactID"], "2024-05-01", "2024-05-31", lines=(line,))
+    record = gateway.create_invoices([acc.invoice_payload(invoice)], operation="inv4").items[0].record
+    assert record["LineItems"][0]["UnitAmount"] == 0.0125 and record["Total"] == 12.5

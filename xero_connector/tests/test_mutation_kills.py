@@ -242,3 +242,21 @@ def test_xero_side_noise_against_the_synced_value_keeps_a_local_change_a_push():
 
     [diff] = compare({"email": "new@x.example"}, {"email": "OLD@X.example"}, {"email": "old@x.example"})
     assert diff.kind == "push"
+
+
+def test_check_totals_only_some_fields_and_who_gives_nothing():
+    sent = acc.Document(
+        "k", "invoice", "INV-1", "c", "2024-05-01", amount_untaxed="10.00", amount_tax="1.50", amount_total="11.50"
+    )
+    xero = {"SubTotal": 99, "TotalTax": 1.5, "Total": 11.5}
+    assert acc.check_totals(sent, xero, only=("Total",)) == []
+    assert acc.check_totals(sent, xero, only=("SubTotal", "Total")) == [
+        "Invoice INV-1: the total without tax is 10.00 NZD in Odoo but 99.00 NZD in Xero (difference 89.00)."
+    ]
+    assert acc.check_totals(sent, {"Total": 11.5}, only=("TotalTax", "Total")) == [
+        "Invoice INV-1: Xero gives no tax to compare."
+    ]
+    unknown = acc.Document("k", "invoice", "INV-2", "c", "2024-05-01")
+    assert acc.check_totals(unknown, {"Total": 1}, only=("Total",)) == [
+        "Invoice INV-2: Odoo gives no total to compare."
+    ]

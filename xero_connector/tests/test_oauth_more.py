@@ -181,3 +181,11 @@ def test_refusals_of_the_identity_service_keep_their_status(endpoints):
         oauth.delete_connection(endpoints, "not-a-token", "some-id")
     assert str(info.value) == "Xero's identity service refused the request (HTTP 401)."
     assert info.value.status == 401
+
+
+def test_a_bad_request_from_the_identity_service_is_refused_in_words(sandbox):
+    # The consent page answers 400 to a request without parameters.
+    odd = oauth.Endpoints("", "", sandbox.authorize_url, "", "")
+    with pytest.raises(XeroAuthError) as info:
+        oauth.get_connections(odd, sandbox.issue_token()["access_token"])
+    assert str(info.value) == "Xero's identity service refused the request (HTTP 400)." and info.value.status == 400
