@@ -334,7 +334,7 @@ def test_dates_are_utc_midnights_whatever_the_server_s_time_zone(monkeypatch):
         clock.tzset()
 
 
-def test_created_invoices_keep_four_decimal_unit_amounts(make_gateway):
+def test_created_invoices_keep_four_decimal_unit_amounts(sandbox, make_gateway):
     from decimal import Decimal
 
     from xero_connector import accounting as acc
@@ -345,3 +345,79 @@ def test_created_invoices_keep_four_decimal_unit_amounts(make_gateway):
     invoice = acc.Document("k", "invoice", "INV-4", contact["ContactID"], "2024-05-01", "2024-05-31", lines=(line,))
     record = gateway.create_invoices([acc.invoice_payload(invoice)], operation="inv4").items[0].record
     assert record["LineItems"][0]["UnitAmount"] == 0.0125 and record["Total"] == 12.5
+    assert "unitdp=4" in [r for r in sandbox.request_log if r["method"] == "PUT"][-1]["query"]
+
+
+# -- what mutation testing showed unpinned in the gateway ----------------------------------
+
+
+def test_refusals_in_full_words_with_their_status():
+    cases = [
+        (sdk_error(400, b'{"error": "invalid_grant"}'), errors.XeroAuthError, 400,
+         "Xero no longer accepts this connection (invalid grant): reconnect to Xero."),
+        (sdk_error(400, b'{"Message": "M", "Detail": "D"}'), errors.XeroRequestError, 400,
+         "Xero refused the request: M"),
+        (sdk_error(401), errors.XeroAuthError, 401,
+         "Xero refused the connection's access token even after a refresh: reconnect to Xero."),
+        (sdk_error(403), errors.XeroAuthError, 403,
+         "Xero refused access to this organisation: the connection does not cover it or lacks the needed permission."),
+        (sdk_error(404), errors.XeroNotFoundError, 404, "Xero has no such record (it may have been deleted)."),
+    ]  # fmt: skip
+    for exc, kind, status, words in cases:
+        translated = gw._translate(exc, "Contacts")
+        assert (type(translated), translated.status, str(translated)) == (kind, status, words)
+
+
+def test_every_record_of_a_refused_request_is_named():
+    body = (
+        b'{"Elements": [{"Name": "Acme", "ValidationErrors": [{"Message": "Out of stock"}]},'
+        b' {"Name": "Boom", "ValidationErrors": [{"Message": "On hold"}]}]}'
+    )
+    translated = gw._translate(sdk_error(400, body), "Contacts")  # no "Type": the Elements say it all
+    assert isinstance(translated, errors.XeroValidationError)
+    assert [(p.index, p.message) for p in translated.problems] == [
+        (0, 'Xero refused contact "Acme": Out of stock'),
+        (1, 'Xero refused contact "Boom": On hold'),
+    ]
+
+
+def test_a_refused_group_names_the_contact_group(make_gateway):
+    gateway = make_gateway()
+    gateway.create_contact_group("Odoo Customers", operation="group:x")
+    with pytest.raises(errors.XeroValidationError) as info:
+        gateway.create_contact_group("odoo customers", operation="group:y")
+    assert info.value.problems[0].message.startswith('Xero refused contact group "odoo customers"')
+
+
+def test_failed_items_keep_their_place_in_the_batch(make_gateway):
+    result = make_gateway().save_contacts(
+        [{"Name": "Fine Ltd"}, {"Name": "Broken Ltd", "EmailAddress": "nope"}], operation="place"
+    )
+    assert [(p.index, p.record_label) for p in result.failed[0].problems] == [(1, "Broken Ltd")]
+
+
+def test_keys_ignore_key_order_and_take_dates_and_decimals():
+    from decimal import Decimal
+
+    assert idempotency_key_of({"a": 1, "b": 2}) == idempotency_key_of({"b": 2, "a": 1})
+    keyed = idempotency_key_of({"Date": date(2024, 5, 1), "Amount": Decimal("1.50")})
+    assert keyed == idempotency_key_of({"Date": "2024-05-01", "Amount": "1.50"})
+    assert len(gw.idempotency_key("t", "o" * 80, {})) == 50 + 1 + 64  # 50 characters of the operation
+
+
+def idempotency_key_of(payload):
+    return gw.idempotency_key("tenant", "op", payload)
+
+
+def test_datetimes_and_unknown_fields_reach_the_sdk_as_they_should():
+    finder = XeroGateway("t", StaticToken("x"))._api.get_model_finder()
+    contacts = {"Contacts": [{"Name": "A", "UpdatedDateUTC": "2024-05-01T10:00:00", "Custom": "2024-05-01"}]}
+    assert gw._sdk_dates("Contacts", contacts, finder) == {
+        "Contacts": [{"Name": "A", "UpdatedDateUTC": "/Date(1714557600000+0000)/", "Custom": "2024-05-01"}]
+    }
+
+
+def test_every_document_write_asks_xero_for_four_decimal_unit_amounts(sandbox, two_customers):
+    writes = [r for r in sandbox.request_log if r["method"] in ("PUT", "POST") and "Contacts" not in r["path"]]
+    assert len(writes) == 3
+    assert all("unitdp=4" in r["query"] for r in writes)

@@ -260,3 +260,18 @@ def test_check_totals_only_some_fields_and_who_gives_nothing():
     assert acc.check_totals(unknown, {"Total": 1}, only=("Total",)) == [
         "Invoice INV-2: Odoo gives no total to compare."
     ]
+
+
+def test_payload_numbers_and_lines_as_xero_reads_them():
+    with pytest.raises(ValueError, match=r"^'abc' is not a number\.$"):
+        acc.number("abc")
+    whole = acc.invoice_payload(
+        acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(acc.Line(None, 2, 10, "200", "OUTPUT"),))
+    )["LineItems"][0]
+    assert whole["Description"] == "" and isinstance(whole["Quantity"], int) and isinstance(whole["UnitAmount"], int)
+    one_percent = acc.Line("A", 1, 10, "200", "OUTPUT", discount_rate=1)
+    doc = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(one_percent,))
+    assert acc.invoice_payload(doc)["LineItems"][0]["DiscountRate"] == 1
+    empty = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(acc.Line("Odd", None, None, "200", "X"),))
+    with pytest.raises(ValueError, match=r'^Line "Odd" has neither quantity and unit amount nor an amount\.$'):
+        acc.invoice_payload(empty)

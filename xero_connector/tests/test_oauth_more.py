@@ -189,3 +189,37 @@ def test_a_bad_request_from_the_identity_service_is_refused_in_words(sandbox):
     with pytest.raises(XeroAuthError) as info:
         oauth.get_connections(odd, sandbox.issue_token()["access_token"])
     assert str(info.value) == "Xero's identity service refused the request (HTTP 400)." and info.value.status == 400
+
+
+def test_token_refusals_in_full_words(sandbox, endpoints):
+    with pytest.raises(XeroAuthError) as info:
+        oauth.client_credentials(endpoints, "nobody", "nothing", oauth.scopes())
+    assert str(info.value) == "Xero does not know this client id / secret: reconnect to Xero in Settings > Xero."
+    assert info.value.status == 401
+    with pytest.raises(XeroAuthError) as info:
+        oauth.refresh(endpoints, sandbox.client_id, sandbox.client_secret, "used")
+    assert str(info.value) == (
+        "Xero no longer accepts this connection (its refresh token was used or revoked): "
+        "reconnect to Xero in Settings > Xero."
+    )
+
+
+def test_the_scope_asked_is_the_scope_given(sandbox, endpoints):
+    token = oauth.client_credentials(endpoints, sandbox.client_id, sandbox.client_secret, "accounting.contacts")
+    assert token.scope == "accounting.contacts"
+
+
+def test_a_token_refused_for_another_reason_keeps_its_status(sandbox):
+    wrong = oauth.Endpoints("", sandbox.accounting_url + "/Contacts", "", "", "")
+    with pytest.raises(XeroAuthError) as info:
+        oauth.refresh(wrong, sandbox.client_id, sandbox.client_secret, "r")
+    assert info.value.status == 401
+
+
+def test_a_slow_identity_service_in_full_words(sandbox, endpoints, monkeypatch):
+    monkeypatch.setattr(oauth, "TIMEOUT", 0.3)
+    sandbox.fault_delay = 1.0
+    sandbox.inject_fault("timeout", path_contains="/connect/token")
+    with pytest.raises(XeroUnavailableError) as info:
+        oauth.client_credentials(endpoints, sandbox.client_id, sandbox.client_secret, oauth.scopes())
+    assert str(info.value) == "Xero's identity service did not answer in time."
