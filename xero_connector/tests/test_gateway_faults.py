@@ -37,11 +37,11 @@ class RecordingLimiter(MemoryRateLimiter):
 
     def pause(self, seconds, problem=None):
         self.pauses.append((seconds, problem))
-        super().pause(seconds, problem)
+        return super().pause(seconds, problem)
 
     def observe(self, limits):
         self.observed.append(dict(limits))
-        super().observe(limits)
+        return super().observe(limits)
 
 
 @pytest.fixture
