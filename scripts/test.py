@@ -14,6 +14,7 @@ Fails when any test fails, when the Odoo suite ran no test, and when any
 test was skipped (a skipped browser test means Chromium did not run).
 """
 
+import json
 import os
 import re
 import shutil
@@ -52,6 +53,7 @@ def check_tools(python):
         python,
         [
             "pytest",
+            "coverage",
             "openapi_core",
             "yaml",
             "websocket",
@@ -84,11 +86,19 @@ def check_tools(python):
         devenv.fail("Chromium is missing: Odoo's browser tests need it (Debian: apt-get install chromium).")
 
 
+# Branch coverage the engine tests must give these modules (percent).
+COVERAGE_FLOOR = {"gateway.py": 95.0, "oauth.py": 95.0}
+
+
 def run_engine_tests(python, tally):
-    banner("Engine tests (pytest)")
+    banner("Engine tests (pytest, under coverage)")
     report = LOGS / "engine-junit.xml"
-    command = [python, "-m", "pytest", "-c", "xero_connector/tests/pytest.ini", "-q", "-rfEs"]
+    data = LOGS / "engine.coverage"
+    measure = [python, "-m", "coverage", "run", f"--data-file={data}", "--branch", "--source=xero_connector"]
+    measure += ["--omit=*/tests/*,*/sandbox/*"]
+    command = [*measure, "-m", "pytest", "-c", "xero_connector/tests/pytest.ini", "-q", "-rfEs"]
     proc = subprocess.run([*command, f"--junitxml={report}", "xero_connector/tests"], cwd=REPO, check=False)
+    check_coverage(python, data, tally)
     try:
         suite = ET.parse(report).getroot()
         suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
@@ -103,6 +113,28 @@ def run_engine_tests(python, tally):
     if proc.returncode not in (0, 1) and not bad:
         bad, note = 1, f"pytest exited {proc.returncode}"
     tally.add("engine", total - failures - errors - skipped, bad, note)
+
+
+def check_coverage(python, data, tally):
+    """Print `COVERAGE gateway.py=..% oauth.py=..% (branch)`; a module under its floor fails the tally."""
+    out = LOGS / "engine-coverage.json"
+    subprocess.run(
+        [python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(out), "-q"], cwd=REPO, check=False
+    )
+    try:
+        files = json.loads(out.read_text())["files"]
+    except (OSError, ValueError, KeyError):
+        tally.add("coverage", 0, 1, "coverage produced no report")
+        return
+    percents = {}
+    for name in COVERAGE_FLOOR:
+        found = [v for k, v in files.items() if Path(k).as_posix().endswith(f"xero_connector/{name}")]
+        percents[name] = found[0]["summary"]["percent_covered"] if found else 0.0
+    print("COVERAGE " + " ".join(f"{name}={p:.1f}%" for name, p in percents.items()) + " (branch)", flush=True)
+    low = [
+        f"{name} {percents[name]:.1f}% < {floor:g}%" for name, floor in COVERAGE_FLOOR.items() if percents[name] < floor
+    ]
+    tally.add("coverage", 0 if low else 1, 1 if low else 0, "; ".join(low))
 
 
 def free_port():

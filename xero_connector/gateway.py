@@ -181,7 +181,9 @@ class XeroGateway:
     ):
         self.tenant_id = tenant_id
         self.token_source = token_source
-        self.timeout = timeout
+        # The SDK ignores a single float (it only takes an int or a pair):
+        # always hand it (connect, read) so a timeout is never dropped.
+        self.timeout = timeout if isinstance(timeout, tuple) else (float(timeout), float(timeout))
         self.max_retries = max_retries
         # Longest 429 wait done in place; a longer one is left to the job queue.
         self.max_wait = max_wait
@@ -508,9 +510,9 @@ def _rate_limit_error(wait, problem):
 
 
 def _transport_error(exc, timeout):
-    if isinstance(exc, urllib3.exceptions.TimeoutError):
-        read = timeout[1] if isinstance(timeout, tuple) else timeout
-        return errors.XeroUnavailableError(f"Xero did not answer within {read:g} seconds.")
+    # urllib3 makes a refused connection a kind of timeout: it is not one.
+    if isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(exc, urllib3.exceptions.NewConnectionError):
+        return errors.XeroUnavailableError(f"Xero did not answer within {timeout[1]:g} seconds.")
     return errors.XeroUnavailableError(f"Xero could not be reached ({type(exc).__name__}).")
 
 
