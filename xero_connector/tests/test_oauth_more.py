@@ -1,5 +1,7 @@
 """OAuth against the sandbox: the URLs, the tenant list, disconnecting, and every refusal in plain words."""
 
+import hashlib
+import hmac
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,6 +15,10 @@ from xero_connector.errors import XeroAuthError, XeroUnavailableError
 @pytest.fixture
 def endpoints(sandbox):
     return oauth.Endpoints.at(sandbox.base_url + "/")
+
+
+def signer(secret):
+    return lambda raw: hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
 
 
 def test_xero_s_own_endpoints():
@@ -54,20 +60,20 @@ def test_authorize_url_carries_every_parameter(endpoints):
 def test_a_state_is_valid_for_its_max_age_only(monkeypatch):
     now = float(int(time.time()))  # a state keeps whole seconds
     monkeypatch.setattr(oauth.time, "time", lambda: now)
-    state = oauth.sign_state("secret", {"db": "x"})
+    state = oauth.sign_state(signer("secret"), {"db": "x"})
     monkeypatch.setattr(oauth.time, "time", lambda: now + 60)
-    assert oauth.verify_state("secret", state, max_age=60)["db"] == "x"
+    assert oauth.verify_state(signer("secret"), state, max_age=60)["db"] == "x"
     monkeypatch.setattr(oauth.time, "time", lambda: now + 61)
     with pytest.raises(XeroAuthError, match="expired"):
-        oauth.verify_state("secret", state, max_age=60)
+        oauth.verify_state(signer("secret"), state, max_age=60)
     with pytest.raises(XeroAuthError, match="unreadable"):
-        oauth.verify_state("secret", None)
+        oauth.verify_state(signer("secret"), None)
 
 
 def test_two_states_for_the_same_payload_differ_and_carry_it():
-    one, two = oauth.sign_state("secret", {"conn": 1}), oauth.sign_state("secret", {"conn": 1})
+    one, two = oauth.sign_state(signer("secret"), {"conn": 1}), oauth.sign_state(signer("secret"), {"conn": 1})
     assert one != two
-    body = oauth.verify_state("secret", one)
+    body = oauth.verify_state(signer("secret"), one)
     assert body["conn"] == 1 and body["nonce"] and abs(body["ts"] - time.time()) < 5
 
 
@@ -145,25 +151,25 @@ def test_an_answer_that_is_not_json_reads_as_empty():
 
 
 def test_state_refusals_in_full_words(monkeypatch):
-    state = oauth.sign_state("secret", {"db": "x"})
+    state = oauth.sign_state(signer("secret"), {"db": "x"})
     assert "=" not in state  # it travels in URLs: no padding
     with pytest.raises(XeroAuthError) as info:
-        oauth.verify_state("secret", "no-dot")
+        oauth.verify_state(signer("secret"), "no-dot")
     assert str(info.value) == "The answer from Xero is not for this request (unreadable state)."
     with pytest.raises(XeroAuthError) as info:
-        oauth.verify_state("secret", "a.b.c")  # extra dots: still one signature, a forged one
+        oauth.verify_state(signer("secret"), "a.b.c")  # extra dots: still one signature, a forged one
     assert str(info.value) == "The answer from Xero is not for this request (forged state)."
     later = time.time() + 3600
     monkeypatch.setattr(oauth.time, "time", lambda: later)
     with pytest.raises(XeroAuthError) as info:
-        oauth.verify_state("secret", state)
+        oauth.verify_state(signer("secret"), state)
     assert str(info.value) == "The connection request has expired: start again from Settings > Xero."
 
 
 @pytest.mark.parametrize("size", range(8))
 def test_states_of_every_length_round_trip(size):
     payload = {"db": "d" * size}
-    assert oauth.verify_state("secret", oauth.sign_state("secret", payload))["db"] == payload["db"]
+    assert oauth.verify_state(signer("secret"), oauth.sign_state(signer("secret"), payload))["db"] == payload["db"]
 
 
 def test_a_tenant_list_refused_as_forbidden(sandbox):
