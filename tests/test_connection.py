@@ -268,6 +268,25 @@ class TestConnection(XeroCase):
         with self.assertRaisesRegex(XeroAuthError, "already used"):
             Connection._oauth_callback(back["code"], back["state"], session)
 
+    def test_the_consent_asks_for_exactly_the_scopes_the_features_need(self):
+        self.connection.state = "disconnected"
+        url = self.connection.action_connect(session={})["url"]
+        scopes = dict(parse_qsl(urlsplit(url).query))["scope"].split()
+        self.assertEqual(
+            scopes,
+            [
+                "offline_access",
+                "accounting.contacts",
+                "accounting.invoices",
+                "accounting.payments",
+                "accounting.settings.read",
+            ],
+            "granular, read-only settings, no identity scopes",
+        )
+        self.connection.legacy_scopes = True
+        url = self.connection.action_connect(session={})["url"]
+        self.assertIn("accounting.transactions", dict(parse_qsl(urlsplit(url).query))["scope"].split())
+
     def test_identity_key_queues_the_same_work_once(self):
         first = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
         second = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
