@@ -45,6 +45,7 @@ _logger = logging.getLogger(__name__)
 
 XERO_API_URL = "https://api.xero.com/api.xro/2.0"
 MAX_IDEMPOTENCY_KEY = 128
+HISTORY_NOTE_MAX = 250  # characters Xero takes in one history note
 
 
 class StaticToken:
@@ -332,6 +333,42 @@ class XeroGateway:
         )
         return serialize(data) if data is not None else {}
 
+    # -- a document's history notes, files and online link ---------------------
+
+    def add_history_note(self, kind, xero_id, details, operation):
+        """Add a note to an invoice's or credit note's History in Xero (`kind`: "invoice" or
+        "credit_note"); Xero takes at most 250 characters a note."""
+        method, id_arg = _HISTORY[kind]
+        payload = {"HistoryRecords": [{"Details": details[:HISTORY_NOTE_MAX]}]}
+        key = idempotency_key(self.tenant_id, operation, [xero_id, payload])
+        body = deserialize("HistoryRecords", payload, self._api.get_model_finder())
+        data = self._call(
+            method, record_type="HistoryRecords", history_records=body, idempotency_key=key, **{id_arg: xero_id}
+        )
+        return self._records(data, "HistoryRecords")
+
+    def attach_to_invoice(self, invoice_id, file_name, content, operation, include_online=False):
+        """Attach a file (bytes) to an invoice in Xero; the same name again replaces it."""
+        digest = hashlib.sha256(content).hexdigest()
+        key = idempotency_key(self.tenant_id, operation, [invoice_id, file_name, digest, include_online])
+        data = self._call(
+            "create_invoice_attachment_by_file_name",
+            record_type="Attachments",
+            invoice_id=invoice_id,
+            file_name=file_name,
+            body=content,
+            include_online=True if include_online else None,
+            idempotency_key=key,
+        )
+        records = self._records(data, "Attachments")
+        return records[0] if records else {}
+
+    def get_online_invoice_url(self, invoice_id):
+        """The link at which the customer sees an approved sales invoice online."""
+        data = self._call("get_online_invoice", record_type="OnlineInvoices", invoice_id=invoice_id)
+        records = self._records(data, "OnlineInvoices")
+        return records[0].get("OnlineInvoiceUrl") if records else None
+
     def _save(self, method, list_key, records, operation, **kwargs):
         data = self._write(method, list_key, records, operation, summarize_errors=False, **kwargs)
         results = []
@@ -441,6 +478,11 @@ class XeroGateway:
             return []
         return serialize(data).get(list_key) or []
 
+
+_HISTORY = {
+    "invoice": ("create_invoice_history", "invoice_id"),
+    "credit_note": ("create_credit_note_history", "credit_note_id"),
+}
 
 _BODY_ARGUMENT = {
     "create_invoices": "invoices",

@@ -23,6 +23,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from . import extras
 from . import seed as seeds
 from .query import UTC, QueryError, dumps, now, parse_datetime
 from .query import freeze as query_freeze
@@ -443,6 +444,8 @@ class XeroSandbox:
         """Whether a token's scope allows this accounting call (writes need the write scope)."""
         segment = path[len(API_ROOT) + 1 :].split("/", 1)[0].lower()
         family = ENDPOINT_FAMILIES.get(segment)
+        if "/attachments" in path.lower():
+            family = "accounting.attachments"  # a document's files have their own scope
         if family is None:
             return True
         granted = set((scope or "").split())
@@ -790,13 +793,15 @@ class XeroSandbox:
         if refusal:
             return refusal
         key = headers.get("Idempotency-Key") if method in ("POST", "PUT") else None
-        data = json.loads(body) if body else None
+        # A file (an attachment) is sent as raw bytes, everything else as JSON.
+        data = body if _binary(headers) else json.loads(body) if body else None
         with self._lock:
             remembered = self._remembered(tenant_id, key)
             # Xero ties a key to its request: the same key with another endpoint,
             # method or body is refused with 400, never answered with the first
             # request's answer (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency).
-            request_id = (method, path.lower().rstrip("/"), tuple(query), json.dumps(data, sort_keys=True))
+            content = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else json.dumps(data, sort_keys=True)
+            request_id = (method, path.lower().rstrip("/"), tuple(query), content)
             if remembered is not None and remembered["request"] != request_id:
                 response = _json(
                     400,
@@ -844,7 +849,9 @@ class XeroSandbox:
         checked = dict(headers.items())
         if not headers.get("xero-tenant-id"):  # a custom connection may leave it out
             checked["xero-tenant-id"] = tenant_id
-        message = self._validator.validate(method, canonical, query, checked, body)
+        message = self._validator.validate(
+            method, canonical, query, checked, body, "application/octet-stream" if _binary(headers) else None
+        )
         if message:
             with self._lock:
                 self._violations.append({"method": method, "path": path, "message": message})
@@ -859,7 +866,7 @@ class XeroSandbox:
                 },
             )
         try:
-            json.loads(body) if body else None
+            json.loads(body) if body and not _binary(headers) else None
         except ValueError:
             return _json(400, {"ErrorNumber": 14, "Type": "PostDataInvalidException", "Message": "Invalid JSON"})
         return None
@@ -906,6 +913,10 @@ class XeroSandbox:
             "itemCount": len(records),
         }
         return self.envelope(key, records[(page - 1) * size : page * size], pagination)
+
+
+def _binary(headers):
+    return (headers.get("Content-Type") or "").split(";")[0].strip().lower() == "application/octet-stream"
 
 
 def _since(headers):
@@ -1148,11 +1159,49 @@ ROUTES = [
     ("PUT", r"/Invoices", "/Invoices", put_invoices),
     ("POST", r"/Invoices", "/Invoices", post_invoices),
     ("GET", rf"/Invoices/(?P<InvoiceID>{_ID})", "/Invoices/{InvoiceID}", get_invoice),
+    ("GET", rf"/Invoices/(?P<InvoiceID>{_ID})/History", "/Invoices/{InvoiceID}/History", extras.get_history),
+    ("PUT", rf"/Invoices/(?P<InvoiceID>{_ID})/History", "/Invoices/{InvoiceID}/History", extras.put_history),
+    (
+        "GET",
+        rf"/Invoices/(?P<InvoiceID>{_ID})/Attachments",
+        "/Invoices/{InvoiceID}/Attachments",
+        extras.get_attachments,
+    ),
+    (
+        "GET",
+        rf"/Invoices/(?P<InvoiceID>{_ID})/Attachments/(?P<FileName>[^/]+)",
+        "/Invoices/{InvoiceID}/Attachments/{FileName}",
+        extras.get_attachment,
+    ),
+    (
+        "PUT",
+        rf"/Invoices/(?P<InvoiceID>{_ID})/Attachments/(?P<FileName>[^/]+)",
+        "/Invoices/{InvoiceID}/Attachments/{FileName}",
+        extras.put_attachment,
+    ),
+    (
+        "GET",
+        rf"/Invoices/(?P<InvoiceID>{_ID})/OnlineInvoice",
+        "/Invoices/{InvoiceID}/OnlineInvoice",
+        extras.get_online_invoice,
+    ),
     ("POST", rf"/Invoices/(?P<InvoiceID>{_ID})", "/Invoices/{InvoiceID}", post_invoice),
     ("GET", r"/CreditNotes", "/CreditNotes", get_notes),
     ("PUT", r"/CreditNotes", "/CreditNotes", put_notes),
     ("POST", r"/CreditNotes", "/CreditNotes", post_notes),
     ("GET", rf"/CreditNotes/(?P<CreditNoteID>{_ID})", "/CreditNotes/{CreditNoteID}", get_note),
+    (
+        "GET",
+        rf"/CreditNotes/(?P<CreditNoteID>{_ID})/History",
+        "/CreditNotes/{CreditNoteID}/History",
+        extras.get_history,
+    ),
+    (
+        "PUT",
+        rf"/CreditNotes/(?P<CreditNoteID>{_ID})/History",
+        "/CreditNotes/{CreditNoteID}/History",
+        extras.put_history,
+    ),
     ("POST", rf"/CreditNotes/(?P<CreditNoteID>{_ID})", "/CreditNotes/{CreditNoteID}", post_note),
     (
         "PUT",

@@ -4,6 +4,7 @@ The description is ~1 MB of YAML: it is parsed once per process and the
 openapi-core object is shared by every sandbox (it is read-only).
 """
 
+import base64
 import collections
 import contextlib
 import hashlib
@@ -101,7 +102,7 @@ def load_spec(openapi_dir=None):
 class _Request:
     """The minimal request object openapi-core reads (its Request protocol)."""
 
-    def __init__(self, method, path, query, headers, body):
+    def __init__(self, method, path, query, headers, body, content_type=None):
         from openapi_core.datatypes import RequestParameters
         from werkzeug.datastructures import Headers, ImmutableMultiDict
 
@@ -109,7 +110,7 @@ class _Request:
         self.path = path
         self.method = method.lower()
         self.body = body or None
-        self.content_type = "application/json" if body else ""
+        self.content_type = (content_type or "application/json") if body else ""
         self.parameters = RequestParameters(
             query=ImmutableMultiDict(query),
             header=Headers(headers),
@@ -203,11 +204,12 @@ class Validator:
     def enabled(self):
         return self.spec is not None
 
-    def validate(self, method, path, query, headers, body):
+    def validate(self, method, path, query, headers, body, content_type=None):
         """None when valid, else a description of the violation.
 
         `path` is the full request path (/api.xro/2.0/...), `query` a list of
-        (name, value) pairs, `headers` a mapping, `body` raw bytes.
+        (name, value) pairs, `headers` a mapping, `body` raw bytes (JSON unless
+        `content_type` says otherwise, e.g. a file's application/octet-stream).
         """
         if self.spec is None:
             return None
@@ -219,13 +221,14 @@ class Validator:
             tuple(query),
             tuple(sorted((k.lower(), v if k.lower() == "if-modified-since" else "") for k, v in headers.items())),
             hashlib.sha1(body or b"").digest(),
+            content_type,
         )
         try:
             with self._lock:
                 if key in self._verdicts:
                     self._verdicts.move_to_end(key)
                     return self._verdicts[key]
-            verdict = self._check(method, path, query, headers, body)
+            verdict = self._check(method, path, query, headers, body, content_type)
             with self._lock:
                 self._verdicts[key] = verdict
                 if len(self._verdicts) > self.CACHE_SIZE:
@@ -256,13 +259,17 @@ class Validator:
             return describe(exc)
         return None
 
-    def _check(self, method, path, query, headers, body):
-        if body:
+    def _check(self, method, path, query, headers, body, content_type=None):
+        if body and not content_type:
             try:
                 json.loads(body)
             except ValueError as exc:
                 return f"request body is not valid JSON: {exc}"
-        request = _Request(method, path, _normalise_query(query), _normalise_headers(headers), body)
+        if body and content_type == "application/octet-stream":
+            # The description types a file body as a string of format "byte" (base64),
+            # but Xero and its SDK send the file's raw bytes: check it as its base64 text.
+            body = base64.b64encode(body).decode("ascii")
+        request = _Request(method, path, _normalise_query(query), _normalise_headers(headers), body, content_type)
         try:
             self.spec.validate_request(request)
         except self.error_class as exc:
