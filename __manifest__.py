@@ -23,6 +23,7 @@
         "security/xero_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/xero_job_views.xml",
         "views/xero_contact_views.xml",
         "views/res_partner_views.xml",

@@ -31,6 +31,10 @@ SETTING_FIELDS = (
     "accounting_start_date",
     "no_tax_rate_id",
     "imported_partners_shared",
+    "lock_date_shift",
+    "attach_pdf",
+    "attach_pdf_online",
+    "show_online_invoice",
 )
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 OAUTH_STATE_SCOPE = "xero_connector.oauth_state"
@@ -180,7 +184,7 @@ class XeroConnection(models.Model):
         return oauth.Endpoints.at(url) if url else oauth.Endpoints.xero()
 
     def _scope(self):
-        return oauth.scopes(self.legacy_scopes)
+        return oauth.scopes(self.legacy_scopes, attachments=self.attach_pdf)
 
     def _check_credentials(self):
         conn = self.sudo()
@@ -318,6 +322,7 @@ class XeroConnection(models.Model):
                 "contacts_fetched_at": False,
             }
         )
+        conn._problem_settled("reconnect")
         conn._refresh_organisation()
         conn._enqueue_contacts_fetch()
 
@@ -405,16 +410,9 @@ class XeroConnection(models.Model):
         return new.access_token
 
     def _mark_reconnect(self, message):
-        """Stop the organisation's jobs and tell the administrators."""
+        """Stop the organisation's jobs and tell the managers (one activity, however often it happens)."""
         self.write({"state": "reconnect", "last_error": message})
-        admins = self.env.ref("base.group_system").sudo().all_user_ids.filtered(lambda u: u.active and not u.share)
-        for admin in admins[:5]:
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                user_id=admin.id,
-                summary=self.env._("Reconnect %s to Xero", self.company_id.name),
-                note=message,
-            )
+        self._tell_managers("reconnect", self.env._("Reconnect %s to Xero", self.company_id.name), message)
 
     # -- calling Xero ------------------------------------------------------------
 

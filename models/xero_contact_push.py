@@ -161,7 +161,7 @@ class XeroContact(models.Model):
 
     def _push_payload(self, partner, binding, keys, name):
         if not binding:
-            return push.payload(partner._xero_local_values(), name=name)
+            return push.payload(partner._xero_local_values(), name=name, contact_number=self._contact_number(partner))
         local = binding._local_values()
         return push.payload({k: local.get(k) for k in keys}, base=binding.xero_data or {"ContactID": binding.xero_id})
 

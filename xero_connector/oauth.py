@@ -80,8 +80,11 @@ class Token:
     scope: str
 
 
-def scopes(legacy=False):
-    return " ".join(LEGACY_SCOPES if legacy else GRANULAR_SCOPES)
+def scopes(legacy=False, attachments=False):
+    """The consent's scopes: only what the features switched on need (files: accounting.attachments)."""
+    return " ".join(
+        (LEGACY_SCOPES if legacy else GRANULAR_SCOPES) + (("accounting.attachments",) if attachments else ())
+    )
 
 
 def new_nonce():

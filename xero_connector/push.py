@@ -98,9 +98,13 @@ def plan(partners, xero_contacts):
     return result
 
 
-def payload(values, name=None, base=None):
-    """The Xero contact to send for these local values (every mapped field)."""
+def payload(values, name=None, base=None, contact_number=None):
+    """The Xero contact to send for these local values (every mapped field); a new contact
+    may carry the partner's reference as its `ContactNumber`."""
     values = dict(values)
     if name:
         values["name"] = name
-    return fieldmap.to_xero(values, base=base)
+    out = fieldmap.to_xero(values, base=base)
+    if contact_number:
+        out["ContactNumber"] = contact_number
+    return out
