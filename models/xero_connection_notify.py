@@ -60,7 +60,7 @@ class XeroConnection(models.Model):
 
     @api.depends("state", "enabled", "last_error")
     def _compute_health(self):
-        super()._compute_health()
+        result = super()._compute_health()
         for conn in self.filtered(lambda c: c.state == "connected"):
             idle = conn.refresh_token_idle_days
             conn.health = self.env._(
@@ -69,6 +69,7 @@ class XeroConnection(models.Model):
                 days=idle,
                 limit=REFRESH_TOKEN_LIFETIME_DAYS,
             )
+        return result
 
     def _shifted_date(self, when):
         """The day after Xero's lock date, for a date on or before it when the connection sends such

@@ -46,6 +46,7 @@ class XeroDocument(models.Model):
         return events
 
     def _plan_followups(self, events):
+        """Number and store the steps that follow these events, and queue the job doing them."""
         by_connection = {}
         for doc in self.browse(list(events)):
             conn = doc.connection_id.sudo()
@@ -59,7 +60,7 @@ class XeroDocument(models.Model):
             planned = list(doc.followups or [])
             for number, step in enumerate(steps, start=doc.followup_seq + 1):
                 planned.append(dict(step, n=number))
-            super(XeroDocument, doc.sudo()).write(
+            doc.sudo().write(
                 {"followups": planned, "followup_seq": doc.followup_seq + len(steps), "followup_pending": True}
             )
             by_connection[conn.id] = conn

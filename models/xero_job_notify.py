@@ -22,11 +22,12 @@ class XeroJob(models.Model):
     )
 
     def _fail(self, exc):
-        super()._fail(exc)
+        result = super()._fail(exc)
         job = self.browse(self.id)
         if job.state == "failed":
             job._tell_failed()
             self.env.cr.commit()  # pylint: disable=invalid-commit
+        return result
 
     def _run(self):
         time_left = super()._run()
@@ -55,6 +56,13 @@ class XeroJob(models.Model):
             conn._problem_settled("job_failed")
         if self.kind == "accounting_push":
             self._tell_held_back()
+        if (
+            self.env["xero.document"]
+            .sudo()
+            .search_count([("connection_id", "=", conn.id), ("followup_pending", "=", True)], limit=1)
+        ):
+            # Planned while a follow-up job was finishing (it saw none left): queue another.
+            conn._enqueue_followups()
         conn._tell_low_budget(starter=self.create_uid)
 
     def _tell_held_back(self):
