@@ -34,6 +34,9 @@ class TestFollowups(BaseCase):
         super().setUpClass()
         cls.registry = Registry(get_db_name())
         cls.sandbox = start_sandbox(cls, seed="demo")
+        # One organisation for the whole class (its accounts are mapped once): Xero's calls a
+        # minute are not what these tests are about (test_queue and the engine's are).
+        cls.sandbox.minute_limit = 10000
         with cls.registry.cursor() as cr:
             env = cls._env(cr)
             company = setup_nz_company(env, name=f"Followup NZ {uuid.uuid4().hex[:6]}")
@@ -364,6 +367,22 @@ class TestFollowups(BaseCase):
         self.run_jobs()
         with self.registry.cursor() as cr:
             self.assertFalse(self.activities(cr, "xero_connector.mail_activity_type_xero_held_back"))
+
+    def test_a_day_budget_under_a_tenth_gives_one_activity(self):
+        self.addCleanup(setattr, self.sandbox, "day_limit", self.sandbox.day_limit)
+        self.sandbox.day_limit = 450  # Xero's answers now say fewer than 500 calls (a tenth of 5,000) are left
+        for attempt in (1, 2):
+            with self.registry.cursor() as cr:
+                env = self.env_of(cr)
+                connection = env["xero.connection"].browse(self.connection_id)
+                env["xero.job"]._enqueue(connection, "ping", f"Check {attempt}")
+            self.run_jobs()
+        with self.registry.cursor() as cr:
+            activity = self.activities(cr, "xero_connector.mail_activity_type_xero_budget")
+            self.assertEqual(len(activity), 1, "told once, updated")
+            self.assertIn("almost used up", activity.summary)
+            left = self.env_of(cr)["xero.rate.budget"].search([("tenant_id", "=", self.sandbox.tenant_id)])
+            self.assertIn(f"({left.day_remaining} calls left)", activity.summary, "the latest figure")
 
     def test_settings_show_how_long_the_refresh_token_was_unused(self):
         with self.registry.cursor() as cr:
