@@ -1,6 +1,10 @@
+import logging
+
 from markupsafe import Markup
 
 from odoo import fields, models
+
+_logger = logging.getLogger(__name__)
 
 # How many failed jobs or held-back documents an activity lists (the rest is counted).
 LISTED = 10
@@ -25,17 +29,24 @@ class XeroJob(models.Model):
         result = super()._fail(exc)
         job = self.browse(self.id)
         if job.state == "failed":
-            job._tell_failed()
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+            job._telling(job._tell_failed)
         return result
 
     def _run(self):
         time_left = super()._run()
         job = self.browse(self.id)
         if job.state == "done":
-            job._tell_after_run()
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+            job._telling(job._tell_after_run)
         return time_left
+
+    def _telling(self, tell):
+        """Tell, in a commit of its own: telling never stops the runner nor undoes the job's work."""
+        try:
+            tell()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        except Exception:
+            _logger.exception("Xero job %s: telling the managers failed", self.id)
+            self.env.cr.rollback()
 
     def _tell_failed(self):
         self.ensure_one()
