@@ -3,13 +3,16 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..xero_connector import fieldmap, push
+from ..xero_connector import fieldmap, push, reading
 from ..xero_connector.gateway import parse_xero_datetime
 from ..xero_connector.matching import PartnerIndex, normalise_email
 from ..xero_connector.messages import Message
 from ..xero_connector.places import country_code
 from .access import XERO_MANAGER, XERO_USER, xero_check_access
 from .xero_i18n import translate
+
+# Contacts a call reads (Xero's largest page).
+FETCH_PAGE_SIZE = 1000
 
 _logger = logging.getLogger(__name__)
 
@@ -101,19 +104,32 @@ class XeroContact(models.Model):
     # -- fetching from Xero ---------------------------------------------------
 
     def _xero_job_contacts_fetch(self, job):
-        """Read new and changed Xero contacts into bindings (one step)."""
-        contacts = self._fetch_changes(job.connection_id)
-        job.progress_total = job.progress_done = len(contacts)
-        return True
+        """Read one page of new and changed Xero contacts into bindings: each page is
+        a committed step, so a first read of any size holds one page in memory and a
+        stopped worker resumes at its page (the cursor is in the job's payload)."""
+        connection = job.connection_id
+        cursor = (job.payload or {}).get("cursor") or reading.start(connection.contacts_fetched_at)
+        cursor, finished, read, left = self._fetch_page(connection, cursor)
+        job.progress_done += read
+        job.progress_total = job.progress_done + (left or 0)
+        job.payload = dict(job.payload or {}, cursor=None if finished else cursor)
+        return finished
 
     @api.model
     def _fetch_changes(self, connection):
-        """Read the contacts changed since the last read (one call when nothing changed)."""
-        gateway = connection._gateway()
-        contacts = gateway.get_contacts(modified_since=connection.contacts_fetched_at, include_archived=True)
-        latest = max((parse_xero_datetime(c.get("UpdatedDateUTC")) for c in contacts), default=None)
-        # The gateway reads the last second seen again (Xero works to the second):
-        # contacts known exactly as Xero sends them are skipped.
+        """Read every contact changed since the last read, now (one call when nothing changed)."""
+        cursor, finished = reading.start(connection.contacts_fetched_at), False
+        while not finished:
+            cursor, finished, _read, _left = self._fetch_page(connection, cursor)
+
+    @api.model
+    def _fetch_page(self, connection, cursor):
+        """One page of the read at `cursor`; (next cursor, finished, contacts stored, contacts left)."""
+        asked = reading.request(cursor, FETCH_PAGE_SIZE)
+        contacts, left = connection._gateway().read_page("contacts", asked[0], cursor["since"], page_size=asked[1])
+        contacts, cursor, finished = reading.advance(cursor, contacts, asked, lambda c: c["ContactID"], left)
+        # Xero's second of the last change is read again: contacts known exactly as
+        # Xero sends them are skipped.
         known = {
             b.xero_id: b.xero_data
             for b in self.search(
@@ -123,10 +139,11 @@ class XeroContact(models.Model):
         contacts = [c for c in contacts if known.get(c["ContactID"]) != c]
         self._store_fetched(connection, contacts)
         values = {"last_sync_at": fields.Datetime.now()}
-        if latest:
-            values["contacts_fetched_at"] = latest.replace(tzinfo=None)
+        if finished and cursor["latest"]:
+            # Only a read to its end moves the watermark: a stopped one starts again from its cursor.
+            values["contacts_fetched_at"] = parse_xero_datetime(cursor["latest"]).replace(tzinfo=None)
         connection.sudo().write(values)
-        return contacts
+        return cursor, finished, len(contacts), left
 
     @api.model
     def _store_fetched(self, connection, contacts):

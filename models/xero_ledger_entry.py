@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.tools.misc import formatLang
 
+from ..xero_connector import reading
 from ..xero_connector.errors import XeroError
 from ..xero_connector.gateway import parse_xero_datetime
 
@@ -13,6 +14,16 @@ XERO_APP_URL = "https://go.xero.com/app"
 FETCH_PAGE_SIZE = 1000
 SALES_INVOICE = 'Type=="ACCREC"'
 SALES_CREDIT_NOTE = 'Type=="ACCRECCREDIT"'
+# The two lists of the ledger read, in their order.
+LEDGER_LISTS = {
+    "invoices": {"where": SALES_INVOICE, "id": "InvoiceID", "type": "invoice", "read_to": "ledger_invoices_read_to"},
+    "credit_notes": {
+        "where": SALES_CREDIT_NOTE,
+        "id": "CreditNoteID",
+        "type": "credit_note",
+        "read_to": "ledger_credit_notes_read_to",
+    },
+}
 OPEN_STATES = ("AUTHORISED",)
 
 
@@ -90,39 +101,60 @@ class XeroLedgerEntry(models.Model):
             connection._enqueue_ledger_fetch()
 
     def _xero_job_ledger_fetch(self, job):
-        """Read the sales documents changed since the last read (one step)."""
-        job.progress_total = job.progress_done = self._read_changes(job.connection_id)
-        return True
+        """Read one page of the sales invoices, then of the credit notes, changed since
+        the last read: each page a committed step, a stopped worker resumes at its page
+        (the cursor is in the job's payload)."""
+        connection = job.connection_id
+        if not connection.short_code:
+            connection._refresh_organisation()
+        position = (job.payload or {}).get("ledger") or self._ledger_start(connection)
+        position, finished, read, left = self._read_page(connection, position)
+        job.progress_done += read
+        job.progress_total = job.progress_done + (left or 0)
+        job.payload = dict(job.payload or {}, ledger=None if finished else position)
+        return finished
 
     @api.model
     def _read_changes(self, connection):
-        """Read the sales invoices and credit notes changed since the last read
+        """Read the sales invoices and credit notes changed since the last read, now
         (two calls when nothing changed); return how many Xero sent."""
-        gateway = connection._gateway()
         if not connection.short_code:
             connection._refresh_organisation()
-        invoices = gateway.get_invoices(
-            modified_since=connection.ledger_invoices_read_to, where=SALES_INVOICE, page_size=FETCH_PAGE_SIZE
-        )
-        notes = gateway.get_credit_notes(
-            modified_since=connection.ledger_credit_notes_read_to, where=SALES_CREDIT_NOTE, page_size=FETCH_PAGE_SIZE
-        )
-        # The gateway reads the last second seen again (Xero works to the second):
-        # documents stored exactly as Xero sends them are skipped.
-        invoices, notes = (
-            self._unknown(connection, "invoice", invoices),
-            self._unknown(connection, "credit_note", notes),
-        )
-        self._store(connection, invoices, notes)
-        self._link_contacts(connection)
+        position, finished, count = self._ledger_start(connection), False, 0
+        while not finished:
+            position, finished, read, _left = self._read_page(connection, position)
+            count += read
+        return count
+
+    @api.model
+    def _ledger_start(self, connection, kind="invoices"):
         # One watermark per list: the two are read at different moments.
+        return {"list": kind, "cursor": reading.start(connection[LEDGER_LISTS[kind]["read_to"]])}
+
+    @api.model
+    def _read_page(self, connection, position):
+        """One page of the ledger read at `position`: (next position, finished, documents stored, left in the list)."""
+        kind, cursor = position["list"], position["cursor"]
+        spec = LEDGER_LISTS[kind]
+        asked = reading.request(cursor, FETCH_PAGE_SIZE)
+        docs, left = connection._gateway().read_page(
+            kind, asked[0], cursor["since"], page_size=asked[1], where=spec["where"]
+        )
+        docs, cursor, done = reading.advance(cursor, docs, asked, lambda d: d[spec["id"]], left)
+        # Xero's second of the last change is read again: documents stored exactly as
+        # Xero sends them are skipped.
+        docs = self._unknown(connection, spec["type"], docs)
+        self._store(connection, docs if kind == "invoices" else [], docs if kind == "credit_notes" else [])
         values = {"ledger_read_at": fields.Datetime.now()}
-        for name, docs in (("ledger_invoices_read_to", invoices), ("ledger_credit_notes_read_to", notes)):
-            latest = max((parse_xero_datetime(d.get("UpdatedDateUTC")) for d in docs), default=None)
-            if latest:
-                values[name] = latest.replace(tzinfo=None)
+        if done and cursor["latest"]:
+            values[spec["read_to"]] = parse_xero_datetime(cursor["latest"]).replace(tzinfo=None)
         connection.sudo().write(values)
-        return len(invoices) + len(notes)
+        if not done:
+            return {"list": kind, "cursor": cursor}, False, len(docs), left
+        if kind == "invoices":
+            return self._ledger_start(connection, "credit_notes"), False, len(docs), left
+        self._link_contacts(connection)
+        return None, True, len(docs), left
 
     @api.model
     def _unknown(self, connection, doc_type, docs):

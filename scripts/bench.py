@@ -13,6 +13,16 @@ Scenarios:
                  the same partners on a database without the addon (same run).
   diff_scan      10,000 imported (linked) contacts, 500 of them edited in Xero:
                  the incremental read and comparison that find the differences.
+  first_read     the first read of an organisation of 50,000 contacts and 20,000
+                 sales invoices, page by page; its worker is killed midway and
+                 another one resumes at its page.
+  core_overhead  Odoo's own partner writes, invoice posting and payment registration
+                 on records the addon does not sync: with the addon installed and
+                 connected against the same modules without it (same process,
+                 alternate rounds), as ratios.
+  runners        4 organisations pushing customers at once, run by a real Odoo server
+                 with 2 cron workers: organisations progressing at the same time,
+                 each organisation's busiest (compressed) minute.
   invoices_push  the back-sync of 5,000 posted invoices of 3 lines each, for
                  200 customers Xero does not know yet: preview, confirm, the
                  job (same sandbox process and compressed minute).
@@ -21,6 +31,7 @@ Scenarios:
 runs one scenario only.
 """
 
+import collections
 import os
 import sys
 import time
@@ -94,7 +105,130 @@ def bench_diff_scan(n=10000, changed=500, minute_seconds=3):
     return odoo_scenario("diff_scan", sandbox_contacts=n, N=n, CHANGED=changed, MINUTE_SECONDS=minute_seconds)
 
 
-def odoo_scenario(name, sandbox_contacts=0, install=None, connect=True, **constants):
+def bench_first_read(contacts=50000, invoices=20000, minute_seconds=3):
+    """The first read of an organisation (its contacts, then its sales ledger), the
+    worker killed once midway through the contacts: another one resumes the read."""
+    return odoo_scenario(
+        "first_read",
+        sandbox_contacts=contacts,
+        sandbox_invoices=invoices,
+        CONTACTS=contacts,
+        INVOICES=invoices,
+        MINUTE_SECONDS=minute_seconds,
+    )
+
+
+def bench_core_overhead(rounds=5, partners=200, moves=60):
+    """Partner writes, invoice posting and payment registration on records the addon does
+    not sync, with the addon installed and connected, against the same modules without it."""
+    return odoo_scenario(
+        "core_overhead",
+        baseline_install="contacts,account,mail,phone_validation",
+        ROUNDS=rounds,
+        PARTNERS=partners,
+        MOVES=moves,
+        MINUTE_SECONDS=60,
+    )
+
+
+def bench_runners(orgs=4, workers=2, n=400, minute_seconds=3):
+    """`orgs` organisations, each pushing n customers, run by a real Odoo server with
+    `workers` cron workers: how many organisations progress at once, and each one's
+    busiest minute (Xero allows 60 calls)."""
+    import subprocess
+    import tempfile
+
+    from xero_connector.sandbox import XeroSandbox
+
+    python, odoo_addons = devenv.check_odoo()
+    db = devenv.check_postgres(python)
+    sandbox = XeroSandbox(port=0, seed="empty", minute_seconds=minute_seconds)
+    sandbox.start()
+    tenants = [sandbox.tenant_id] + [sandbox.add_tenant(f"Runner Org {i}") for i in range(1, orgs)]
+    database = f"xero_bench_{os.getpid()}"
+    workdir = Path(tempfile.mkdtemp(prefix="xero_bench_"))
+    config = devenv.write_config(workdir / "odoo.conf", odoo_addons, db, database, http_port=free_port())
+    devenv.drop_database(python, db, database)
+    try:
+        with open(workdir / "install.log", "w") as log:
+            command = [python, "-m", "odoo", "server", "-c", config, "-d", database, "-i", devenv.ADDON]
+            subprocess.run([*command, "--stop-after-init"], stdout=log, stderr=log, check=True)
+        constants = {
+            "TENANTS": tenants,
+            "TOKENS": [sandbox.issue_token(tenant_ids=[t]) for t in tenants],
+            "SANDBOX_URL": sandbox.base_url,
+            "N": n,
+            "WORKERS": workers,
+            "MINUTE_SECONDS": minute_seconds,
+        }
+        script = "".join(f"{key} = {value!r}\n" for key, value in constants.items())
+        script += (devenv.REPO / "scripts" / "bench_runners_odoo.py").read_text()
+        shell = [python, "-m", "odoo", "shell", "-c", config, "-d", database, "--no-http"]
+        out = subprocess.run(shell, input=script, capture_output=True, text=True, check=False)
+        if "BENCH runners_setup" not in out.stdout:
+            raise SystemExit(f"runners setup failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+        # The real server, its cron workers running the queue as in production.
+        pending = "SELECT count(*) FROM xero_job WHERE state IN ('pending', 'running')"
+        started = time.time()
+        with open(workdir / "server.log", "w") as log:
+            server = subprocess.Popen([*command[:-2], f"--max-cron-threads={workers}"], stdout=log, stderr=log)
+            try:
+                while devenv.sql(python, db, database, pending)[0][0] and time.time() - started < 1200:
+                    time.sleep(1)
+            finally:
+                server.terminate()
+                server.wait()
+        seconds = time.time() - started
+        failed = devenv.sql(python, db, database, "SELECT count(*) FROM xero_job WHERE state = 'failed'")[0][0]
+        pushed = devenv.sql(python, db, database, "SELECT count(*) FROM xero_contact WHERE partner_id IS NOT NULL")
+    finally:
+        sandbox.stop()
+        devenv.drop_database(python, db, database)
+    calls = {
+        t: sorted(e["time"] for e in sandbox.request_log if e["headers"].get("xero-tenant-id") == t) for t in tenants
+    }
+    busiest = max(max_in_window(times, minute_seconds) for times in calls.values())
+    # Organisations progressing at once: those that made a call in the same second.
+    seconds_busy = collections.Counter(int(x) for times in calls.values() for x in set(int(t) for t in times))
+    at_once = max(seconds_busy.values(), default=0)
+    overlapping = sum(1 for count in seconds_busy.values() if count >= 2)
+    return {
+        "orgs": orgs,
+        "workers": workers,
+        "contacts_per_org": n,
+        "pushed": pushed[0][0],
+        "failed_jobs": failed,
+        "api_calls": sum(len(t) for t in calls.values()),
+        "max_orgs_at_once": at_once,
+        "seconds_with_two_or_more": overlapping,
+        "max_calls_per_minute_per_org": busiest,
+        "http_429": sandbox.stats["http_429"],
+        "seconds": f"{seconds:.1f}",
+        "minute_seconds": minute_seconds,
+    }
+
+
+def max_in_window(times, width):
+    """The most calls within any `width` seconds."""
+    best, first = 0, 0
+    for last, moment in enumerate(times):
+        while moment - times[first] >= width:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def odoo_scenario(
+    name, sandbox_contacts=0, sandbox_invoices=0, install=None, connect=True, baseline_install=None, **constants
+):
     """Run scripts/bench_<name>_odoo.py in `odoo shell` on a fresh database with the addon
     (or with `install`), against the sandbox in its own process (Xero's 60 calls a minute
     on a compressed minute)."""
@@ -108,32 +242,24 @@ def odoo_scenario(name, sandbox_contacts=0, install=None, connect=True, **consta
     database = f"xero_bench_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="xero_bench_"))
     config = devenv.write_config(workdir / "odoo.conf", odoo_addons, db, database)
-    devenv.drop_database(python, db, database)
-    with open(workdir / "install.log", "w") as log:
-        subprocess.run(
-            [
-                python,
-                "-m",
-                "odoo",
-                "server",
-                "-c",
-                config,
-                "-d",
-                database,
-                "-i",
-                install or devenv.ADDON,
-                "--stop-after-init",
-            ],
-            stdout=log,
-            stderr=log,
-            check=True,
-        )
+
+    def create_database(name, modules):
+        devenv.drop_database(python, db, name)
+        with open(workdir / f"install_{name}.log", "w") as log:
+            command = [python, "-m", "odoo", "server", "-c", config, "-d", name, "-i", modules, "--stop-after-init"]
+            subprocess.run(command, stdout=log, stderr=log, check=True)
+
+    create_database(database, install or devenv.ADDON)
+    if baseline_install:
+        # A second database beside it, without the addon, for a comparison in one process.
+        constants["BASELINE_DB"] = f"{database}_baseline"
+        create_database(constants["BASELINE_DB"], baseline_install)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     command = [python, "-m", "xero_connector.sandbox", "--port", str(port), "--seed", "empty"]
     command += ["--minute-limit", "60", "--minute-seconds", str(constants.get("MINUTE_SECONDS", 60))]
-    command += ["--contacts", str(sandbox_contacts)]
+    command += ["--contacts", str(sandbox_contacts), "--invoices", str(sandbox_invoices)]
     sandbox = subprocess.Popen(command, cwd=devenv.REPO, stdout=subprocess.PIPE, text=True)
     try:
         sandbox.stdout.readline()  # its one line: serving
@@ -154,6 +280,8 @@ def odoo_scenario(name, sandbox_contacts=0, install=None, connect=True, **consta
         sandbox.terminate()
         sandbox.wait()
         devenv.drop_database(python, db, database)
+        if baseline_install:
+            devenv.drop_database(python, db, constants["BASELINE_DB"])
     line = next((x for x in out.stdout.splitlines() if x.startswith(f"BENCH {name} ")), None)
     if not line:
         raise SystemExit(f"{name} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
@@ -166,6 +294,9 @@ SCENARIOS = {
     "diff_scan": bench_diff_scan,
     "contacts_push": bench_contacts_push,
     "invoices_push": bench_invoices_push,
+    "first_read": bench_first_read,
+    "core_overhead": bench_core_overhead,
+    "runners": bench_runners,
 }
 
 

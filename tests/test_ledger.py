@@ -26,13 +26,16 @@ class LedgerMixin:
         return binding
 
     def read_ledger(self):
-        """What the cron does: queue the job, then run its one step."""
+        """What the cron does: queue the job, then run its steps (a page each)."""
         self.env["xero.ledger.entry"]._cron_fetch()
         job = self.env["xero.job"].search(
             [("kind", "=", "ledger_fetch"), ("connection_id", "=", self.connection.id), ("state", "=", "pending")]
         )
         self.assertEqual(len(job), 1)
-        self.assertTrue(self.env["xero.ledger.entry"]._xero_job_ledger_fetch(job))
+        steps = 1
+        while not self.env["xero.ledger.entry"]._xero_job_ledger_fetch(job):
+            steps += 1
+        self.assertEqual(steps, 2, "a page of invoices, then one of credit notes")
         job.state = "done"
         self.env.invalidate_all()
         return job

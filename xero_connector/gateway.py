@@ -223,6 +223,30 @@ class XeroGateway:
             )
         )
 
+    # One page of a list, oldest change first: what a resumable read (reading.py) asks for.
+    PAGED_LISTS = {
+        "contacts": ("get_contacts", "Contacts", {"include_archived": True}),
+        "invoices": ("get_invoices", "Invoices", {}),
+        "credit_notes": ("get_credit_notes", "CreditNotes", {}),
+    }
+
+    def read_page(self, kind, page, modified_since=None, page_size=100, **filters):
+        """Page `page` of the changes after `modified_since`; returns (records, records left after it)."""
+        method, key, defaults = self.PAGED_LISTS[kind]
+        data = self._call(
+            method,
+            page=page,
+            page_size=page_size,
+            if_modified_since=modified_since,
+            order="UpdatedDateUTC ASC",
+            **defaults,
+            **filters,
+        )
+        records = self._records(data, key)
+        item_count = getattr(getattr(data, "pagination", None), "item_count", None)
+        left = max(item_count - page * page_size, 0) if item_count is not None else None
+        return records, left
+
     def get_contact_groups(self):
         return self._records(self._call("get_contact_groups"), "ContactGroups")
 

@@ -17,6 +17,7 @@ def main(argv=None):
     parser.add_argument("--concurrent-limit", type=int, default=5)
     parser.add_argument("--auto-consent", action="store_true", help="skip the consent page")
     parser.add_argument("--contacts", type=int, default=0, help="add this many generated contacts (benchmarks)")
+    parser.add_argument("--invoices", type=int, default=0, help="add this many sales invoices for them (benchmarks)")
     args = parser.parse_args(argv)
 
     sandbox = XeroSandbox(
@@ -30,6 +31,8 @@ def main(argv=None):
     sandbox.auto_consent = args.auto_consent
     if args.contacts:
         sandbox.seed_contacts(args.contacts)
+    if args.invoices:
+        sandbox.seed_invoices(args.invoices)
     url = sandbox.start()
     # The command's one line of output, for the person who started it.
     print(  # pylint: disable=print-used

@@ -5,7 +5,7 @@ the same call gives the same records (dates follow today's date)."""
 import random
 import re
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from .query import UTC, now
@@ -399,6 +399,32 @@ def generate_contacts(tenant, n, prefix="Contact"):
         tenant.contacts[contact_id] = record
         ids.append(contact_id)
     return ids
+
+
+def generate_invoices(tenant, n, contact_ids, today=None):
+    """n AUTHORISED sales invoices of 2 lines, spread over `contact_ids` (benchmarks)."""
+    today = today or date.today()
+    made = []
+    for start in range(0, n, 500):
+        items = []
+        for index in range(start, min(start + 500, n)):
+            issued = today - timedelta(days=index % 365)
+            items.append(
+                {
+                    "Type": "ACCREC",
+                    "Contact": {"ContactID": contact_ids[index % len(contact_ids)]},
+                    "Date": issued.isoformat(),
+                    "DueDate": (issued + timedelta(days=20)).isoformat(),
+                    "Status": "AUTHORISED",
+                    "Reference": f"Generated {index + 1:06d}",
+                    "LineItems": [
+                        {"Description": "Services", "Quantity": 1 + index % 5, "UnitAmount": 120, "AccountCode": "200"},
+                        {"Description": "Materials", "Quantity": 2, "UnitAmount": 35.5, "AccountCode": "200"},
+                    ],
+                }
+            )
+        made += tenant.save_documents("Invoice", items)
+    return [doc["InvoiceID"] for doc in made]
 
 
 # -- demo organisation ------------------------------------------------------------

@@ -281,6 +281,12 @@ class XeroSandbox:
         with self._lock:
             return seeds.generate_contacts(self._tenant(tenant_id), n, prefix)
 
+    def seed_invoices(self, n, tenant_id=None):
+        """n sales invoices for the contacts there are (benchmarks)."""
+        with self._lock:
+            tenant = self._tenant(tenant_id)
+            return seeds.generate_invoices(tenant, n, list(tenant.contacts))
+
     def inject_fault(self, kind, count=1, method=None, path_contains=None, when="before"):
         """Answer the next `count` matching requests with a fault.
 

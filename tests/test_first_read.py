@@ -1,0 +1,135 @@
+"""The first read of an organisation, page by page, across real transactions: a worker
+stopped midway resumes at its page (contacts, then the sales ledger)."""
+
+# pylint: disable=invalid-commit
+
+import uuid
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.orm.environments import Transaction
+from odoo.tests import BaseCase, get_db_name, tagged
+
+from odoo.addons.xero_connector.models import xero_ledger_entry
+from odoo.addons.xero_connector.models.xero_contact import XeroContact
+from odoo.addons.xero_connector.models.xero_ledger_entry import XeroLedgerEntry
+
+from .common import connect, start_sandbox
+
+
+@tagged("post_install", "-at_install")
+class TestFirstReadResumes(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls.sandbox = start_sandbox(cls, seed="demo")
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].create({"name": f"First Read Co {uuid.uuid4().hex[:8]}"})
+            cls.connection_id = connect(env, cls.sandbox, company).id
+            cr.commit()
+        cls.addClassCleanup(cls._cleanup)
+
+    @classmethod
+    def _cleanup(cls):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
+            env["xero.connection"].browse(cls.connection_id).unlink()
+            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
+            cr.commit()
+
+    def env_of(self, cr):
+        if cr.transaction is None:
+            cr.transaction = Transaction(self.registry)
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def killed_in_second_step(self, model, method):
+        """Run the queue with a worker that dies in the second step of `method`,
+        then let the next run take the job over, as after Odoo's stale delay."""
+        original, calls = getattr(model, method), []
+
+        def dying(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == 2:
+                raise KeyboardInterrupt("worker killed")
+            return original(*args, **kwargs)
+
+        with patch.object(model, method, dying), self.registry.cursor() as cr:
+            with self.assertRaises(KeyboardInterrupt):
+                self.env_of(cr)["xero.job"]._cron_run()
+            cr.rollback()
+        with self.registry.cursor() as cr:
+            # The stale delay passes without news from the dead worker.
+            cr.execute("UPDATE xero_job SET heartbeat = heartbeat - %s", [timedelta(hours=1)])
+            cr.commit()
+
+    def test_contacts_read_stopped_at_its_second_page_resumes_there(self):
+        ids = self.sandbox.seed_contacts(2300, prefix="Paged")
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            connection = env["xero.connection"].browse(self.connection_id)
+            job = connection._enqueue_contacts_fetch()
+            cr.commit()
+        self.killed_in_second_step(XeroContact, "_store_fetched")
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            job = env["xero.job"].browse(job.id)
+            self.assertEqual(job.state, "running")
+            self.assertEqual(job.progress_done, 1000, "the first page was committed")
+            self.assertEqual(
+                env["xero.contact"].search_count(
+                    [("connection_id", "=", self.connection_id), ("name", "=like", "Paged %")]
+                ),
+                1000,
+            )
+            asked_before = len(self.sandbox.request_log)
+            env["xero.job"]._cron_run()
+            job = env["xero.job"].browse(job.id)
+            self.assertEqual(job.state, "done")
+            resumed = [r for r in self.sandbox.request_log[asked_before:] if r["path"].endswith("/Contacts")]
+            # Resumed where it stopped (never from the start, which has no If-Modified-Since),
+            # one call a page.
+            self.assertEqual(len(resumed), 2)
+            self.assertTrue(all(r["headers"].get("if-modified-since") for r in resumed))
+            paged = env["xero.contact"].search(
+                [("connection_id", "=", self.connection_id), ("name", "=like", "Paged %")]
+            )
+            self.assertEqual(len(paged), len(ids))
+            self.assertEqual(len(set(paged.mapped("xero_id"))), len(ids), "no contact stored twice")
+            self.assertTrue(env["xero.connection"].browse(self.connection_id).contacts_fetched_at)
+
+    def test_ledger_read_stopped_midway_resumes_at_its_page(self):
+        documents = [d for d in self.sandbox_ledger() if d]
+        self.assertGreater(len(documents), 6)
+        with patch.object(xero_ledger_entry, "FETCH_PAGE_SIZE", 3), self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            job = env["xero.connection"].browse(self.connection_id)._enqueue_ledger_fetch()
+            cr.commit()
+        with patch.object(xero_ledger_entry, "FETCH_PAGE_SIZE", 3):
+            self.killed_in_second_step(XeroLedgerEntry, "_store")
+            with self.registry.cursor() as cr:
+                env = self.env_of(cr)
+                self.assertEqual(env["xero.job"].browse(job.id).progress_done, 3, "the first page was committed")
+                asked_before = len(self.sandbox.request_log)
+                env["xero.job"]._cron_run()
+                self.assertEqual(env["xero.job"].browse(job.id).state, "done")
+                resumed = [r for r in self.sandbox.request_log[asked_before:] if r["path"].endswith("/Invoices")]
+                self.assertTrue(resumed and all(r["headers"].get("if-modified-since") for r in resumed))
+                entries = env["xero.ledger.entry"].search([("connection_id", "=", self.connection_id)])
+                self.assertEqual(sorted(entries.mapped("xero_id")), sorted(documents))
+
+    def sandbox_ledger(self):
+        tenant = self.sandbox.tenants[self.sandbox.tenant_id]
+        invoices = [
+            i["InvoiceID"] for i in tenant.invoices.values() if i["Type"] == "ACCREC" and i["Status"] != "DELETED"
+        ]
+        notes = [
+            n["CreditNoteID"]
+            for n in tenant.credit_notes.values()
+            if n["Type"] == "ACCRECCREDIT" and n["Status"] != "DELETED"
+        ]
+        return invoices + notes
