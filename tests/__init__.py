@@ -3,6 +3,7 @@ from . import (
     test_accounting,
     test_connection,
     test_differences,
+    test_first_read,
     test_followups,
     test_ledger,
     test_numbers,

@@ -80,12 +80,8 @@ class TestFirstReadResumes(BaseCase):
             job = env["xero.job"].browse(job.id)
             self.assertEqual(job.state, "running")
             self.assertEqual(job.progress_done, 1000, "the first page was committed")
-            self.assertEqual(
-                env["xero.contact"].search_count(
-                    [("connection_id", "=", self.connection_id), ("name", "=like", "Paged %")]
-                ),
-                1000,
-            )
+            # The demonstration organisation's contacts (older) and the first Paged ones.
+            self.assertEqual(env["xero.contact"].search_count([("connection_id", "=", self.connection_id)]), 1000)
             asked_before = len(self.sandbox.request_log)
             env["xero.job"]._cron_run()
             job = env["xero.job"].browse(job.id)
