@@ -1309,7 +1309,7 @@ class _Handler(BaseHTTPRequestHandler):
         sb = self.sandbox
         if path == "/_sandbox/stats" and method == "GET":
             # For a sandbox run as its own process (benchmarks): its counters.
-            return _json(200, {k: v for k, v in sb.stats.items() if k != "per_path"})
+            return _json(200, {k: dict(v) if k == "per_path" else v for k, v in sb.stats.items()})
         fault = sb._take_fault(method, path, "before", False)
         if fault == "timeout":
             time.sleep(sb.fault_delay)
