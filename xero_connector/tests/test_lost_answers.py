@@ -137,7 +137,7 @@ def test_409_to_the_end_is_xero_unavailable_will_retry(sandbox, make_gateway):
 
 
 def test_a_validation_400_with_xero_s_words_is_still_a_refusal(sandbox, make_gateway):
-    with pytest.raises(errors.XeroRequestError, match="Xero refused the request: .*is not a 'uuid'") as info:
+    with pytest.raises(errors.XeroRequestError, match=r"Xero refused the request: .*is not a 'uuid'") as info:
         make_gateway().create_invoices([{"Type": "ACCREC", "Contact": {"ContactID": "nope"}}], operation="bad:1")
     assert not info.value.retryable and info.value.status == 400
 
