@@ -250,6 +250,17 @@ class TestQueueSafety(BaseCase):
                 "Xero asks us to wait 30 minutes before calling it again for this organisation.",
             )
         self.assertEqual(len(self.calls("/Organisation")), 1, "the second click did not even call Xero")
+        # A French accountant reads it in French.
+        with self.registry.cursor() as cr:
+            self.env_of(cr)["res.lang"]._activate_lang("fr_FR")
+            cr.commit()
+        with self.registry.cursor() as cr, self.assertRaises(UserError) as refused:
+            self.connection(cr).with_context(lang="fr_FR").action_read_accounting_reference()
+        self.assertEqual(
+            str(refused.exception),
+            "Xero nous demande d'attendre 30 minutes avant de l'appeler à nouveau pour cette organisation.",
+        )
+        self.assertEqual(len(self.calls("/Organisation")), 1)
         # A job of the paused organisation waits for its time: not claimed, not failed.
         job_id = self.enqueue()
         self.cron_run()
