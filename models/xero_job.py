@@ -102,6 +102,7 @@ class XeroJob(models.Model):
         "The same work is already queued.",
     )
 
+    @api.private  # Odoo's install hook, never an RPC endpoint
     def init(self):
         # The sign of life of a step still running, written in a transaction of
         # its own while the step waits (see PgRateLimiter): never on the job's own
