@@ -155,7 +155,7 @@ class PgRateLimiter:
         try:
             # The budget's row is read again after each wait: never longer than 5 s
             # between two looks, so a pause lifted early is seen.
-            token = acquire(self._try_acquire, lambda seconds: self.wait(min(seconds, 5.0)), self.max_wait)
+            token = acquire(self._try_acquire, self.wait, self.max_wait, poll=5.0)
         except errors.XeroRateLimitError as exc:
             raise self.handed_back(exc) from None
         try:

@@ -86,14 +86,16 @@ def concurrent_backoff(waits_so_far, rng=random.random):
     return min(CONCURRENT_FIRST_WAIT * 2**waits_so_far, CONCURRENT_MAX_WAIT) * (0.5 + rng())
 
 
-def acquire(try_acquire, sleep, max_wait=None, rng=random.random):
+def acquire(try_acquire, sleep, max_wait=None, rng=random.random, poll=None):
     """Wait for a call slot and return its token.
 
     `try_acquire()` answers (seconds to wait, token or None, why refused).
     With `max_wait` (seconds), a wait that would pass it is not done:
     XeroRateLimitError is raised at once with the time still to wait, so a
     user's request answers in seconds and a job is given back with its next
-    try instead of holding a worker for the length of Xero's pause.
+    try instead of holding a worker for the length of Xero's pause. With
+    `poll`, the budget is looked at again at least that often (a shared
+    budget may free a slot, or lift a pause, earlier).
     """
     waited, concurrent_waits = 0.0, 0
     while True:
@@ -105,8 +107,9 @@ def acquire(try_acquire, sleep, max_wait=None, rng=random.random):
             concurrent_waits += 1
         if max_wait is not None and waited + wait > max_wait:
             raise errors.rate_limit_error(wait, refusal)
-        sleep(wait)
-        waited += wait
+        step = min(wait, poll) if poll else wait
+        sleep(step)
+        waited += step
 
 
 class MemoryRateLimiter:

@@ -265,3 +265,25 @@ def test_waits_for_a_concurrent_slot_back_off_with_jitter():
     assert sleeps[-1] > 0.9 and sleeps[0] < 0.1  # growing from 50 ms towards 2 s
     assert len({round(s, 6) for s in sleeps}) == len(sleeps)  # jittered
     assert sum(sleeps) <= 5.0
+
+
+def test_a_bound_counts_the_time_really_waited_when_the_budget_is_looked_at_often():
+    from xero_connector.ratelimit import acquire
+
+    now = [0.0]
+    sleeps = []
+
+    def try_acquire():
+        # The minute's budget frees a slot at 60 s; looked at every 5 s.
+        return (0.0, "token", None) if now[0] >= 60 else (60 - now[0], None, "minute")
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    assert acquire(try_acquire, sleep, max_wait=90.0, poll=5.0) == "token"
+    assert now[0] == 60 and set(sleeps) == {5.0}
+    now[0] = 0.0
+    with pytest.raises(errors.XeroRateLimitError) as info:
+        acquire(try_acquire, sleep, max_wait=30.0, poll=5.0)
+    assert info.value.retry_after == 60 and now[0] == 0.0  # not waited first: told at once
