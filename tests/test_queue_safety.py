@@ -27,6 +27,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.xero_connector.models import xero_rate_budget
 from odoo.addons.xero_connector.models.xero_connection import XeroConnection
+from odoo.addons.xero_connector.xero_connector import gateway
 
 from .common import connect, give_token, start_sandbox
 
@@ -308,3 +309,62 @@ class TestQueueSafety(BaseCase):
         self.assertEqual(
             str(refused.exception), "Xero asks us to wait a minute before calling it again for this organisation."
         )
+
+
+@tagged("post_install", "-at_install")
+class TestLostAnswers(BaseCase):
+    """Xero's answer to a write lost by a TLS failure, through the runner: retried, written once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        # Xero over HTTPS: a TLS failure is then the SDK's own (status 0), as in production.
+        cls.sandbox = start_sandbox(cls, seed="demo", tls=True)
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].create({"name": f"Lost Answers Co {uuid.uuid4().hex[:8]}"})
+            cls.company_id = company.id
+            cls.connection_id = connect(env, cls.sandbox, company).id
+            cr.commit()
+        cls.addClassCleanup(cls._cleanup)
+        # The gateway trusts the sandbox's own certificate (the SDK reads certifi's bundle).
+        trust = patch.object(gateway.certifi, "where", return_value=cls.sandbox.ca_file)
+        trust.start()
+        cls.addClassCleanup(trust.stop)
+
+    @classmethod
+    def _cleanup(cls):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
+            env["xero.contact"].search([("connection_id", "=", cls.connection_id)]).unlink()
+            env["res.partner"].search([("company_id", "=", cls.company_id)]).xero_do_not_sync = True
+            env["xero.connection"].browse(cls.connection_id).unlink()
+            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
+            cr.commit()
+
+    def test_a_tls_error_after_xero_saved_then_success_writes_one_contact(self):
+        name = f"Secure Partner {uuid.uuid4().hex[:6]}"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            partner = env["res.partner"].create({"name": name, "customer_rank": 1, "company_id": self.company_id})
+            job = env["xero.connection"].browse(self.connection_id)._enqueue_contacts_push()
+            cr.commit()
+        # Xero creates the contact, then the answer is lost in a TLS failure.
+        self.sandbox.inject_fault("tls_error", method="POST", path_contains="/Contacts", when="after")
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["xero.job"]._cron_run()
+            cr.commit()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.assertEqual((job.with_env(env).state, job.with_env(env).error), ("done", False))
+            binding = env["xero.contact"].search([("partner_id", "=", partner.id)])
+            self.assertEqual(len(binding), 1)
+            self.assertEqual(binding.connection_id.id, self.connection_id)
+            linked_to = binding.xero_id
+        posts = [r["status"] for r in self.sandbox.request_log if r["method"] == "POST" and "/Contacts" in r["path"]]
+        self.assertEqual(posts, [0, 200], "lost in TLS, then Xero's remembered answer")
+        found = [c for c in self.sandbox.contacts() if c["Name"] == name]
+        self.assertEqual(len(found), 1, "one Xero contact")
+        self.assertEqual(linked_to, found[0]["ContactID"], "the binding is linked to it")
