@@ -344,6 +344,16 @@ class TestLostAnswers(BaseCase):
             env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
             cr.commit()
 
+    def setUp(self):
+        super().setUp()
+        self.sandbox.reset(seed="demo")
+        with self.registry.cursor() as cr:
+            connection = api.Environment(cr, SUPERUSER_ID, {})["xero.connection"].browse(self.connection_id)
+            give_token(connection, self.sandbox)
+            cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
+            cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
+            cr.commit()
+
     def test_a_tls_error_after_xero_saved_then_success_writes_one_contact(self):
         name = f"Secure Partner {uuid.uuid4().hex[:6]}"
         with self.registry.cursor() as cr:
@@ -368,3 +378,24 @@ class TestLostAnswers(BaseCase):
         found = [c for c in self.sandbox.contacts() if c["Name"] == name]
         self.assertEqual(len(found), 1, "one Xero contact")
         self.assertEqual(linked_to, found[0]["ContactID"], "the binding is linked to it")
+
+    def test_tls_errors_on_every_try_keep_the_job_for_retry_not_refused(self):
+        name = f"Unlucky Partner {uuid.uuid4().hex[:6]}"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            partner = env["res.partner"].create({"name": name, "customer_rank": 1, "company_id": self.company_id})
+            job = env["xero.connection"].browse(self.connection_id)._enqueue_contacts_push()
+            cr.commit()
+        # Every try of the step loses Xero's answer (the gateway tries 5 times).
+        self.sandbox.inject_fault("tls_error", count=5, method="POST", path_contains="/Contacts", when="after")
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["xero.job"]._cron_run()
+            cr.commit()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            job = job.with_env(env)
+            self.assertEqual((job.state, job.attempts), ("pending", 1), "kept for its next try, not failed")
+            self.assertGreater(job.next_try, fields.Datetime.now())
+            self.assertEqual(job.error, "The secure connection to Xero failed (Xero unavailable, will retry).")
+            self.assertFalse(env["xero.contact"].search([("partner_id", "=", partner.id)]).sync_error)
+        self.assertEqual(len([c for c in self.sandbox.contacts() if c["Name"] == name]), 1, "Xero saved it once")
