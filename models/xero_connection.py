@@ -422,7 +422,15 @@ class XeroConnection(models.Model):
         if self.state != "connected":
             raise XeroAuthError(self.env._("%s is not connected to Xero.", self.company_id.name))
         limiter = self.env["xero.rate.budget"]._limiter(self)
-        return XeroGateway(self.tenant_id, _TokenSource(self), base_url=self._endpoints().api_url, limiter=limiter)
+        # The limiter's bound and waits serve the gateway's own waits too (429s, back-off).
+        return XeroGateway(
+            self.tenant_id,
+            _TokenSource(self),
+            base_url=self._endpoints().api_url,
+            limiter=limiter,
+            max_wait=limiter.max_wait,
+            sleep=limiter.wait,
+        )
 
     def _enqueue_once(self, kind, name, model):
         """Queue this organisation's `kind` job unless one is already to do."""

@@ -1,4 +1,5 @@
 import logging
+import uuid
 from datetime import timedelta
 
 import psycopg2.errors
@@ -14,7 +15,8 @@ _logger = logging.getLogger(__name__)
 
 ACTIVE_STATES = ("pending", "running", "failed")
 # A running job whose worker has not reported for this long is taken as
-# crashed (killed worker, lost host) and handed to the next cron run.
+# crashed (killed worker, lost host) and handed to the next cron run
+# (ir.config_parameter xero_connector.job_stale_seconds).
 STALE_AFTER = timedelta(minutes=15)
 # Finished jobs are kept this many days (ir.config_parameter xero_connector.job_retention_days).
 JOB_RETENTION_DAYS = 30
@@ -88,11 +90,33 @@ class XeroJob(models.Model):
     date_started = fields.Datetime(string="Started")
     date_done = fields.Datetime(string="Finished")
     heartbeat = fields.Datetime()
+    claim_token = fields.Char(
+        copy=False, help="Names the worker's claim: a worker whose job was taken over records nothing."
+    )
+    worker_deaths = fields.Integer(
+        copy=False, help="Times the worker stopped (killed, lost) during the current step: at max attempts, it fails."
+    )
 
     _identity_key_active_uniq = models.UniqueIndex(
         "(identity_key) WHERE state IN ('pending', 'running', 'failed')",
         "The same work is already queued.",
     )
+
+    @api.private  # Odoo's install hook, never an RPC endpoint
+    def init(self):
+        # The sign of life of a step still running, written in a transaction of
+        # its own while the step waits (see PgRateLimiter): never on the job's own
+        # row, which the step writes at its end (a concurrent update of that row
+        # would fail the step's transaction).
+        self.env.cr.execute(
+            """
+            CREATE TABLE IF NOT EXISTS xero_job_beat (
+                job_id integer PRIMARY KEY,
+                claim_token varchar NOT NULL,
+                beat timestamp NOT NULL
+            )
+            """
+        )
 
     @api.depends("progress_done", "progress_total", "state")
     def _compute_progress(self):
@@ -175,7 +199,7 @@ class XeroJob(models.Model):
             if job.state not in ("failed", "cancelled"):
                 raise UserError(self.env._("Only failed or cancelled jobs can be retried."))
         # Checked above: jobs change only through the addon's code.
-        self.sudo().write({"state": "pending", "next_try": fields.Datetime.now(), "attempts": 0})
+        self.sudo().write({"state": "pending", "next_try": fields.Datetime.now(), "attempts": 0, "worker_deaths": 0})
         self._trigger_runner()
 
     def action_cancel(self):
@@ -193,6 +217,9 @@ class XeroJob(models.Model):
         cutoff = fields.Datetime.now() - timedelta(days=days)
         old = self.sudo().search([("state", "in", ("done", "cancelled")), ("write_date", "<", cutoff)], limit=10000)
         old.unlink()
+        self.env.cr.execute(
+            "DELETE FROM xero_job_beat WHERE job_id NOT IN (SELECT id FROM xero_job WHERE state = 'running')"
+        )
         return len(old)
 
     # -- running ------------------------------------------------------------
@@ -223,11 +250,7 @@ class XeroJob(models.Model):
         cr = self.env.cr
         cr.commit()  # pylint: disable=invalid-commit
         cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        # A running job whose worker stopped reporting crashed with it.
-        cr.execute(
-            "UPDATE xero_job SET state = 'pending' WHERE state = 'running' AND heartbeat < %s",
-            [fields.Datetime.now() - STALE_AFTER],
-        )
+        self._take_over_stale_jobs()
         job = self._select_due_job()
         if not job:
             cr.commit()  # pylint: disable=invalid-commit
@@ -239,10 +262,55 @@ class XeroJob(models.Model):
                 "attempts": job.attempts + 1,
                 "heartbeat": now,
                 "date_started": job.date_started or now,
+                # A new claim: the worker that had it before (if it still lives) records nothing more.
+                "claim_token": uuid.uuid4().hex,
             }
         )
         cr.commit()  # pylint: disable=invalid-commit
         return job
+
+    @api.model
+    def _stale_after(self):
+        seconds = self.env["ir.config_parameter"].sudo().get_param("xero_connector.job_stale_seconds")
+        return timedelta(seconds=float(seconds)) if seconds else STALE_AFTER
+
+    @api.model
+    def _take_over_stale_jobs(self):
+        """A running job whose worker stopped reporting (its last step end, or its
+        last sign of life during a wait) crashed with it: it runs again, unless its
+        worker stopped `max_attempts` times during this step (a poison job).
+
+        A job whose row a live step holds locked is skipped: its worker is alive.
+        """
+        self.env.cr.execute(
+            """
+            UPDATE xero_job job
+               SET state = 'pending', worker_deaths = COALESCE(job.worker_deaths, 0) + 1, claim_token = NULL
+             WHERE job.id IN (
+                    SELECT j.id FROM xero_job j
+                 LEFT JOIN xero_job_beat b ON b.job_id = j.id AND b.claim_token = j.claim_token
+                     WHERE j.state = 'running' AND GREATEST(j.heartbeat, b.beat) < %s
+                       FOR UPDATE OF j SKIP LOCKED)
+         RETURNING job.id, job.worker_deaths, job.max_attempts
+            """,
+            [fields.Datetime.now() - self._stale_after()],
+        )
+        poisoned = [(job_id, deaths) for job_id, deaths, most in self.env.cr.fetchall() if deaths >= most]
+        self.invalidate_model(["state", "worker_deaths", "claim_token"])
+        for job_id, deaths in poisoned:
+            _logger.warning("Xero job %s: its worker stopped %s times during one step; failed", job_id, deaths)
+            self.browse(job_id).write(
+                {
+                    "state": "failed",
+                    "error": self.env._(
+                        "The worker stopped %(count)s times during this step (killed or out of time); "
+                        "the job is stopped so that it does not stop every worker in turn. "
+                        "A Xero Manager can retry it.",
+                        count=deaths,
+                    ),
+                }
+            )
+        self.flush_model()  # before the due job is chosen in SQL
 
     @api.model
     def _select_due_job(self):
@@ -273,38 +341,74 @@ class XeroJob(models.Model):
     def _run(self):
         """Run this claimed job step by step; return the cron's time left."""
         self.ensure_one()
+        token = self.claim_token
+        # Handlers see the claim: their waits for Xero's budget report a sign of
+        # life and are bounded, and a long one gives the job back (see PgRateLimiter).
+        job = self.with_context(xero_job_claim=(self.id, token))
         cron = self.env["ir.cron"]
         time_left = float("inf")
         try:
-            handler = getattr(self.env[self.res_model or self._name], f"_xero_job_{self.kind}")
+            handler = getattr(job.env[self.res_model or self._name], f"_xero_job_{self.kind}")
             while True:
-                before = self.progress_done
-                finished = handler(self)
-                self.heartbeat = fields.Datetime.now()
+                before = job.progress_done
+                finished = handler(job)
+                if not job._holds_claim(token):
+                    job._lost_claim()
+                    return time_left
+                job.write({"heartbeat": fields.Datetime.now(), "worker_deaths": 0})
                 if finished:
-                    self.write({"state": "done", "date_done": fields.Datetime.now(), "error": False})
+                    job.write({"state": "done", "date_done": fields.Datetime.now(), "error": False})
                 time_left = cron._commit_progress(
-                    max(self.progress_done - before, 0),
-                    remaining=max(self.progress_total - self.progress_done, 0),
+                    max(job.progress_done - before, 0),
+                    remaining=max(job.progress_total - job.progress_done, 0),
                 )
                 if finished:
                     return time_left
                 if time_left <= 0:
                     # Let other crons run; the job resumes from its last step.
-                    self.state = "pending"
+                    job.state = "pending"
                     self.env.cr.commit()  # pylint: disable=invalid-commit
                     return time_left
         except XeroError as exc:
-            self._fail(exc)
-        except Exception as exc:
-            _logger.exception("Xero job %s failed", self.id)
-            self._fail(exc)
+            job._fail(exc, token)
+        except Exception as exc:  # noqa: BLE001 - logged with its traceback in _fail
+            job._fail(exc, token, unexpected=True)
         return time_left
 
-    def _fail(self, exc):
+    def _holds_claim(self, token):
+        """True when this worker still holds the job: then the row stays locked
+        until the step's commit, so no other worker can take it over meanwhile.
+
+        False when another worker took it over (the step outlived the stale
+        delay): under REPEATABLE READ, a takeover committed during the step
+        makes the lock fail; one committed before shows another token.
+        """
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
+                self.env.cr.execute("SELECT claim_token FROM xero_job WHERE id = %s FOR UPDATE", [self.id])
+                row = self.env.cr.fetchone()
+        except psycopg2.errors.SerializationFailure:
+            return False
+        return bool(row) and row[0] == token
+
+    def _lost_claim(self):
+        """Another worker took this job over: what this step did is not recorded."""
+        _logger.warning("Xero job %s was taken over by another worker; this worker's step is dropped", self.id)
+        self.env.cr.rollback()
+        self.env.invalidate_all()
+
+    def _fail(self, exc, token=None, unexpected=False):
         self.env.cr.rollback()
         self.env.invalidate_all()
         job = self.browse(self.id)
+        if token is not None and not job._holds_claim(token):
+            # Taken over meanwhile: this worker's failure (often its late writes
+            # meeting the other worker's) is not the job's any more.
+            _logger.info("Xero job %s: step of a worker that lost its claim ended with %r", self.id, exc)
+            job._lost_claim()
+            return
+        if unexpected:
+            _logger.exception("Xero job %s failed", self.id)
         values = dict(self._error_values(exc), heartbeat=fields.Datetime.now())
         if isinstance(exc, XeroAuthError) and exc.reconnect_needed:
             # Waits, unclaimed, until an administrator reconnects the company.

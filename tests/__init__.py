@@ -11,6 +11,7 @@ from . import (
     test_places,
     test_push,
     test_queue,
+    test_queue_safety,
     test_rpc_access,
     test_sync_page,
     test_tour,

@@ -5,7 +5,10 @@ message in plain words that can be shown to an accountant as it is.
 `retryable` tells the job queue whether trying again later may succeed.
 """
 
+import math
 import re
+
+from .messages import Message, _lt
 
 
 class XeroError(Exception):
@@ -41,11 +44,65 @@ class XeroRateLimitError(XeroError):
         self.retry_after = retry_after
         self.problem = problem
 
+    @property
+    def user_message(self):
+        """The wait in plain words, for a user whose request cannot wait that long."""
+        return wait_message(self.retry_after)
+
+
+WAIT_MINUTES = _lt("Xero asks us to wait %(minutes)s minutes before calling it again for this organisation.")
+WAIT_A_MINUTE = _lt("Xero asks us to wait a minute before calling it again for this organisation.")
+
+
+def wait_message(seconds):
+    """ "Xero asks us to wait N minutes", rounded up to whole minutes (a Message)."""
+    minutes = max(1, math.ceil((seconds or 0) / 60.0))
+    return Message(WAIT_A_MINUTE) if minutes == 1 else Message(WAIT_MINUTES, minutes=minutes)
+
+
+def rate_limit_error(wait, problem):
+    """Xero's budget is spent for `wait` seconds more, in plain words."""
+    what = {"day": "today's ", "minute": "this minute's ", "concurrent": "the concurrent-call "}.get(problem, "")
+    return XeroRateLimitError(
+        f"Xero's {what}API limit for this organisation is used up; try again in {math.ceil(wait)} seconds.",
+        retry_after=wait,
+        problem=problem,
+    )
+
 
 class XeroUnavailableError(XeroError):
-    """Xero did not answer properly (5xx, timeout, connection lost)."""
+    """Xero did not answer properly (5xx, timeout, TLS or connection lost, 409
+    for a request with the same key still in flight, a malformed answer):
+    Xero unavailable, will retry. Never a refusal of the data.
+
+    `maybe_written` is True when the request was a write that may have reached
+    Xero: its outcome is unknown, so the same batch must be sent again with
+    its key (or settled by reading Xero back), never rebuilt nor rolled back.
+    """
 
     retryable = True
+
+    def __init__(self, message, status=None, maybe_written=False):
+        super().__init__(message, status)
+        self.maybe_written = maybe_written
+
+
+class XeroUnclearAnswerError(XeroUnavailableError):
+    """Xero answered a write, but not in a form that says what it did (items
+    without their ids, fewer items than sent, an unreadable body).
+
+    Xero may have saved some or all of the batch: nothing is rolled back and
+    no new copy is written; the batch is settled by reading Xero back (or by
+    sending it again with the same key). `items` holds the `ItemResult`s that
+    could be read (possibly none), `sent` how many records were sent.
+    """
+
+    def __init__(self, message, items=None, sent=None, status=200):
+        super().__init__(message, status, maybe_written=True)
+        self.items = list(items or [])
+        self.sent = sent
+
+    settle_by_reading = True
 
 
 class XeroNotFoundError(XeroError):

@@ -37,7 +37,7 @@ from xero_python.api_client import ApiClient, Configuration
 from xero_python.api_client.deserializer import deserialize
 from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.api_client.serializer import serialize
-from xero_python.exceptions import ApiException
+from xero_python.exceptions import ApiException, ApiSSLException
 
 from . import errors
 
@@ -74,8 +74,27 @@ class NullLimiter:
     def pause(self, seconds, problem=None):
         pass
 
+    def handed_back(self, error):
+        """The exception to raise for a wait too long to do in place (the caller may rephrase it)."""
+        return error
+
 
 CONCURRENT_WAIT = 1.0  # seconds, after a 429 for too many calls at once
+# A Retry-After beyond this is not believed (Xero's longest, the day limit, is under a day).
+MAX_RETRY_AFTER = 86400.0
+# What each write's answer must hold for every record Xero saved.
+_ID_KEYS = {
+    "Contacts": "ContactID",
+    "Invoices": "InvoiceID",
+    "CreditNotes": "CreditNoteID",
+    "Payments": "PaymentID",
+    "Allocations": "AllocationID",
+    "ContactGroups": "ContactGroupID",
+}
+
+
+class _MalformedAnswer(Exception):
+    """Xero's answer could not be read (not JSON, or not the shape the SDK expects)."""
 
 
 def idempotency_key(tenant_id, operation, payload=None):
@@ -112,9 +131,10 @@ class _ApiClient(ApiClient):
             return super().deserialize(response, response_type, response_model_finder)
         try:
             data = json.loads(response.text, parse_float=Decimal)
-        except ValueError:
-            return super().deserialize(response, response_type, response_model_finder)
-        return deserialize(response_type, _without_nulls(data), response_model_finder)
+            return deserialize(response_type, _without_nulls(data), response_model_finder)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # A 2xx whose body says nothing we can read: Xero may have done the write.
+            raise _MalformedAnswer(f"{type(exc).__name__}: {exc}") from None
 
 
 _ISO_FRACTION = re.compile(r"\.(\d+)")
@@ -179,6 +199,7 @@ class XeroGateway:
         max_wait=90.0,
         limiter=None,
         sleep=time.sleep,
+        ca_certs=None,
     ):
         self.tenant_id = tenant_id
         self.token_source = token_source
@@ -198,7 +219,7 @@ class XeroGateway:
         # Our retry policy must be the only one: urllib3 would otherwise
         # silently retry a timed-out PUT three times on its own.
         self._client.rest_client.pool_manager = urllib3.PoolManager(
-            num_pools=4, maxsize=5, retries=False, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where()
+            num_pools=4, maxsize=5, retries=False, cert_reqs="CERT_REQUIRED", ca_certs=ca_certs or certifi.where()
         )
         self._client.user_agent = "odoo-xero-connector"
         self._api = AccountingApi(self._client, base_url=base_url)
@@ -303,7 +324,9 @@ class XeroGateway:
 
     def create_contact_group(self, name, operation):
         data = self._write("create_contact_group", "ContactGroups", [{"Name": name}], operation)
-        return self._records(data, "ContactGroups")[0]
+        answered = self._records(data, "ContactGroups")
+        _check_complete("ContactGroups", 1, answered, [ItemResult(i, r) for i, r in enumerate(answered)])
+        return answered[0]
 
     def add_contacts_to_group(self, group_id, contact_ids, operation):
         records = [{"ContactID": cid} for cid in contact_ids]
@@ -396,7 +419,8 @@ class XeroGateway:
     def _save(self, method, list_key, records, operation, **kwargs):
         data = self._write(method, list_key, records, operation, summarize_errors=False, **kwargs)
         results = []
-        for index, record in enumerate(self._records(data, list_key)):
+        answered = self._records(data, list_key)
+        for index, record in enumerate(answered):
             problems = errors.item_problems(list_key, record, index)
             if problems:
                 # Name the record as the caller sent it: Xero may echo less.
@@ -404,6 +428,7 @@ class XeroGateway:
                 for problem in problems:
                     problem.record_label = problem.record_label or label
             results.append(ItemResult(index, None if problems else record, problems))
+        _check_complete(list_key, len(records), answered, results)
         return BatchResult(results)
 
     def _write(self, method, list_key, records, operation, **kwargs):
@@ -425,6 +450,7 @@ class XeroGateway:
             since = parse_xero_datetime(if_modified_since).replace(microsecond=0)
             kwargs["if_modified_since"] = since - timedelta(seconds=1)
         api_method = getattr(self._api, method)
+        writing = "idempotency_key" in kwargs or method.startswith("delete_")
         attempt = 0
         refreshed = False
         while True:
@@ -459,16 +485,29 @@ class XeroGateway:
                         _logger.info("Xero rate limit (%s): waiting %.1fs as asked", problem, wait)
                         self.sleep(wait)
                         continue
-                    raise _rate_limit_error(wait, problem) from None
-                if isinstance(status, int) and status >= 500 and attempt <= self.max_retries:
+                    raise self.limiter.handed_back(_rate_limit_error(wait, problem)) from None
+                # Status 0 is the SDK's TLS failure; 409 a request with this key still
+                # being processed by Xero; 5xx Xero's own trouble: all pass, so try again.
+                if _transient(exc) and attempt <= self.max_retries:
                     self.sleep(self._backoff(attempt))
                     continue
-                raise _translate(exc, record_type) from None
+                raise _translate(exc, record_type, writing) from None
             except urllib3.exceptions.HTTPError as exc:
                 if attempt <= self.max_retries:
                     self.sleep(self._backoff(attempt))
                     continue
-                raise _transport_error(exc, self.timeout) from None
+                raise _transport_error(exc, self.timeout, writing) from None
+            except _MalformedAnswer:
+                # Not retried in place: the same key would replay the same answer;
+                # the job tries again later, or the batch is settled by reading back.
+                raise (
+                    errors.XeroUnclearAnswerError(
+                        "Xero's answer could not be read (Xero unavailable, will retry); "
+                        "what Xero may have saved is read back before anything is written again.",
+                    )
+                    if writing
+                    else errors.XeroUnavailableError("Xero's answer could not be read (Xero unavailable, will retry).")
+                ) from None
 
     def _sdk_token(self):
         if self._token is None:
@@ -558,28 +597,60 @@ def _ms_date(value):
 
 
 def _retry_after(headers, problem=None):
+    """Xero's Retry-After in seconds, believable: NaN or missing is a default,
+    negative is 0, beyond a day is a day (a pause of every worker for years is a bug)."""
     try:
-        return max(float(headers.get("Retry-After")), 0.0)
+        value = float(headers.get("Retry-After"))
     except (TypeError, ValueError):
+        value = math.nan
+    if math.isnan(value):
         # Xero's concurrency 429 gives no Retry-After: another call ends within a
         # second or so, so waiting a minute (and pausing every worker) is far too long.
         return CONCURRENT_WAIT if (problem or "").lower() == "concurrent" else 60.0
+    return min(max(value, 0.0), MAX_RETRY_AFTER)
 
 
-def _rate_limit_error(wait, problem):
-    what = {"day": "today's", "minute": "this minute's", "concurrent": "the concurrent-call"}.get(problem, "the")
-    return errors.XeroRateLimitError(
-        f"Xero's {what} API limit for this organisation is used up; try again in {math.ceil(wait)} seconds.",
-        retry_after=wait,
-        problem=problem,
+def _transient(exc):
+    status = exc.status
+    return (
+        isinstance(exc, ApiSSLException)
+        or status in (0, None, 409)
+        or (isinstance(status, int) and status >= 500)
+        or (status == 400 and not _body(exc))
     )
 
 
-def _transport_error(exc, timeout):
+def _check_complete(list_key, sent, answered, results):
+    """Raise XeroUnclearAnswerError unless the answer has one item per record sent,
+    each saved one with its id: Xero did something we cannot pin down."""
+    id_key = _ID_KEYS.get(list_key)
+    without_id = [r for r in results if r.ok and id_key and not (r.record or {}).get(id_key)]
+    if len(answered) == sent and not without_id:
+        return
+    raise errors.XeroUnclearAnswerError(
+        f"Xero's answer to a write of {sent} {list_key} was incomplete ({len(answered)} came back, "
+        f"{len(without_id)} without their {id_key}): Xero unavailable, will retry; what Xero saved is "
+        "read back before anything is written again.",
+        items=[r for r in results if r not in without_id],
+        sent=sent,
+    )
+
+
+def _rate_limit_error(wait, problem):
+    return errors.rate_limit_error(wait, problem)
+
+
+def _transport_error(exc, timeout, writing=False):
     # urllib3 makes a refused connection a kind of timeout: it is not one.
-    if isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(exc, urllib3.exceptions.NewConnectionError):
-        return errors.XeroUnavailableError(f"Xero did not answer within {timeout[1]:g} seconds.")
-    return errors.XeroUnavailableError(f"Xero could not be reached ({type(exc).__name__}).")
+    # A refused connection never reached Xero: nothing can have been written.
+    refused = isinstance(exc, urllib3.exceptions.NewConnectionError)
+    if isinstance(exc, urllib3.exceptions.TimeoutError) and not refused:
+        return errors.XeroUnavailableError(f"Xero did not answer within {timeout[1]:g} seconds.", maybe_written=writing)
+    if refused:
+        return errors.XeroUnavailableError(f"Xero could not be reached ({type(exc).__name__}).")
+    return errors.XeroUnavailableError(
+        f"The connection to Xero was lost ({type(exc).__name__}); will retry.", maybe_written=writing
+    )
 
 
 def _body(exc):
@@ -589,9 +660,27 @@ def _body(exc):
         return {}
 
 
-def _translate(exc, record_type):
+def _translate(exc, record_type, writing=False):
     status = exc.status
     body = _body(exc)
+    if isinstance(exc, ApiSSLException) or status in (0, None):
+        # The SDK's TLS failure (status 0): the request may have reached Xero.
+        return errors.XeroUnavailableError(
+            "The secure connection to Xero failed (Xero unavailable, will retry).", 0, maybe_written=writing
+        )
+    if status == 409:
+        return errors.XeroUnavailableError(
+            "Xero is still processing an earlier identical request (Xero unavailable, will retry).",
+            409,
+            maybe_written=writing,
+        )
+    if status == 400 and not body:
+        # Not Xero's words (a proxy, a cut answer): nothing says the data was refused.
+        return errors.XeroUnavailableError(
+            "Xero's answer could not be read (HTTP 400 without Xero's body): Xero unavailable, will retry.",
+            400,
+            maybe_written=writing,
+        )
     if status == 400:
         if body.get("Type") == "ValidationException" or body.get("Elements"):
             problems = []
@@ -618,6 +707,8 @@ def _translate(exc, record_type):
     if status == 404:
         return errors.XeroNotFoundError("Xero has no such record (it may have been deleted).", 404)
     if isinstance(status, int) and status >= 500:
-        return errors.XeroUnavailableError(f"Xero is not answering properly (HTTP {status}); try again later.", status)
+        return errors.XeroUnavailableError(
+            f"Xero is not answering properly (HTTP {status}); try again later.", status, maybe_written=writing
+        )
     detail = body.get("Message") or body.get("Detail") or exc.reason
     return errors.XeroRequestError(f"Xero refused the request (HTTP {status}): {detail}", status)

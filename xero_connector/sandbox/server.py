@@ -14,6 +14,8 @@ import math
 import os
 import re
 import secrets
+import socket
+import struct
 import threading
 import time
 import uuid
@@ -59,7 +61,25 @@ ENDPOINT_FAMILIES = {
 # of 30 minutes (a retry after a lost answer); one unused for 60 days expires.
 REFRESH_GRACE = 30 * 60.0
 REFRESH_TOKEN_LIFETIME = 60 * 86400.0
-FAULT_KINDS = ("500", "503", "timeout", "expired_token", "429")
+FAULT_KINDS = (
+    "500",
+    "503",
+    "timeout",
+    "expired_token",
+    "429",
+    # The connection is reset (TCP RST) with no answer; after processing: Xero did the write, its answer is lost.
+    "reset",
+    # Xero's 409: a request with the same Idempotency-Key is still being processed.
+    "409",
+    # A write's 200 answer whose items lack their ids, or with fewer items than sent (after processing only).
+    "missing_ids",
+    "fewer_items",
+    # A sandbox started with tls=True: a corrupt TLS record instead of the answer
+    # (the client's TLS layer fails: "bad record mac"), then the connection closes.
+    "tls_error",
+)
+# Faults that change the answer of a request already processed.
+ANSWER_FAULTS = ("missing_ids", "fewer_items")
 LOGGED_HEADERS = ("xero-tenant-id", "idempotency-key", "if-modified-since", "user-agent")
 JSON_TYPE = "application/json; charset=utf-8"
 # Xero remembers an Idempotency-Key for a limited time (minutes by public
@@ -139,8 +159,12 @@ class XeroSandbox:
         openapi_dir=None,
         idempotency_ttl=IDEMPOTENCY_TTL,
         check_responses=None,
+        tls=False,
     ):
         self.host = "127.0.0.1"
+        # Served over HTTPS with a certificate of its own (`ca_file`), for TLS faults.
+        self.tls = tls
+        self.ca_file = None
         self.port = port
         self.minute_limit = minute_limit
         self.day_limit = day_limit
@@ -174,6 +198,8 @@ class XeroSandbox:
     def start(self):
         handler = type("Handler", (_Handler,), {"sandbox": self})
         self._server = _Server((self.host, self.port), handler)
+        if self.tls:
+            self.ca_file, self._server.tls_context = _tls_context(self.host)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="xero-sandbox", daemon=True)
         self._thread.start()
@@ -187,7 +213,7 @@ class XeroSandbox:
 
     @property
     def base_url(self):
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
 
     @property
     def accounting_url(self):
@@ -222,6 +248,7 @@ class XeroSandbox:
             self._access = {}
             self._connections = {}
             self._idempotent = {}
+            self._keys_in_flight = set()
             self._faults = []
             self._calls = collections.defaultdict(collections.deque)
             self._app_calls = collections.deque()
@@ -287,16 +314,23 @@ class XeroSandbox:
             tenant = self._tenant(tenant_id)
             return seeds.generate_invoices(tenant, n, list(tenant.contacts))
 
-    def inject_fault(self, kind, count=1, method=None, path_contains=None, when="before"):
+    def inject_fault(self, kind, count=1, method=None, path_contains=None, when="before", retry_after=None):
         """Answer the next `count` matching requests with a fault.
 
         Without `path_contains` only accounting calls match; with it, any path
-        containing it (so the token endpoint can fail too).
+        containing it (so the token endpoint can fail too). `when="after"`:
+        the request is processed first (a write is done), then its answer is
+        lost or spoilt. `retry_after` (a 429's Retry-After, as text or number)
+        defaults to 1 second.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {FAULT_KINDS}")
         if when not in ("before", "after"):
             raise ValueError("when must be 'before' or 'after'")
+        if kind in ANSWER_FAULTS and when != "after":
+            raise ValueError(f"a {kind} fault spoils an answer: it needs when='after'")
+        if kind == "tls_error" and not self.tls:
+            raise ValueError("a tls_error fault needs a sandbox started with tls=True")
         with self._lock:
             self._faults.append(
                 {
@@ -305,6 +339,7 @@ class XeroSandbox:
                     "method": method and method.upper(),
                     "path_contains": path_contains,
                     "when": when,
+                    "retry_after": retry_after,
                 }
             )
 
@@ -660,10 +695,24 @@ class XeroSandbox:
                 fault["count"] -= 1
                 if fault["count"] <= 0:
                     self._faults.remove(fault)
-                return fault["kind"]
+                return fault
         return None
 
-    def _fault_response(self, kind):
+    def _fault_response(self, fault, answer=None):
+        kind = fault["kind"]
+        if kind in ("reset", "tls_error"):
+            return 0, {"X-Sandbox-Drop": kind}, b""  # the handler drops the connection without an answer
+        if kind == "409":
+            return _json(
+                409,
+                {
+                    "Title": "Conflict",
+                    "Status": 409,
+                    "Detail": "A request with this Idempotency-Key is still being processed.",
+                },
+            )
+        if kind in ANSWER_FAULTS:
+            return _spoilt(kind, answer)
         if kind == "500":
             return _json(
                 500,
@@ -682,7 +731,7 @@ class XeroSandbox:
             expired = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%m/%d/%Y %H:%M:%S")
             return self._unauthorized(f"TokenExpired: token expired at {expired}")
         if kind == "429":
-            return self._too_many("minute", 1)
+            return self._too_many("minute", 1 if fault["retry_after"] is None else fault["retry_after"])
         return None
 
     def _too_many(self, problem, retry_after):
@@ -786,8 +835,23 @@ class XeroSandbox:
                 self._in_flight[tenant_id] -= 1
 
     def _accounting_admitted(self, method, path, query, headers, body, tenant_id):
+        key = headers.get("Idempotency-Key") if method in ("POST", "PUT") else None
+        with self._lock:
+            if key and (tenant_id, key) in self._keys_in_flight:
+                # Xero answers 409 while a request with the same key is still being processed
+                # (https://developer.xero.com/documentation/guides/idempotent-requests/idempotency).
+                return self._fault_response({"kind": "409"})
+            if key:
+                self._keys_in_flight.add((tenant_id, key))
+        try:
+            return self._accounting_keyed(method, path, query, headers, body, tenant_id, key)
+        finally:
+            with self._lock:
+                self._keys_in_flight.discard((tenant_id, key))
+
+    def _accounting_keyed(self, method, path, query, headers, body, tenant_id, key):
         fault = self._take_fault(method, path, "before", True)
-        if fault == "timeout":
+        if fault and fault["kind"] == "timeout":
             time.sleep(self.fault_delay)
         elif fault:
             return self._fault_response(fault)
@@ -798,7 +862,6 @@ class XeroSandbox:
         refusal = self._refusal(route, match, method, path, query, headers, body, tenant_id)
         if refusal:
             return refusal
-        key = headers.get("Idempotency-Key") if method in ("POST", "PUT") else None
         # A file (an attachment) is sent as raw bytes, everything else as JSON.
         data = body if _binary(headers) else json.loads(body) if body else None
         with self._lock:
@@ -828,10 +891,10 @@ class XeroSandbox:
                         "expires": time.monotonic() + self.idempotency_ttl,
                     }
         fault = self._take_fault(method, path, "after", True)
-        if fault == "timeout":
+        if fault and fault["kind"] == "timeout":
             time.sleep(self.fault_delay)
         elif fault:
-            return self._fault_response(fault)
+            response = self._fault_response(fault, response)
         status, out_headers, payload = response
         return status, {**out_headers, **limits}, payload
 
@@ -923,6 +986,63 @@ class XeroSandbox:
 
 def _binary(headers):
     return (headers.get("Content-Type") or "").split(";")[0].strip().lower() == "application/octet-stream"
+
+
+def _spoilt(kind, answer):
+    """A write's 200 answer, its items without their ids or one item short."""
+    status, headers, payload = answer
+    if status != 200 or not payload:
+        return answer
+    data = json.loads(payload, parse_float=Decimal)
+    for key, items in data.items():
+        if isinstance(items, list) and items and isinstance(items[0], dict):
+            if kind == "fewer_items":
+                data[key] = items[:-1]
+            else:
+                id_key = key[:-1] + "ID"  # Contacts -> ContactID, CreditNotes -> CreditNoteID
+                data[key] = [{k: v for k, v in item.items() if k != id_key} for item in items]
+    return status, headers, dumps(data)
+
+
+def _tls_context(host):
+    """A server TLS context with a fresh self-signed certificate for `host`; its file for clients."""
+    import ipaddress
+    import ssl
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xero-sandbox")])
+    moment = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(moment - timedelta(days=1))
+        .not_valid_after(moment + timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tempfile.mkdtemp(prefix="xero-sandbox-tls-")
+    cert_file, key_file = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    with open(cert_file, "wb") as out:
+        out.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_file, "wb") as out:
+        out.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return cert_file, context
 
 
 def _since(headers):
@@ -1242,6 +1362,14 @@ def _route(method, subpath):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    tls_context = None
+
+    def get_request(self):
+        sock, address = super().get_request()
+        if self.tls_context is not None:
+            # The handshake happens in the request's own thread, on its first read.
+            sock = self.tls_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
 
     def handle_error(self, request, client_address):
         pass  # clients that gave up (timeouts) close their sockets: not our error
@@ -1292,6 +1420,15 @@ class _Handler(BaseHTTPRequestHandler):
                     "response_headers": {k.lower(): v for k, v in out_headers.items()},
                 }
             )
+        if status == 0:
+            self.close_connection = True
+            if out_headers.get("X-Sandbox-Drop") == "tls_error":
+                # Bytes under the TLS layer: an application-data record that fails its MAC.
+                os.write(self.connection.fileno(), b"\x17\x03\x03\x00\x20" + os.urandom(32))
+                return
+            # A reset: close at once with SO_LINGER 0, so the client reads an RST, no answer.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return
         try:
             self.send_response(status)
             for name, value in out_headers.items():
@@ -1311,7 +1448,7 @@ class _Handler(BaseHTTPRequestHandler):
             # For a sandbox run as its own process (benchmarks): its counters.
             return _json(200, {k: dict(v) if k == "per_path" else v for k, v in sb.stats.items()})
         fault = sb._take_fault(method, path, "before", False)
-        if fault == "timeout":
+        if fault and fault["kind"] == "timeout":
             time.sleep(sb.fault_delay)
         elif fault:
             return sb._fault_response(fault)

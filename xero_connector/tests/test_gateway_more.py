@@ -154,13 +154,16 @@ def test_answers_the_sandbox_never_gives_are_translated_too():
     assert "invalid grant" in str(grant)
     plain = gw._translate(sdk_error(400, b'{"Detail": "Bad thing"}'), "Contacts")
     assert str(plain) == "Xero refused the request: Bad thing"
-    no_body = gw._translate(sdk_error(400, b"<html>oops</html>", reason="Bad Request"), "Contacts")
-    assert str(no_body) == "Xero refused the request: Bad Request"
+    # Only Xero's own words are a refusal: a 400 without Xero's body is "unavailable, will retry".
+    no_body = gw._translate(sdk_error(400, b"<html>oops</html>", reason="Bad Request"), "Contacts", writing=True)
+    assert type(no_body) is errors.XeroUnavailableError and no_body.retryable and no_body.maybe_written
     empty = gw._translate(sdk_error(400, b'{"Type": "ValidationException", "Elements": []}', "Bad"), "Contacts")
     assert type(empty) is errors.XeroRequestError and str(empty) == "Xero refused the request: Bad"
-    conflict = gw._translate(sdk_error(409, b'{"Message": "Busy"}'), "Invoices")
-    assert type(conflict) is errors.XeroRequestError
-    assert str(conflict) == "Xero refused the request (HTTP 409): Busy" and conflict.status == 409
+    # 409: a request with the same key still in flight at Xero, never a refusal.
+    conflict = gw._translate(sdk_error(409, b'{"Message": "Busy"}'), "Invoices", writing=True)
+    assert type(conflict) is errors.XeroUnavailableError and conflict.retryable
+    assert conflict.status == 409 and conflict.maybe_written
+    assert "will retry" in str(conflict)
     assert str(gw._translate(sdk_error(405, None, "Not Allowed"), None)) == (
         "Xero refused the request (HTTP 405): Not Allowed"
     )
@@ -174,7 +177,7 @@ def test_retry_after_missing_or_unreadable_waits_a_minute():
     assert gw._retry_after({"Retry-After": "-3"}) == 0.0
     assert gw._retry_after({"Retry-After": "2.5"}) == 2.5
     unknown = gw._rate_limit_error(0.2, None)
-    assert str(unknown) == "Xero's the API limit for this organisation is used up; try again in 1 seconds."
+    assert str(unknown) == "Xero's API limit for this organisation is used up; try again in 1 seconds."
 
 
 # -- dates ------------------------------------------------------------------------------

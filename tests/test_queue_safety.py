@@ -1,0 +1,401 @@
+"""Queue safety and bounded waits, through the real job runner (`_cron_run`) and real
+transactions, as Odoo workers run them.
+
+A job whose worker dies during a step `max_attempts` times is failed in plain
+words; a step that outlives the stale delay cannot record anything after
+another worker took its job over; a job waiting for Xero tells that it lives;
+a paused organisation makes a user's click answer in seconds with the wait in
+words, and a job be given back with its next try.
+"""
+
+# pylint: disable=invalid-commit
+
+import sys
+import threading
+import time
+import traceback
+import uuid
+from datetime import datetime, timedelta
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.exceptions import UserError
+from odoo.modules.registry import Registry
+from odoo.orm.environments import Transaction
+from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.xero_connector.models import xero_rate_budget
+from odoo.addons.xero_connector.models.xero_connection import XeroConnection
+from odoo.addons.xero_connector.xero_connector import gateway
+
+from .common import connect, give_token, start_sandbox
+
+
+def stuck_threads_report():
+    frames = sys._current_frames()
+    return "\n".join(
+        f"--- {t.name}\n" + "".join(traceback.format_stack(frames[t.ident]))
+        for t in threading.enumerate()
+        if t.ident in frames and t is not threading.current_thread()
+    )
+
+
+@tagged("post_install", "-at_install")
+class TestQueueSafety(BaseCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls.sandbox = start_sandbox(cls, seed="demo")
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].create({"name": f"Queue Safety Co {uuid.uuid4().hex[:8]}"})
+            cls.connection_id = connect(env, cls.sandbox, company).id
+            cr.commit()
+        cls.addClassCleanup(cls._cleanup)
+
+    @classmethod
+    def _cleanup(cls):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
+            env["xero.contact"].search([("connection_id", "=", cls.connection_id)]).unlink()
+            env["xero.connection"].browse(cls.connection_id).unlink()
+            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
+            env["ir.config_parameter"].set_param("xero_connector.job_stale_seconds", False)
+            cr.commit()
+
+    def env_of(self, cr):
+        if cr.transaction is None:
+            cr.transaction = Transaction(self.registry)
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def connection(self, cr):
+        return self.env_of(cr)["xero.connection"].browse(self.connection_id)
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.reset(seed="demo")
+        with self.registry.cursor() as cr:
+            connection = self.connection(cr)
+            connection.state = "connected"
+            give_token(connection, self.sandbox)
+            cr.execute("DELETE FROM xero_rate_budget")
+            cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
+            cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
+            cr.commit()
+
+    def set_stale_seconds(self, seconds):
+        with self.registry.cursor() as cr:
+            self.env_of(cr)["ir.config_parameter"].set_param("xero_connector.job_stale_seconds", seconds)
+            cr.commit()
+
+    def enqueue(self, kind="ping", **values):
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            records = env["xero.contact"] if kind == "contacts_fetch" else None
+            job = env["xero.job"]._enqueue(self.connection(cr), kind, kind, records=records, **values)
+            cr.commit()
+            return job.id
+
+    def cron_run(self):
+        with self.registry.cursor() as cr:
+            self.env_of(cr)["xero.job"]._cron_run()
+            cr.commit()
+
+    def job(self, job_id):
+        """The job as the database has it now (a cursor of its own)."""
+        with self.registry.cursor() as cr:
+            job = self.env_of(cr)["xero.job"].browse(job_id)
+            return {
+                name: job[name]
+                for name in ("state", "error", "attempts", "worker_deaths", "next_try", "heartbeat", "claim_token")
+            } | {"progress_done": job.progress_done}
+
+    def calls(self, path_part, status=None):
+        return [r for r in self.sandbox.request_log if path_part in r["path"] and status in (None, r["status"])]
+
+    def wait_for(self, condition, timeout=20):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            self.assertLess(time.monotonic(), deadline, "waited in vain")
+            time.sleep(0.05)
+
+    # -- poison job --------------------------------------------------------------------
+
+    def test_a_job_whose_worker_dies_max_attempts_times_in_a_step_is_failed_in_words(self):
+        self.set_stale_seconds(1)
+        job_id = self.enqueue(max_attempts=3)
+        runs = []
+
+        def dying(connection):
+            runs.append(connection.id)
+            raise KeyboardInterrupt("worker killed by the step")
+
+        with patch.object(XeroConnection, "_refresh_organisation", dying):
+            for death in range(1, 4):
+                with self.assertRaises(KeyboardInterrupt), self.registry.cursor() as cr:
+                    self.env_of(cr)["xero.job"]._cron_run()
+                self.assertEqual(len(runs), death)
+                self.assertEqual(self.job(job_id)["state"], "running", "the dead worker left it running")
+                time.sleep(2.1)  # the stale delay (1 s, to the second) passes without news from the worker
+            self.cron_run()
+        self.assertEqual(len(runs), 3, "not run a fourth time")
+        job = self.job(job_id)
+        self.assertEqual(job["state"], "failed")
+        self.assertEqual(job["worker_deaths"], 3)
+        self.assertIn("The worker stopped 3 times during this step", job["error"])
+        # A Xero Manager retries it: it runs again, and succeeds when its step does.
+        with self.registry.cursor() as cr:
+            self.env_of(cr)["xero.job"].browse(job_id).action_retry()
+            cr.commit()
+        self.cron_run()
+        job = self.job(job_id)
+        self.assertEqual((job["state"], job["worker_deaths"]), ("done", 0))
+
+    # -- a stale takeover is fenced ------------------------------------------------------
+
+    def test_two_workers_and_a_step_longer_than_the_stale_delay_record_it_once(self):
+        self.set_stale_seconds(1)
+        job_id = self.enqueue(kind="contacts_fetch")
+        # Worker A's read of the contacts takes 5 s at Xero: longer than the stale delay.
+        self.sandbox.fault_delay = 5.0
+        self.sandbox.inject_fault("timeout", method="GET", path_contains="/Contacts")
+        failures = []
+
+        def worker_a():
+            try:
+                self.cron_run()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        thread = threading.Thread(target=worker_a)
+        # A's late writes meet B's committed ones (the database refuses them, and logs it):
+        # that is the case the claim token makes harmless.
+        with mute_logger("odoo.sql_db"):
+            thread.start()
+            self.wait_for(lambda: self.sandbox.stats["per_path"][self.contacts_path()] >= 1)
+            claim_a = self.job(job_id)["claim_token"]
+            time.sleep(2.1)  # A's heartbeat is older than the stale delay
+            self.cron_run()  # worker B takes the job over and runs it to its end
+            b = self.job(job_id)
+            self.assertEqual(b["state"], "done")
+            self.assertNotEqual(b["claim_token"], claim_a)
+            thread.join(30)
+        self.assertFalse(thread.is_alive(), stuck_threads_report())
+        self.assertEqual(failures, [])
+        # A's answer came back after B's commit: A recorded nothing, not even a failure.
+        job = self.job(job_id)
+        self.assertEqual((job["state"], job["error"], job["claim_token"]), ("done", False, b["claim_token"]))
+        self.assertEqual(job["attempts"], 2)
+        self.assertEqual(len(self.calls(self.contacts_path())), 2, "A's and B's reads")
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            bindings = env["xero.contact"].search([("connection_id", "=", self.connection_id)])
+            self.assertEqual(len(bindings), len(self.sandbox.contacts()))
+            self.assertEqual(len(set(bindings.mapped("xero_id"))), len(bindings), "each Xero contact recorded once")
+            self.assertEqual(job["progress_done"], len(bindings))
+
+    def contacts_path(self):
+        return "/api.xro/2.0/Contacts"
+
+    # -- the heartbeat moves during long waits -------------------------------------------
+
+    def test_a_job_waiting_for_xero_tells_it_lives_and_is_not_taken_over(self):
+        self.set_stale_seconds(2)
+        job_id = self.enqueue()
+        # Xero asks for 5 s: longer than the stale delay; the job waits in place.
+        self.sandbox.inject_fault("429", path_contains="/Organisation", retry_after=5)
+        failures = []
+
+        def worker_a():
+            try:
+                self.cron_run()
+            except Exception as exc:  # noqa: BLE001 - reported below
+                failures.append(exc)
+
+        with patch.object(xero_rate_budget, "HEARTBEAT_EVERY", 0.5):
+            thread = threading.Thread(target=worker_a)
+            thread.start()
+            self.wait_for(lambda: self.calls("/Organisation", 429))
+            claimed = self.job(job_id)["heartbeat"]
+            time.sleep(3.1)  # past the stale delay since the claim
+            self.cron_run()  # worker B: nothing to take over
+            self.assertEqual(self.job(job_id)["state"], "running")
+            with self.registry.cursor() as cr:
+                cr.execute("SELECT beat FROM xero_job_beat WHERE job_id = %s", [job_id])
+                beat = cr.fetchone()[0]
+            self.assertGreaterEqual(beat - claimed, timedelta(seconds=2), "the heartbeat moved during the wait")
+            thread.join(30)
+        self.assertFalse(thread.is_alive(), stuck_threads_report())
+        self.assertEqual(failures, [])
+        job = self.job(job_id)
+        self.assertEqual((job["state"], job["attempts"]), ("done", 1), "run once, by A")
+        self.assertEqual([r["status"] for r in self.calls("/Organisation")], [429, 200])
+
+    # -- bounded waits: a paused organisation ---------------------------------------------
+
+    def test_a_paused_organisation_answers_a_user_in_seconds_with_the_wait_in_words(self):
+        self.sandbox.inject_fault("429", path_contains="/Organisation", retry_after=1800)
+        for _click in range(2):
+            with self.registry.cursor() as cr:
+                connection = self.connection(cr)
+                started = time.monotonic()
+                with self.assertRaises(UserError) as refused:
+                    connection.action_read_accounting_reference()
+                self.assertLess(time.monotonic() - started, 6)
+                cr.rollback()
+            self.assertEqual(
+                str(refused.exception),
+                "Xero asks us to wait 30 minutes before calling it again for this organisation.",
+            )
+        self.assertEqual(len(self.calls("/Organisation")), 1, "the second click did not even call Xero")
+        # A French accountant reads it in French.
+        with self.registry.cursor() as cr:
+            self.env_of(cr)["res.lang"]._activate_lang("fr_FR")
+            cr.commit()
+        with self.registry.cursor() as cr, self.assertRaises(UserError) as refused:
+            self.connection(cr).with_context(lang="fr_FR").action_read_accounting_reference()
+        self.assertEqual(
+            str(refused.exception),
+            "Xero nous demande d'attendre 30 minutes avant de l'appeler à nouveau pour cette organisation.",
+        )
+        self.assertEqual(len(self.calls("/Organisation")), 1)
+        # A job of the paused organisation waits for its time: not claimed, not failed.
+        job_id = self.enqueue()
+        self.cron_run()
+        job = self.job(job_id)
+        self.assertEqual((job["state"], job["attempts"]), ("pending", 0))
+        self.assertEqual(len(self.calls("/Organisation")), 1)
+
+    def test_a_job_meeting_a_long_pause_is_given_back_with_its_next_try(self):
+        self.sandbox.inject_fault("429", path_contains="/Organisation", retry_after=1800)
+        job_id = self.enqueue()
+        started = time.monotonic()
+        self.cron_run()
+        self.assertLess(time.monotonic() - started, 10, "the worker did not wait out Xero's pause")
+        job = self.job(job_id)
+        self.assertEqual((job["state"], job["attempts"]), ("pending", 0), "rescheduled, not failed nor counted")
+        expected = fields.Datetime.now() + timedelta(seconds=1800)
+        self.assertLess(abs(job["next_try"] - expected), timedelta(seconds=10))
+        self.assertIn("try again in 1800 seconds", job["error"])
+
+    def test_retry_after_nan_negative_and_huge_are_handled(self):
+        # Negative: no wait at all, the job goes through.
+        self.sandbox.inject_fault("429", path_contains="/Organisation", retry_after=-5)
+        job_id = self.enqueue(identity_key="negative")
+        self.cron_run()
+        self.assertEqual(self.job(job_id)["state"], "done")
+        self.assertEqual([r["status"] for r in self.calls("/Organisation")], [429, 200])
+        # Huge: a day at most (not 31 years), the job is given back for then.
+        self.sandbox.inject_fault("429", path_contains="/Organisation", retry_after=10**9)
+        job_id = self.enqueue(identity_key="huge")
+        self.cron_run()
+        job = self.job(job_id)
+        self.assertEqual(job["state"], "pending")
+        self.assertLess(abs(job["next_try"] - (fields.Datetime.now() + timedelta(days=1))), timedelta(seconds=10))
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT paused_until FROM xero_rate_budget WHERE tenant_id = %s", [self.sandbox.tenant_id])
+            paused_until = cr.fetchone()[0]
+        self.assertLess(paused_until, datetime.now() + timedelta(days=1, minutes=1))
+        # NaN: read as Xero's usual minute; a user is told so at once.
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM xero_rate_budget")
+            cr.commit()
+        self.sandbox.inject_fault("429", path_contains="/Organisation", retry_after="nan")
+        with self.registry.cursor() as cr, self.assertRaises(UserError) as refused:
+            self.connection(cr).action_read_accounting_reference()
+        self.assertEqual(
+            str(refused.exception), "Xero asks us to wait a minute before calling it again for this organisation."
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestLostAnswers(BaseCase):
+    """Xero's answer to a write lost by a TLS failure, through the runner: retried, written once."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        # Xero over HTTPS: a TLS failure is then the SDK's own (status 0), as in production.
+        cls.sandbox = start_sandbox(cls, seed="demo", tls=True)
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].create({"name": f"Lost Answers Co {uuid.uuid4().hex[:8]}"})
+            cls.company_id = company.id
+            cls.connection_id = connect(env, cls.sandbox, company).id
+            cr.commit()
+        cls.addClassCleanup(cls._cleanup)
+        # The gateway trusts the sandbox's own certificate (the SDK reads certifi's bundle).
+        trust = patch.object(gateway.certifi, "where", return_value=cls.sandbox.ca_file)
+        trust.start()
+        cls.addClassCleanup(trust.stop)
+
+    @classmethod
+    def _cleanup(cls):
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
+            env["xero.contact"].search([("connection_id", "=", cls.connection_id)]).unlink()
+            env["res.partner"].search([("company_id", "=", cls.company_id)]).xero_do_not_sync = True
+            env["xero.connection"].browse(cls.connection_id).unlink()
+            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
+            cr.commit()
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.reset(seed="demo")
+        with self.registry.cursor() as cr:
+            connection = api.Environment(cr, SUPERUSER_ID, {})["xero.connection"].browse(self.connection_id)
+            give_token(connection, self.sandbox)
+            cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
+            cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
+            cr.commit()
+
+    def test_a_tls_error_after_xero_saved_then_success_writes_one_contact(self):
+        name = f"Secure Partner {uuid.uuid4().hex[:6]}"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            partner = env["res.partner"].create({"name": name, "customer_rank": 1, "company_id": self.company_id})
+            job = env["xero.connection"].browse(self.connection_id)._enqueue_contacts_push()
+            cr.commit()
+        # Xero creates the contact, then the answer is lost in a TLS failure.
+        self.sandbox.inject_fault("tls_error", method="POST", path_contains="/Contacts", when="after")
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["xero.job"]._cron_run()
+            cr.commit()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            self.assertEqual((job.with_env(env).state, job.with_env(env).error), ("done", False))
+            binding = env["xero.contact"].search([("partner_id", "=", partner.id)])
+            self.assertEqual(len(binding), 1)
+            self.assertEqual(binding.connection_id.id, self.connection_id)
+            linked_to = binding.xero_id
+        posts = [r["status"] for r in self.sandbox.request_log if r["method"] == "POST" and "/Contacts" in r["path"]]
+        self.assertEqual(posts, [0, 200], "lost in TLS, then Xero's remembered answer")
+        found = [c for c in self.sandbox.contacts() if c["Name"] == name]
+        self.assertEqual(len(found), 1, "one Xero contact")
+        self.assertEqual(linked_to, found[0]["ContactID"], "the binding is linked to it")
+
+    def test_tls_errors_on_every_try_keep_the_job_for_retry_not_refused(self):
+        name = f"Unlucky Partner {uuid.uuid4().hex[:6]}"
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            partner = env["res.partner"].create({"name": name, "customer_rank": 1, "company_id": self.company_id})
+            job = env["xero.connection"].browse(self.connection_id)._enqueue_contacts_push()
+            cr.commit()
+        # Every try of the step loses Xero's answer (the gateway tries 5 times).
+        self.sandbox.inject_fault("tls_error", count=5, method="POST", path_contains="/Contacts", when="after")
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["xero.job"]._cron_run()
+            cr.commit()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            job = job.with_env(env)
+            self.assertEqual((job.state, job.attempts), ("pending", 1), "kept for its next try, not failed")
+            self.assertGreater(job.next_try, fields.Datetime.now())
+            self.assertEqual(job.error, "The secure connection to Xero failed (Xero unavailable, will retry).")
+            self.assertFalse(env["xero.contact"].search([("partner_id", "=", partner.id)]).sync_error)
+        self.assertEqual(len([c for c in self.sandbox.contacts() if c["Name"] == name]), 1, "Xero saved it once")
