@@ -34,7 +34,9 @@ while worker.poll() is None:
     with open(f"/proc/{worker.pid}/status") as status:  # its peak memory so far
         worker_peak = max([worker_peak] + [int(line.split()[1]) // 1024 for line in status if line.startswith("VmHWM")])
     env.cr.rollback()
-    env.cr.execute("SELECT progress_done FROM xero_job WHERE kind = 'contacts_fetch' AND state = 'running'")
+    env.cr.execute(
+        "SELECT COALESCE(progress_done, 0) FROM xero_job WHERE kind = 'contacts_fetch' AND state = 'running'"
+    )
     row = env.cr.fetchone()
     if row and row[0] >= CONTACTS // 2:
         worker.send_signal(signal.SIGKILL)
