@@ -31,6 +31,7 @@ SETTING_FIELDS = (
     "accounting_start_date",
     "no_tax_rate_id",
     "imported_partners_shared",
+    "payments_from_xero",
 )
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 OAUTH_STATE_SCOPE = "xero_connector.oauth_state"

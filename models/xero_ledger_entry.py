@@ -90,9 +90,18 @@ class XeroLedgerEntry(models.Model):
             connection._enqueue_ledger_fetch()
 
     def _xero_job_ledger_fetch(self, job):
-        """Read the sales documents changed since the last read (one step)."""
-        job.progress_total = job.progress_done = self._read_changes(job.connection_id)
-        return True
+        """Read the sales documents changed since the last read (one step), then, when the
+        connection takes them, the payments made in Xero (a page a step)."""
+        connection = job.connection_id
+        payload = dict(job.payload or {})
+        if "payments" not in payload:
+            job.progress_total = job.progress_done = self._read_changes(connection)
+            if not connection.sudo().payments_from_xero:
+                return True
+            since = connection.sudo().payments_read_to
+            job.payload = dict(payload, payments={"page": 1, "since": since.isoformat() if since else None})
+            return False
+        return self.env["xero.payment"]._xero_read_step(job)
 
     @api.model
     def _read_changes(self, connection):
