@@ -140,6 +140,9 @@ class XeroPayment(models.Model):
             doc = docs.get(doc_xero_id)
             if deleted or not doc or doc.state not in SENT_STATES or self._is_echo(doc, data):
                 continue
+            if doc.state == "linked" and self._before_linked(doc, data):
+                # Found in Xero by the preview: its earlier payments are those Odoo already has.
+                continue
             account = data.get("Account") or {}
             new |= Payment.create(
                 {
@@ -168,6 +171,11 @@ class XeroPayment(models.Model):
         return bool(reference) and any(
             p.origin == "odoo" and not p.xero_id and p.origin_move_id.name == reference for p in doc.payment_ids
         )
+
+    @api.model
+    def _before_linked(self, doc, data):
+        updated = parse_xero_datetime(data.get("UpdatedDateUTC"))
+        return bool(updated) and updated.replace(tzinfo=None) <= doc.create_date
 
     # -- in Odoo -------------------------------------------------------------------------
 
