@@ -123,6 +123,8 @@ class XeroLedgerEntry(models.Model):
             self._unknown(connection, "credit_note", notes),
         )
         self._store(connection, invoices, notes)
+        # Credit note allocations made in Xero come with the credit notes (when the setting is on).
+        self.env["xero.payment"]._take_allocations_from_xero(connection, notes)
         self._link_contacts(connection)
         # One watermark per list: the two are read at different moments.
         values = {"ledger_read_at": fields.Datetime.now()}

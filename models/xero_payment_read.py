@@ -50,8 +50,8 @@ class XeroPayment(models.Model):
     xero_url = fields.Char(string="Open in Xero", compute="_compute_xero_url")
 
     _xero_id_uniq = models.UniqueIndex(
-        "(connection_id, xero_id) WHERE xero_id IS NOT NULL AND kind = 'payment'",
-        "A Xero payment is recorded once per organisation.",
+        "(connection_id, kind, xero_id) WHERE xero_id IS NOT NULL",
+        "A Xero payment or allocation is recorded once per organisation.",
     )
 
     @api.depends("connection_id.short_code", "xero_id", "kind")
@@ -186,6 +186,9 @@ class XeroPayment(models.Model):
         """An Odoo payment in the journal mapped to the Xero bank account, at Xero's date,
         amount and rate, reconciled with the document; held back with the reason otherwise."""
         for binding in self:
+            if binding.kind == "allocation":
+                binding._register_allocation()
+                continue
             connection = binding.connection_id
             mapping = (
                 self.env["xero.journal.mapping"]
@@ -273,6 +276,111 @@ class XeroPayment(models.Model):
                 journal=journal.name,
             )
         )
+
+    # -- credit note allocations, read with the credit notes ---------------------------------
+
+    @api.model
+    def _take_allocations_from_xero(self, connection, notes):
+        """The allocations of sent credit notes to sent invoices made in Xero, as the sales
+        ledger read the credit notes: reconciled in Odoo; those taken back in Xero undone."""
+        if not connection.sudo().payments_from_xero:
+            return
+        Payment = self.sudo()
+        notes = [n for n in notes if n.get("Type") == "ACCRECCREDIT" and n.get("CreditNoteID")]
+        ids = [n["CreditNoteID"] for n in notes]
+        ids += [(a.get("Invoice") or {}).get("InvoiceID") for n in notes for a in n.get("Allocations") or []]
+        docs = {
+            d.xero_id: d
+            for d in self.env["xero.document"]
+            .sudo()
+            .search([("connection_id", "=", connection.id), ("xero_id", "in", [i for i in ids if i])])
+        }
+        new = Payment.browse()
+        for data in notes:
+            note = docs.get(data["CreditNoteID"])
+            if not note or note.kind != "credit_note":
+                continue
+            live = {
+                a["AllocationID"]: a
+                for a in data.get("Allocations") or []
+                if a.get("AllocationID") and not a.get("IsDeleted")
+            }
+            bound = Payment.search(
+                [("connection_id", "=", connection.id), ("kind", "=", "allocation"), ("credit_note_id", "=", note.id)]
+            )
+            gone = bound.filtered(lambda b, live=live: b.origin == "xero" and b.xero_id and b.xero_id not in live)
+            gone.filtered(lambda b: b.state in ("received", "held"))._undo_allocation()
+            known = set(bound.mapped("xero_id"))
+            for allocation_id, allocation in live.items():
+                invoice = docs.get((allocation.get("Invoice") or {}).get("InvoiceID"))
+                if allocation_id in known or not invoice or invoice.kind != "invoice":
+                    continue
+                if invoice.state not in SENT_STATES or note.state not in SENT_STATES:
+                    continue
+                if any(p.origin == "odoo" and not p.xero_id and p.document_id == invoice for p in bound):
+                    continue  # Odoo's own allocation, sent a moment ago
+                new |= Payment.create(
+                    {
+                        "connection_id": connection.id,
+                        "origin": "xero",
+                        "kind": "allocation",
+                        "state": "held",
+                        "xero_id": allocation_id,
+                        "document_id": invoice.id,
+                        "credit_note_id": note.id,
+                        "date": _date(allocation.get("Date")),
+                        "amount": float(allocation.get("Amount") or 0),
+                        "currency_id": invoice.move_id.currency_id.id,
+                    }
+                )
+        new._register_in_odoo()
+
+    def _register_allocation(self):
+        """The credit note reconciled with the invoice in Odoo, as Xero allocated it."""
+        self.ensure_one()
+        invoice, note = self.document_id.move_id, self.credit_note_id.move_id
+        if invoice.state != "posted" or note.state != "posted":
+            self._hold(self.env._("%s or %s is not posted in Odoo: the allocation waits.", invoice.name, note.name))
+            return
+        open_lines = (invoice.line_ids | note.line_ids).filtered(
+            lambda line: line.account_type == "asset_receivable" and not line.reconciled
+        )
+        smaller = min(invoice.amount_residual, note.amount_residual)
+        rounding = invoice.currency_id.rounding
+        if len(open_lines.move_id) < 2 or float_compare(self.amount, smaller, precision_rounding=rounding):
+            # Odoo reconciles a credit note with an invoice for the whole amount open on either.
+            self._hold(
+                self.env._(
+                    "Xero allocated %(amount)s of %(note)s to %(invoice)s, but %(open)s is open on one of them in "
+                    "Odoo: reconcile them in Odoo by hand.",
+                    amount=self.amount,
+                    note=note.name,
+                    invoice=invoice.name,
+                    open=smaller,
+                )
+            )
+            return
+        before = open_lines.matched_credit_ids | open_lines.matched_debit_ids
+        # Bound before the reconciliation: the sending job never takes it for Odoo's own.
+        self.write({"state": "received", "error": False, "origin_move_id": note.id})
+        open_lines.reconcile()
+        partials = (open_lines.matched_credit_ids | open_lines.matched_debit_ids) - before
+        self.partial_id = partials[:1]
+        invoice._message_log(body=self.env._("Credit note %s allocated to it in Xero: reconciled.", note.name))
+
+    def _undo_allocation(self):
+        """Taken back in Xero: unreconciled in Odoo."""
+        for binding in self:
+            partial = binding.partial_id
+            # Marked first: unreconciling then asks nothing of Xero.
+            binding.write({"state": "removed", "error": False})
+            if partial:
+                partial.unlink()
+                binding.document_id.move_id._message_log(
+                    body=self.env._(
+                        "Allocation of %s taken back in Xero: unreconciled.", binding.credit_note_id.move_id.name
+                    )
+                )
 
     def _cancel_deleted_in_xero(self):
         """Deleted in Xero: the Odoo payment is unreconciled and cancelled (kept, not deleted)."""

@@ -178,6 +178,32 @@ class TestPaymentsFromXero(XeroAccountingCase):
         self.read_from_xero()
         self.assertEqual(len(move.activity_ids), 1, "told once")
 
+    def test_a_credit_note_allocated_in_xero_is_reconciled_in_odoo_and_undone_with_it(self):
+        move = self.invoice()
+        note = self.invoice(move_type="out_refund", lines=[("Returned goods", 1, 80.0, self.gst)])
+        self.start()
+        self.run_jobs()
+        self.assertEqual((move.xero_state, note.xero_state, note.amount_total), ("sent", "sent", 92.0))
+        note_id = note.xero_document_id.xero_id
+        allocation = {"Invoice": {"InvoiceID": move.xero_document_id.xero_id}, "Amount": 92.0, "Date": "2026-11-23"}
+        answer = self.xero_call("PUT", f"/CreditNotes/{note_id}/Allocations", json={"Allocations": [allocation]})
+        allocation_id = answer["Allocations"][0]["AllocationID"]
+        self.read_from_xero()
+        self.assertEqual(move.payment_state, "partial")
+        self.assertEqual(move.amount_residual, 517.5 - 92.0)
+        self.assertIn(note.payment_state, ("paid", "reversed"))
+        binding = move.xero_document_id.payment_ids
+        self.assertEqual((binding.kind, binding.origin, binding.state), ("allocation", "xero", "received"))
+        self.read_from_xero()
+        self.assertEqual(move.xero_document_id.payment_ids, binding, "once")
+        self.run_jobs()
+        self.assertEqual(len(self.xero_named(note.name, "CreditNotes")[0]["Allocations"]), 1, "not sent back")
+        # Taken back in Xero: unreconciled in Odoo.
+        self.xero_call("DELETE", f"/CreditNotes/{note_id}/Allocations/{allocation_id}")
+        self.read_from_xero()
+        self.assertEqual(binding.state, "removed")
+        self.assertEqual((move.payment_state, note.payment_state), ("not_paid", "not_paid"))
+
     def test_nothing_is_read_while_the_setting_is_off(self):
         move = self.sent_invoice()
         self.connection.payments_from_xero = False
