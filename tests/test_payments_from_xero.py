@@ -103,6 +103,19 @@ class TestPaymentsFromXero(XeroAccountingCase):
         payments = [p for p in self.xero("Payments") if p["Invoice"]["InvoiceID"] == move.xero_document_id.xero_id]
         self.assertEqual([p["PaymentID"] for p in payments], [paid["PaymentID"]])
 
+    def test_a_foreign_currency_payment_takes_xero_s_rate(self):
+        aud = self.env.ref("base.AUD")
+        move = self.sent_invoice(currency=aud, lines=[("Licence", 4, 100.0, self.gst)])
+        self.assertEqual(move.amount_total, 460.0)
+        # Odoo's rate is 0.9 AUD for 1 NZD; Xero's on the payment day 0.8.
+        self.sandbox.record_payment(move.xero_document_id.xero_id, 460.0, date="2026-11-24", CurrencyRate=0.8)
+        self.read_from_xero()
+        self.assertEqual(move.payment_state, "paid")
+        payment = self.odoo_payments(move)
+        self.assertEqual((payment.currency_id, payment.amount), (aud, 460.0))
+        bank_line = payment.move_id.line_ids.filtered(lambda line: line.account_id == payment.outstanding_account_id)
+        self.assertEqual((bank_line.amount_currency, bank_line.balance), (460.0, 575.0), "460 AUD at 0.8")
+
     def test_a_partial_payment_leaves_the_invoice_partially_paid(self):
         move = self.sent_invoice()
         self.sandbox.record_payment(move.xero_document_id.xero_id, 200.0, date="2026-11-21")
