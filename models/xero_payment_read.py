@@ -104,7 +104,7 @@ class XeroPayment(models.Model):
         connection.write(values)
         job.progress_total = job.progress_done
         # What a missing journal mapping held back goes once it is mapped.
-        self.search([("connection_id", "=", connection.id), ("state", "=", "held")])._register_in_odoo()
+        self.sudo().search([("connection_id", "=", connection.id), ("state", "=", "held")])._register_in_odoo()
         self.env["xero.document"].sudo()._notice_voided_in_xero(connection)
         return True
 
@@ -340,7 +340,13 @@ class XeroPayment(models.Model):
         self.ensure_one()
         invoice, note = self.document_id.move_id, self.credit_note_id.move_id
         if invoice.state != "posted" or note.state != "posted":
-            self._hold(self.env._("%s or %s is not posted in Odoo: the allocation waits.", invoice.name, note.name))
+            self._hold(
+                self.env._(
+                    "%(invoice)s or %(note)s is not posted in Odoo: the allocation waits.",
+                    invoice=invoice.name,
+                    note=note.name,
+                )
+            )
             return
         open_lines = (invoice.line_ids | note.line_ids).filtered(
             lambda line: line.account_type == "asset_receivable" and not line.reconciled
