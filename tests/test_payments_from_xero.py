@@ -2,6 +2,7 @@
 
 import contextlib
 from unittest.mock import patch
+from urllib.parse import parse_qs, unquote
 
 import requests
 
@@ -115,6 +116,23 @@ class TestPaymentsFromXero(XeroAccountingCase):
         self.assertEqual((payment.currency_id, payment.amount), (aud, 460.0))
         bank_line = payment.move_id.line_ids.filtered(lambda line: line.account_id == payment.outstanding_account_id)
         self.assertEqual((bank_line.amount_currency, bank_line.balance), (460.0, 575.0), "460 AUD at 0.8")
+
+    def test_many_payments_are_read_a_page_a_step(self):
+        move = self.sent_invoice()
+        for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
+            self.sandbox.record_payment(move.xero_document_id.xero_id, 100.0, date=day)
+        with patch("odoo.addons.xero_connector.models.xero_payment_read.READ_PAGE_SIZE", 2):
+            self.read_from_xero()
+        self.assertEqual(sorted(self.odoo_payments(move).mapped("amount")), [100.0, 100.0, 100.0])
+        self.assertEqual(move.amount_residual, 217.5)
+        log = self.sandbox.request_log
+        pages = [r["query"] for r in log if r["path"].endswith("/Payments") and "PaymentType" in unquote(r["query"])]
+        asked = [int(parse_qs(q)["page"][0]) for q in pages]
+        self.assertEqual(asked, list(range(1, len(asked) + 1)), "one page after the other, each once")
+        self.assertGreaterEqual(len(asked), 2)
+        job = self.env["xero.job"].search([("kind", "=", "ledger_fetch")], limit=1)
+        self.assertEqual((job.state, job.payload["payments"]["page"]), ("done", len(asked) + 1))
+        self.assertTrue(self.connection.payments_read_to, "the next read asks only for newer changes")
 
     def test_a_partial_payment_leaves_the_invoice_partially_paid(self):
         move = self.sent_invoice()
