@@ -28,6 +28,16 @@ class AccountMove(models.Model):
     xero_totals_problem = fields.Text(compute="_compute_xero", compute_sudo=True, groups=XERO_GROUPS)
     xero_url = fields.Char(compute="_compute_xero", compute_sudo=True, groups=XERO_GROUPS)
     xero_number = fields.Char(compute="_compute_xero", compute_sudo=True, string="Number in Xero", groups=XERO_GROUPS)
+    xero_voided_in_xero = fields.Boolean(
+        compute="_compute_xero", compute_sudo=True, string="Voided in Xero", groups=XERO_GROUPS
+    )
+    xero_paid_in_xero_url = fields.Char(
+        compute="_compute_xero",
+        compute_sudo=True,
+        string="Payment made in Xero",
+        groups=XERO_GROUPS,
+        help="The latest payment made in Xero and registered here, in Xero.",
+    )
 
     @api.depends(
         "xero_document_ids.state",
@@ -35,6 +45,8 @@ class AccountMove(models.Model):
         "xero_document_ids.totals_problem",
         "xero_document_ids.xero_id",
         "xero_document_ids.xero_number",
+        "xero_document_ids.voided_in_xero",
+        "xero_document_ids.payment_ids.state",
     )
     @api.depends_context("lang")  # the held-back reason is translated
     def _compute_xero(self):
@@ -47,6 +59,9 @@ class AccountMove(models.Model):
             move.xero_totals_problem = doc.totals_problem
             move.xero_url = doc.xero_url
             move.xero_number = doc.xero_number
+            move.xero_voided_in_xero = doc.voided_in_xero
+            received = doc.payment_ids.filtered(lambda p: p.state == "received" and p.xero_id)
+            move.xero_paid_in_xero_url = received.sorted(lambda p: (p.date, p.id))[-1:].xero_url
 
     # -- what Xero hears of -------------------------------------------------------------
 

@@ -40,6 +40,8 @@ class ResConfigSettings(models.TransientModel):
     xero_accounting_active = fields.Boolean(related="xero_connection_id.accounting_active")
     xero_accounting_locked = fields.Boolean(related="xero_connection_id.accounting_locked")
     xero_accounting_lock_reason = fields.Char(related="xero_connection_id.accounting_lock_reason")
+    xero_payments_from_xero = fields.Boolean(related="xero_connection_id.payments_from_xero", readonly=False)
+    xero_payments_read_at = fields.Datetime(related="xero_connection_id.payments_read_at")
     xero_no_tax_rate_id = fields.Many2one(related="xero_connection_id.no_tax_rate_id", readonly=False)
     xero_accounting_reference_read_at = fields.Datetime(related="xero_connection_id.accounting_reference_read_at")
     xero_tenant_choice = fields.Selection(selection="_selection_xero_tenants", string="Organisation to use")

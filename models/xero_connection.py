@@ -35,6 +35,7 @@ SETTING_FIELDS = (
     "attach_pdf",
     "attach_pdf_online",
     "show_online_invoice",
+    "payments_from_xero",
 )
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 OAUTH_STATE_SCOPE = "xero_connector.oauth_state"

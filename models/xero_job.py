@@ -314,7 +314,10 @@ class XeroJob(models.Model):
 
     @api.model
     def _select_due_job(self):
-        """The next job to run, locked; none for a disconnected or paused organisation."""
+        """The next job to run, locked; none for a disconnected or paused organisation.
+
+        Due by the clock, not by the transaction's start (`now()`): a job queued
+        a moment ago in the same transaction (a test's) is due too."""
         # An organisation no other runner is working for comes first: several
         # runners then move several organisations forward, each within its budget.
         self.env.cr.execute(
@@ -323,9 +326,9 @@ class XeroJob(models.Model):
               JOIN xero_connection conn ON conn.id = job.connection_id
          LEFT JOIN xero_rate_budget budget ON budget.tenant_id = conn.tenant_id
              WHERE job.state = 'pending'
-               AND job.next_try <= now() AT TIME ZONE 'UTC'
+               AND job.next_try <= clock_timestamp() AT TIME ZONE 'UTC'
                AND conn.state = 'connected' AND conn.enabled
-               AND (budget.paused_until IS NULL OR budget.paused_until <= now() AT TIME ZONE 'UTC')
+               AND (budget.paused_until IS NULL OR budget.paused_until <= clock_timestamp() AT TIME ZONE 'UTC')
              ORDER BY EXISTS (
                         SELECT 1 FROM xero_job busy
                          WHERE busy.connection_id = job.connection_id AND busy.state = 'running'

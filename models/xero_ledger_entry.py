@@ -102,17 +102,28 @@ class XeroLedgerEntry(models.Model):
 
     def _xero_job_ledger_fetch(self, job):
         """Read one page of the sales invoices, then of the credit notes, changed since
-        the last read: each page a committed step, a stopped worker resumes at its page
-        (the cursor is in the job's payload)."""
+        the last read, then, when the connection takes them, of the payments made in
+        Xero: each page a committed step, a stopped worker resumes at its page (the
+        cursor is in the job's payload)."""
         connection = job.connection_id
         if not connection.short_code:
             connection._refresh_organisation()
-        position = (job.payload or {}).get("ledger") or self._ledger_start(connection)
+        payload = dict(job.payload or {})
+        if "payments" in payload:
+            return self.env["xero.payment"]._xero_read_step(job)
+        position = payload.get("ledger") or self._ledger_start(connection)
         position, finished, read, left = self._read_page(connection, position)
         job.progress_done += read
         job.progress_total = job.progress_done + (left or 0)
-        job.payload = dict(job.payload or {}, ledger=None if finished else position)
-        return finished
+        if not finished:
+            job.payload = dict(payload, ledger=position)
+            return False
+        if not connection.sudo().payments_from_xero:
+            job.payload = dict(payload, ledger=None)
+            return True
+        since = connection.sudo().payments_read_to
+        job.payload = dict(payload, ledger=None, payments={"page": 1, "since": since.isoformat() if since else None})
+        return False
 
     @api.model
     def _read_changes(self, connection):
@@ -145,6 +156,9 @@ class XeroLedgerEntry(models.Model):
         # Xero sends them are skipped.
         docs = self._unknown(connection, spec["type"], docs)
         self._store(connection, docs if kind == "invoices" else [], docs if kind == "credit_notes" else [])
+        if kind == "credit_notes":
+            # Credit note allocations made in Xero come with the credit notes (when the setting is on).
+            self.env["xero.payment"]._take_allocations_from_xero(connection, docs)
         values = {"ledger_read_at": fields.Datetime.now()}
         if done and cursor["latest"]:
             values[spec["read_to"]] = parse_xero_datetime(cursor["latest"]).replace(tzinfo=None)

@@ -8,6 +8,7 @@ from . import (
     test_ledger,
     test_numbers,
     test_packaging,
+    test_payments_from_xero,
     test_places,
     test_push,
     test_queue,

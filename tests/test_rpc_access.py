@@ -35,6 +35,7 @@ PUBLIC_METHODS = {
     ("xero.connection", "action_read_accounting_reference"): MANAGER,
     ("xero.connection", "action_accounting_preview"): MANAGER,
     ("xero.connection", "action_accounting_stop"): MANAGER,
+    ("xero.connection", "action_read_payments_from_xero"): MANAGER,
     ("xero.connection", "write"): ORM,
     ("res.config.settings", "action_xero_connect"): SETTINGS,
     ("res.config.settings", "action_xero_start_push"): SETTINGS,

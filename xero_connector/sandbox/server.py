@@ -371,6 +371,26 @@ class XeroSandbox:
         """
         query_freeze(parse_datetime(moment) if moment else None)
 
+    def record_payment(
+        self, document_id, amount, account_code="090", date=None, credit_note=False, tenant_id=None, **fields
+    ):
+        """A payment made in Xero (as the accountant reconciling the bank feed there does): the
+        invoice (or with `credit_note`, the credit note refunded) paid into a bank account.
+        Xero's rules apply as to PUT /Payments (a ValidationException when it would refuse it).
+        `fields`: other Payment fields (Reference, CurrencyRate). Returns the payment as
+        GET /Payments lists it."""
+        item = {
+            "CreditNote" if credit_note else "Invoice": (
+                {"CreditNoteID": document_id} if credit_note else {"InvoiceID": document_id}
+            ),
+            "Account": {"Code": account_code},
+            "Amount": amount,
+            **({"Date": str(date)} if date else {}),
+            **fields,
+        }
+        with self._lock:
+            return json.loads(dumps(self._tenant(tenant_id).record_payment(item)))
+
     def merge_contacts(self, from_id, into_id, tenant_id=None):
         with self._lock:
             self._tenant(tenant_id).merge(from_id, into_id)

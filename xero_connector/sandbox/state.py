@@ -954,7 +954,7 @@ class Tenant:
                 "ACCRECCREDIT": "ARCREDITPAYMENT",
             }.get(doc["Type"], "APCREDITPAYMENT"),
             "Status": payment["Status"],
-            "IsReconciled": False,
+            "IsReconciled": bool(payment.get("IsReconciled")),
             "UpdatedDateUTC": payment["UpdatedDateUTC"],
             "HasAccount": True,
             "HasValidationErrors": False,
@@ -1058,6 +1058,14 @@ class Tenant:
         elif account["Type"] != "BANK" and not account.get("EnablePaymentsToAccount"):
             errors.append(f"Account {account['Code']} is not enabled for payments.")
         return doc, account
+
+    def record_payment(self, item):
+        """A payment an accountant makes in Xero itself, e.g. reconciling a bank-feed line with the
+        invoice: Xero's own rules (as PUT /Payments), then marked reconciled with the bank line."""
+        [answer] = self.save_payments([item], summarize=True)
+        payment = self.payments[answer["PaymentID"]]
+        payment["IsReconciled"] = True
+        return self.payment_out(payment)
 
     def delete_payment(self, payment_id, item):
         payment = self.payments.get(str(payment_id).lower())
