@@ -4,36 +4,37 @@ A first read of a real organisation is tens of thousands of records: it is read
 one page per step, each step committed with the cursor below, so memory holds
 one page and a worker stopped midway resumes where it stopped.
 
-Pages come oldest change first (`UpdatedDateUTC ASC`), and the cursor moves on
-the change time: a step asks for the changes from the second of the last record
-read (Xero works to the second), skipping the records of that second it has
-read already. A record changed while the read goes on moves to the end of the
-list, where it is read again; it no longer sits among the records of its old
-second, so the records after it move up by one: the cursor keeps the ids of the
-last records read (`anchors`) and looks for them a little before where it
-stopped, so no record is skipped. If more of them changed than it keeps, that
-second is read again from its start (records read twice, none lost).
+The read asks for the changes after one moment (`since`, kept for the whole
+read), oldest change first (`UpdatedDateUTC ASC`), and counts the records read
+(`skip`). A record changed while the read goes on leaves its place for the end
+of the list, where it is read again; the records after its old place move up by
+one, so counting alone would skip one. The cursor therefore keeps the ids of the
+last records read (`anchors`) and each step asks for a page that starts a few
+records before where it stopped: the records after the last anchor found are
+the new ones. Anchors not found there are looked for a page further back (more
+records changed); if every anchor itself changed, the read starts again from
+its beginning (records read twice, none lost).
 """
 
 from .gateway import parse_xero_datetime
 
-ANCHORS = 3
+ANCHORS = 2
 
 
 def start(since=None):
     """A cursor for the changes after `since` (None: the whole list)."""
     text = _text(parse_xero_datetime(since)) if since else None
-    return {"since": text, "skip": 0, "anchors": [], "latest": text}
+    return {"since": text, "skip": 0, "anchors": [], "back": 0, "latest": text}
 
 
 def request(cursor, page_size):
     """(page, page size, records of that page to pass over) for the next step.
 
-    The page starts at or before the last records read (to find the anchors) and
-    ends after them: of the page sizes from page_size down to half of it, the
-    one whose page reaches furthest past the stop.
+    The page starts at or before the anchors and ends after them: of the page
+    sizes from page_size down to half of it, the one whose page reaches furthest.
     """
-    skip, begin = cursor["skip"], cursor["skip"] - len(cursor["anchors"])
+    skip = cursor["skip"]
+    begin = max(skip - len(cursor["anchors"]) - cursor.get("back", 0), 0)
     if begin == skip:
         return skip // page_size + 1, page_size, skip % page_size
     size = max(range(page_size, page_size // 2, -1), key=lambda z: (begin // z) * z + z)
@@ -54,33 +55,27 @@ def advance(cursor, records, asked, key, left=None):
         ids = [key(r) for r in window]
         found = [ids.index(a) for a in cursor["anchors"] if a in ids]
         if not found:
-            # More records of this second changed than the anchors cover: read it again.
-            return [], dict(cursor, skip=0, anchors=[]), False
+            if (page - 1) * size + passed > 0:  # more records changed: look a page further back
+                return [], dict(cursor, back=cursor.get("back", 0) + size), False
+            return [], dict(cursor, skip=0, anchors=[], back=0), False  # every anchor changed
         window = window[max(found) + 1 :]
-    times = {key(r): _second(r) for r in records}
-    latest = max([t for t in (parse_xero_datetime(cursor["latest"]), *times.values()) if t], default=None)
-    finished = len(records) < size or left == 0
-    since = parse_xero_datetime(cursor["since"]) if cursor["since"] else None
-    last = max(times.values(), default=None)
-    if last and (since is None or last > since):
-        # Now at the second of the last record read: the page's records of that second are read.
-        in_last = [key(r) for r in records if times[key(r)] == last]
-        after = {"since": _text(last), "skip": len(in_last), "anchors": _last_ones(in_last, size)}
-    else:
-        read = cursor["anchors"] + [key(r) for r in window]
-        after = {"since": cursor["since"], "skip": (page - 1) * size + len(records), "anchors": _last_ones(read, size)}
-    return window, dict(after, latest=_text(latest)), finished
+    times = [parse_xero_datetime(r.get("UpdatedDateUTC")) for r in records]
+    latest = max([t for t in (parse_xero_datetime(cursor["latest"]), *times) if t], default=None)
+    read = cursor["anchors"] + [key(r) for r in window]
+    after = {
+        "since": cursor["since"],
+        "skip": (page - 1) * size + len(records),
+        "anchors": _last_ones(read, size),
+        "back": 0,
+        "latest": _text(latest),
+    }
+    return window, after, len(records) < size or left == 0
 
 
 def _last_ones(ids, page_size):
     # A tenth of a page at most, so a page always reaches well past them.
     count = min(ANCHORS, page_size // 10)
     return ids[len(ids) - count :] if count else []
-
-
-def _second(record):
-    moment = parse_xero_datetime(record.get("UpdatedDateUTC"))
-    return moment.replace(microsecond=0) if moment else None
 
 
 def _text(moment):
