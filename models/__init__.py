@@ -21,6 +21,7 @@ from . import (
     xero_job,
     xero_journal_mapping,
     xero_ledger_entry,
+    xero_outbox,
     xero_payment,
     xero_rate_budget,
     xero_tax_mapping,

@@ -146,6 +146,8 @@ class ItemResult:
     index: int
     record: dict | None
     problems: list = field(default_factory=list)
+    # The item as Xero echoed it, refused or not: what names it (number, id, Reference).
+    echo: dict | None = None
 
     @property
     def ok(self):
@@ -226,7 +228,7 @@ class XeroGateway:
         return self._records(self._call("get_contact_groups"), "ContactGroups")
 
     def get_invoices(
-        self, modified_since=None, contact_ids=None, statuses=None, numbers=None, where=None, page_size=100
+        self, modified_since=None, contact_ids=None, statuses=None, numbers=None, where=None, page_size=100, ids=None
     ):
         return list(
             self.iter_pages(
@@ -238,6 +240,7 @@ class XeroGateway:
                 contact_i_ds=list(contact_ids) if contact_ids else None,
                 statuses=list(statuses) if statuses else None,
                 invoice_numbers=list(numbers) if numbers else None,
+                i_ds=list(ids) if ids else None,
             )
         )
 
@@ -247,6 +250,10 @@ class XeroGateway:
                 "get_credit_notes", "CreditNotes", page_size=page_size, if_modified_since=modified_since, where=where
             )
         )
+
+    def get_credit_note(self, credit_note_id):
+        """One credit note with its payments and allocations."""
+        return self._records(self._call("get_credit_note", credit_note_id=credit_note_id), "CreditNotes")[0]
 
     def get_accounts(self):
         return self._records(self._call("get_accounts"), "Accounts")
@@ -342,7 +349,7 @@ class XeroGateway:
                 label = errors.record_label(list_key, records[index]) if index < len(records) else None
                 for problem in problems:
                     problem.record_label = problem.record_label or label
-            results.append(ItemResult(index, None if problems else record, problems))
+            results.append(ItemResult(index, None if problems else record, problems, echo=record))
         return BatchResult(results)
 
     def _write(self, method, list_key, records, operation, **kwargs):
