@@ -133,8 +133,10 @@ class XeroPayment(models.Model):
                 )
         self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
         if batch.kind == "allocation" and any(a is not None and a.ok for a in answers):
-            note = self.env["xero.document"].sudo().search(
-                [("connection_id", "=", batch.connection_id.id), ("xero_id", "=", batch.target)], limit=1
+            note = (
+                self.env["xero.document"]
+                .sudo()
+                .search([("connection_id", "=", batch.connection_id.id), ("xero_id", "=", batch.target)], limit=1)
             )
             note.move_id._message_log(body=self.env._("Allocated to its invoice(s) in Xero."))
 
