@@ -349,19 +349,18 @@ class XeroDocument(models.Model):
             doc = self._info_doc(kind, info)
             # Cancelled while its batch was in flight: voided once Xero's id is known.
             cancelled = binding.move_id.state == "cancel"
-            if answer is None or (not answer.ok and cancelled and not answer.found):
-                if cancelled:
-                    binding.unlink()  # never reached Xero: nothing to void
-                continue  # not in Xero: sent again in a later batch
-            if answer.found:
+            if answer is not None and answer.found:
                 found.append((binding, doc, answer.record[id_field]))
                 continue
-            if not answer.ok:
-                if any(NUMBER_TAKEN in words for words in answer.xero_words):
-                    clashes.append((binding, doc))
-                else:
-                    binding.write({"state": "error", "error": "\n".join(answer.problems)})
+            if answer is not None and any(NUMBER_TAKEN in words for words in answer.xero_words):
+                clashes.append((binding, doc))  # maybe ours, from a try whose answer was lost: read back
                 continue
+            if answer is None or not answer.ok:
+                if cancelled:
+                    binding.unlink()  # not in Xero: nothing to void
+                elif answer is not None:
+                    binding.write({"state": "error", "error": "\n".join(answer.problems)})
+                continue  # no answer, not in Xero: sent again in a later batch
             record = answer.record
             problems = accounting.check_totals(doc, record)
             binding.write(

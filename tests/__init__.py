@@ -5,6 +5,7 @@ from . import (
     test_differences,
     test_ledger,
     test_numbers,
+    test_outbox,
     test_packaging,
     test_places,
     test_push,
