@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from ..xero_connector import push
+from ..xero_connector import outbox, push
 from ..xero_connector.errors import XeroValidationError
 from ..xero_connector.matching import normalise_email
 
@@ -89,8 +89,14 @@ class XeroContact(models.Model):
         writes = [target for target in targets if target[2] or target[3]]
         if writes:
             payloads = [self._push_payload(*target) for target in writes]
-            results = connection._gateway().save_contacts(payloads, operation=operation).items
-            self._push_record(connection, writes, results)
+            result = connection._gateway().save_contacts(payloads, operation=operation)
+            self._push_record(connection, writes, self._answers_by_key(payloads, result))
+
+    def _answers_by_key(self, payloads, result):
+        """Xero's answer of each contact written, matched by its id or (new) name, not by
+        position: Xero does not promise the request's order. None: Xero said nothing of it."""
+        keys = [outbox.item_key("contact_save", p) for p in payloads]
+        return outbox.match("contact_save", keys, [(item.echo, item) for item in result.items])
 
     def _push_targets(self, connection, partners):
         """[(partner, binding, keys to update, name to create under)] for each partner.
@@ -169,6 +175,9 @@ class XeroContact(models.Model):
         """Keep what Xero answered: each contact, or each refusal on its partner."""
         to_create, updated, messages = [], self.browse(), {}
         for (partner, binding, keys, _name), item in zip(writes, results, strict=True):
+            if item is None:
+                partner.xero_push_error = self.env._("Xero gave no answer for this contact: it goes again next time.")
+                continue
             if not item.ok:
                 partner.xero_push_error = "; ".join(p.message for p in item.problems)
                 continue

@@ -27,6 +27,9 @@ KINDS = {
     "allocation": ("Allocations", "Allocation"),
     "payment_delete": ("Payments", "PaymentID"),
     "allocation_delete": ("Allocations", "AllocationID"),
+    # Contacts are written by their own paths (not yet batches of the outbox), matched the same way:
+    # an update by its ContactID, a creation by its (unique) name.
+    "contact_save": ("Contacts", "ContactID"),
 }
 
 # The Odoo payment's own id, carried by the Reference Xero keeps with the payment:
@@ -67,6 +70,8 @@ def item_key(kind, item):
     if not isinstance(item, dict):
         return None
     _list_key, key_field = KINDS[kind]
+    if kind == "contact_save":
+        return _contact_keys(item)[0] if _contact_keys(item) else None
     if kind == "payment":
         return payment_id_of(item.get("Reference"))
     if kind == "allocation":
@@ -79,6 +84,26 @@ def item_key(kind, item):
     if key_field.endswith("ID"):
         return str(value).lower()
     return " ".join(str(value).split()).casefold()  # how Xero tells numbers apart
+
+
+def _contact_keys(item):
+    """A contact's keys: its id when it has one, then its name (Xero keeps names unique)."""
+    keys = []
+    if item.get("ContactID"):
+        keys.append(f"id:{str(item['ContactID']).lower()}")
+    if item.get("Name"):
+        keys.append("name:" + " ".join(str(item["Name"]).split()).casefold())
+    return keys
+
+
+def answer_keys(kind, echo):
+    """Every key an answered item can be matched by (a created contact: its new id and its name)."""
+    if not isinstance(echo, dict):
+        return []
+    if kind == "contact_save":
+        return _contact_keys(echo)
+    key = item_key(kind, echo)
+    return [] if key is None else [key]
 
 
 @dataclass
@@ -103,12 +128,20 @@ def match(kind, keys, answered):
     sharing one key take that key's answers in turn.
     """
     by_key = defaultdict(deque)
-    for echo, answer in answered:
-        by_key[item_key(kind, echo)].append(answer)
-    out = []
+    for number, (echo, _answer) in enumerate(answered):
+        for key in answer_keys(kind, echo):
+            by_key[key].append(number)
+    used, out = set(), []
     for key in keys:
         queue = by_key.get(key) if key is not None else None
-        out.append(queue.popleft() if queue else None)
+        while queue and queue[0] in used:
+            queue.popleft()
+        if queue:
+            number = queue.popleft()
+            used.add(number)
+            out.append(answered[number][1])
+        else:
+            out.append(None)
     return out
 
 

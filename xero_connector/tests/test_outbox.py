@@ -69,3 +69,15 @@ def test_payments_and_allocations_found_again_in_what_xero_holds():
     key = outbox.item_key("allocation", {"Invoice": {"InvoiceID": "I"}, "Amount": 5})
     found = outbox.found_allocations(note, [key, key, "j|1.00"])
     assert {i: a["AllocationID"] for i, a in found.items()} == {0: "a1", 1: "a2"}
+
+
+def test_contacts_are_matched_by_id_when_updated_and_by_name_when_created():
+    sent = [{"ContactID": "ID-1", "EmailAddress": "a@b.example"}, {"Name": "New  Shop"}, {"Name": "Other Ltd"}]
+    keys = [outbox.item_key("contact_save", item) for item in sent]
+    answered = [
+        ({"ContactID": "new-2", "Name": "Other Ltd"}, Answer(record={"ContactID": "new-2"})),
+        ({"ContactID": "id-1", "Name": "Bayside Club"}, Answer(record={"ContactID": "id-1"})),
+        ({"Name": "new shop"}, Answer(problems=["The contact name new shop is already assigned"])),
+    ]
+    matched = outbox.match("contact_save", keys, answered)
+    assert [m.record["ContactID"] if m.ok else "refused" for m in matched] == ["id-1", "refused", "new-2"]
