@@ -163,13 +163,30 @@ class TestOutboxFaults(XeroAccountingCase):
     def test_invoice_create_c_lost_answer_key_forgotten(self):
         self.check_invoice_create("c")
 
-    def test_credit_note_create_c_lost_answer_key_forgotten(self):
-        note = self.invoice(move_type="out_refund", lines=[("Returned goods", 1, 80.0, self.gst)])
+    def check_credit_note_create(self, variant):
+        notes = self.invoice(move_type="out_refund", lines=[("Returned goods", 1, 80.0, self.gst)])
+        later = self.env["account.move"]
+
+        def change():
+            nonlocal later
+            later = self.invoice(move_type="out_refund", lines=[("Damaged", 1, 40.0, self.gst)])
+
         self.start()
-        self.fault_then_retry("PUT", "/CreditNotes", "c")
-        [xero] = self.xero_named(note.name, "CreditNotes")
-        self.assertEqual((note.xero_document_id.xero_id, xero["Total"]), (xero["CreditNoteID"], 92.0))
-        self.assertIn(note.xero_state, ("sent", "linked"))
+        self.fault_then_retry("PUT", "/CreditNotes", variant, change)
+        for note in notes | later:
+            [xero] = self.xero_named(note.name, "CreditNotes")
+            self.assertEqual((note.xero_document_id.xero_id, xero["Total"]), (xero["CreditNoteID"], note.amount_total))
+            self.assertIn(note.xero_state, ("sent", "linked"))
+        self.assertEqual(bool(later), variant != "a", "the new credit note went too, in a batch of its own")
+
+    def test_credit_note_create_a_lost_answer(self):
+        self.check_credit_note_create("a")
+
+    def test_credit_note_create_b_lost_answer_new_credit_note(self):
+        self.check_credit_note_create("b")
+
+    def test_credit_note_create_c_lost_answer_key_forgotten(self):
+        self.check_credit_note_create("c")
 
     # -- invoices updated ----------------------------------------------------------------
 
@@ -321,6 +338,22 @@ class TestOutboxFaults(XeroAccountingCase):
 
     def test_payment_delete_c_lost_answer_key_forgotten(self):
         self.check_payment_delete("c")
+
+    def test_allocation_delete_a_lost_answer(self):
+        move = self.invoice(lines=[("Consulting", 2, 100.0, self.gst)])
+        self.sent()
+        refund = move._reverse_moves([{"invoice_date": "2026-11-12", "ref": "Wrong hours"}], cancel=True)
+        self.run_queue()
+        self.assert_done()
+        allocation = move.xero_document_id.payment_ids
+        self.assertEqual((allocation.kind, allocation.state), ("allocation", "sent"))
+        refund.line_ids.remove_move_reconcile()  # the credit note no longer settles the invoice
+        self.fault_then_retry("DELETE", "/Allocations/", "a")
+        self.assertEqual(allocation.state, "deleted")
+        [xero] = self.xero_named(move.name)
+        self.assertEqual((xero["AmountDue"], xero.get("CreditNotes") or []), (move.amount_total, []))
+        [note] = self.xero_named(refund.name, "CreditNotes")
+        self.assertEqual(note["RemainingCredit"], refund.amount_total)
 
     # -- answers in another order, races ------------------------------------------------
 
