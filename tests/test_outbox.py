@@ -355,6 +355,27 @@ class TestOutboxFaults(XeroAccountingCase):
         [note] = self.xero_named(refund.name, "CreditNotes")
         self.assertEqual(note["RemainingCredit"], refund.amount_total)
 
+    # -- contacts pushed ---------------------------------------------------------------
+
+    def check_contact_push(self, variant):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Lost Answer Customer {n}", "customer_rank": 1, "company_id": self.company.id} for n in range(3)]
+        )
+        self.connection._enqueue_contacts_push()
+        self.fault_then_retry("POST", "/Contacts", variant)
+        xero = {c["Name"]: c for c in self.sandbox.contacts()}
+        for partner in partners:
+            self.assertEqual(self.sandbox.count_contacts_named(partner.name), 1)
+            binding = self.env["xero.contact"].search([("partner_id", "=", partner.id)])
+            self.assertEqual(binding.xero_id, xero[partner.name]["ContactID"])
+            self.assertFalse(partner.xero_push_error)
+
+    def test_contact_push_a_lost_answer(self):
+        self.check_contact_push("a")
+
+    def test_contact_push_c_lost_answer_key_forgotten(self):
+        self.check_contact_push("c")
+
     # -- answers in another order, races ------------------------------------------------
 
     def test_shuffled_answers_are_recorded_each_on_its_own_record(self):
