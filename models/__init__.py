@@ -29,6 +29,7 @@ from . import (
     xero_job_notify,
     xero_journal_mapping,
     xero_ledger_entry,
+    xero_outbox,
     xero_payment,
     xero_payment_lock,
     xero_payment_read,

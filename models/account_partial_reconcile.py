@@ -20,7 +20,11 @@ class AccountPartialReconcile(models.Model):
         bindings.filtered(lambda p: p.state in ("sent", "error") and p.xero_id).write(
             {"state": "to_delete", "error": False}
         )
-        bindings.filtered(lambda p: not p.xero_id).unlink()
+        # In a batch in flight, Xero may have it already: the batch settles it once Xero's id is known.
+        unsent = bindings.filtered(lambda p: not p.xero_id)
+        in_flight = self.env["xero.outbox"]._in_flight(unsent)
+        in_flight.write({"state": "to_delete", "error": False})
+        (unsent - in_flight).unlink()
         connections = bindings.exists().connection_id
         result = super().unlink()
         connections._enqueue_accounting_if_due()

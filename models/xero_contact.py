@@ -621,9 +621,14 @@ class XeroContact(models.Model):
                 f"{contact.id}@{contact.xero_updated_at}" for contact, _keys in chunk
             )
             result = connection._gateway().save_contacts(payloads, operation=operation)
-            for (contact, keys), item in zip(chunk, result.items, strict=True):
-                if not item.ok:
-                    message = "; ".join(p.message for p in item.problems)
+            answers = self.env["xero.contact"]._answers_by_key(payloads, result)
+            for (contact, keys), item in zip(chunk, answers, strict=True):
+                if item is None or not item.ok:
+                    message = (
+                        "; ".join(p.message for p in item.problems)
+                        if item
+                        else self.env._("Xero gave no answer for this contact: push it again.")
+                    )
                     contact.sync_error = message
                     contact.partner_id.message_post(body=self.env._("Push to Xero refused: %s", message))
                     refused.append(message)

@@ -1,12 +1,16 @@
+from datetime import timedelta
+
 from odoo import fields, models
 
-from ..xero_connector import push
+from ..xero_connector import outbox, push
 from ..xero_connector.errors import XeroValidationError
+from ..xero_connector.gateway import ItemResult, parse_xero_datetime
 from ..xero_connector.matching import normalise_email
 
 PUSH_BATCH = 50  # Xero's recommended contacts per request
 GROUP_BATCH = 500  # contacts added to a group per request
 ARCHIVED_REFUSAL = "Unable to assign an Archived contact."  # Xero's words
+NAME_TAKEN = "is already assigned to another contact"  # Xero's words
 
 
 class XeroContact(models.Model):
@@ -89,8 +93,14 @@ class XeroContact(models.Model):
         writes = [target for target in targets if target[2] or target[3]]
         if writes:
             payloads = [self._push_payload(*target) for target in writes]
-            results = connection._gateway().save_contacts(payloads, operation=operation).items
-            self._push_record(connection, writes, results)
+            result = connection._gateway().save_contacts(payloads, operation=operation)
+            self._push_record(connection, writes, self._answers_by_key(payloads, result))
+
+    def _answers_by_key(self, payloads, result):
+        """Xero's answer of each contact written, matched by its id or (new) name, not by
+        position: Xero does not promise the request's order. None: Xero said nothing of it."""
+        keys = [outbox.item_key("contact_save", p) for p in payloads]
+        return outbox.match("contact_save", keys, [(item.echo, item) for item in result.items])
 
     def _push_targets(self, connection, partners):
         """[(partner, binding, keys to update, name to create under)] for each partner.
@@ -167,8 +177,12 @@ class XeroContact(models.Model):
 
     def _push_record(self, connection, writes, results):
         """Keep what Xero answered: each contact, or each refusal on its partner."""
+        results = self._read_back_created(connection, writes, results)
         to_create, updated, messages = [], self.browse(), {}
         for (partner, binding, keys, _name), item in zip(writes, results, strict=True):
+            if item is None:
+                partner.xero_push_error = self.env._("Xero gave no answer for this contact: it goes again next time.")
+                continue
             if not item.ok:
                 partner.xero_push_error = "; ".join(p.message for p in item.problems)
                 continue
@@ -208,6 +222,44 @@ class XeroContact(models.Model):
         (created | updated)._refresh_differences()
         # One chatter line per partner, written in one go (thousands per job).
         self.env["res.partner"].browse(list(messages))._message_log_batch(bodies=messages)
+
+    def _read_back_created(self, connection, writes, results):
+        """`results`, where Xero refused a new contact's name because an earlier try whose answer
+        was lost created it (Xero had forgotten that request's key): that contact read back by its
+        exact name, linked to no partner here and changed since the partner was made, is ours."""
+        lost = [
+            (index, partner, name)
+            for index, ((partner, binding, _keys, name), item) in enumerate(zip(writes, results, strict=True))
+            if not binding and name and item is not None and any(NAME_TAKEN in p.xero_message for p in item.problems)
+        ]
+        if not lost:
+            return results
+        quoted = [name.replace("\\", "\\\\").replace('"', '\\"') for _i, _p, name in lost]
+        found = {}
+        for start in range(0, len(quoted), 20):
+            where = " OR ".join(f'Name=="{name}"' for name in quoted[start : start + 20])
+            for contact in connection._gateway().get_contacts(where=where):
+                found.setdefault((contact.get("Name") or "").casefold(), contact)
+        taken = set(
+            self.search(
+                [
+                    ("connection_id", "=", connection.id),
+                    ("partner_id", "!=", False),
+                    ("xero_id", "in", [c["ContactID"] for c in found.values()]),
+                ]
+            ).mapped("xero_id")
+        )
+        results = list(results)
+        for index, partner, name in lost:
+            contact = found.get(name.casefold())
+            if not contact or contact["ContactID"] in taken:
+                continue
+            changed = parse_xero_datetime(contact.get("UpdatedDateUTC"))
+            made = partner.create_date - timedelta(minutes=1)  # clocks apart by seconds, not minutes
+            if changed and changed.replace(tzinfo=None) < made:
+                continue  # older than the partner: another's contact, not our lost creation
+            results[index] = ItemResult(index, contact, [], echo=contact)
+        return results
 
     def _push_fill_groups(self, job, payload):
         connection = job.connection_id

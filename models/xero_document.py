@@ -64,6 +64,9 @@ class XeroDocument(models.Model):
     attempt = fields.Integer(
         readonly=True, help="Raised when the user sends it again: Xero then takes it as a new write, not a retry."
     )
+    revision = fields.Integer(
+        readonly=True, help="Raised each time it goes to be updated: each update is a write of its own for Xero."
+    )
     signature = fields.Char(readonly=True, help="A fingerprint of what was last sent: a change in Odoo alters it.")
     # Translated: a held-back reason is written in every installed language (refusals are Xero's English words).
     error = fields.Text(
@@ -126,6 +129,8 @@ class XeroDocument(models.Model):
             else:
                 state = "to_void" if doc.move_id.state == "cancel" else "to_update"
             values = {"state": state, "error": False}
+            if state == "to_update":
+                values["revision"] = doc.revision + 1
             if new_attempt:
                 values["attempt"] = doc.attempt + 1
             doc.write(values)
@@ -139,7 +144,9 @@ class XeroDocument(models.Model):
         if not moves:
             return
         bindings = self.sudo().search([("move_id", "in", moves.ids)])
-        bindings.filtered(lambda b: b.state in ("sent", "linked")).write({"state": "to_update"})
+        # A document still to update (maybe in a batch in flight) gets a newer revision too.
+        for binding in bindings.filtered(lambda b: b.state in ("sent", "linked", "to_update")):
+            binding.write({"state": "to_update", "revision": binding.revision + 1})
         bindings.filtered(lambda b: b.state in ("error", "blocked"))._requeue(new_attempt=True)
         for company in moves.company_id:
             self.env["xero.connection"]._accounting_connection(company)._enqueue_accounting_if_due()
@@ -149,7 +156,9 @@ class XeroDocument(models.Model):
         """Cancelled in Odoo: voided in Xero; never sent, simply forgotten."""
         bindings = self.sudo().search([("move_id", "in", moves.ids)])
         bindings.filtered(lambda b: b.xero_id and b.state != "voided").write({"state": "to_void", "error": False})
-        bindings.filtered(lambda b: not b.xero_id).unlink()
+        # In a batch in flight, Xero may have it already: the batch settles it once Xero's id is known.
+        in_flight = self.env["xero.outbox"]._in_flight(bindings.filtered(lambda b: not b.xero_id))
+        (bindings.filtered(lambda b: not b.xero_id) - in_flight).unlink()
         bindings.exists().connection_id._enqueue_accounting_if_due()
 
     @api.model

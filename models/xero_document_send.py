@@ -1,54 +1,33 @@
-import functools
 import logging
 
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from ..xero_connector import accounting
-from ..xero_connector.errors import XeroNotFoundError, XeroRequestError, XeroValidationError
+from ..xero_connector import accounting, outbox
+from ..xero_connector.outbox import Answer
 from .xero_connection_accounting import READ_MAX_AGE
 from .xero_document import SENT_STATES
 from .xero_i18n import write_translated
 
 _logger = logging.getLogger(__name__)
 
-SEND_BATCH = 50  # Xero's recommended records per request
-DELETE_BATCH = 10  # deletions are one call each
-# Xero refuses these for the batch's content, not for a passing reason: the
-# documents concerned are marked refused and the job goes on.
-REFUSALS = (XeroValidationError, XeroRequestError)
 # Xero's words when a paid or credited document is edited.
 PAID_LOCK = "has a payment or credit note allocated to it"
-
-
-def _keys(records):
-    """What names a write of these records: a retry of the same step names it the same, a
-    new attempt (the user sent them again) differently, so Xero does not replay its old answer."""
-    return ",".join(f"{r.id}.{r.attempt}" for r in records)
-
-
-def _answer(records, write, payloads, operation):
-    """Xero's per-record answer to one write, or None when Xero refused the whole
-    request (its words are then put on every record, and the job goes on)."""
-    try:
-        return write(payloads, operation=operation).items
-    except REFUSALS as exc:
-        records.write({"state": "error", "error": str(exc)})
-        return None
+# Xero's words when a created document's number is already taken.
+NUMBER_TAKEN = "must be unique"
 
 
 class XeroDocument(models.Model):
     """The job that sends invoices, credit notes and payments to Xero.
 
-    Each step does one kind of work, in this order, and commits: payments and
-    allocations removed in Odoo are deleted in Xero, cancelled documents
-    voided, changed ones updated, new invoices then new credit notes created
-    (50 a request, their customers first), then payments (50 a request) and
-    allocations (one request a credit note). What is left to do is read from
-    the bindings at every step, so a job stopped halfway resumes where it
-    stopped; every write carries an idempotency key made of its records and
-    content, and documents are created with Xero's create-only call, so a
-    retried step never writes twice.
+    Each step does one thing and commits: it sends the batch planned by the
+    step before (see `xero.outbox`), or plans the next one, in this order:
+    payments and allocations removed in Odoo are deleted in Xero, cancelled
+    documents voided, changed ones updated (under their revision), new
+    invoices then new credit notes created (their customers first), then
+    payments and allocations (one credit note a batch). A batch is committed
+    before it is sent and sent again unchanged until Xero has answered it;
+    work that comes meanwhile waits for the next batch.
     """
 
     _inherit = "xero.document"
@@ -57,6 +36,12 @@ class XeroDocument(models.Model):
         connection = job.connection_id.sudo()
         if not connection._accounting_due():
             return True  # switched off (or not yet started) meanwhile
+        batch = self.env["xero.outbox"]._open(connection)
+        if batch:
+            # Planned and committed by an earlier step: sent now, as it was planned.
+            job.progress_done += batch._deliver()
+            job.progress_total = max(job.progress_total, job.progress_done)
+            return False
         payload = dict(job.payload or {})
         if not payload.get("prepared"):
             if not self._work_pending(connection):
@@ -77,21 +62,18 @@ class XeroDocument(models.Model):
                 }
             )
             return False
-        steps = (
-            self._send_deletions,
-            self._send_voids,
-            self._send_updates,
-            lambda conn: self._send_new(conn, accounting.INVOICE),
-            lambda conn: self._send_new(conn, accounting.CREDIT_NOTE),
-            self._send_payments,
-            self._send_allocations,
+        planners = (
+            self._plan_deletions,
+            self._plan_voids,
+            self._plan_updates,
+            lambda conn: self._plan_new(conn, accounting.INVOICE),
+            lambda conn: self._plan_new(conn, accounting.CREDIT_NOTE),
+            self._plan_payments,
+            self._plan_allocations,
         )
-        for step in steps:
-            handled = step(connection)
-            if handled:
-                job.progress_done += handled
-                job.progress_total = max(job.progress_total, job.progress_done)
-                return False
+        for plan in planners:
+            if plan(connection):
+                return False  # the step ends: what was planned is committed before it is sent
         # Documents posted while the job ran are sent by it too.
         return not self._discover(connection)
 
@@ -126,6 +108,8 @@ class XeroDocument(models.Model):
 
     @api.model
     def _work_pending(self, connection):
+        if self.env["xero.outbox"]._open(connection):
+            return True
         self.env.flush_all()
         if self.env.execute_query(SQL("%s LIMIT 1", self._scope_query(connection, SQL("1")))):
             return True
@@ -172,7 +156,8 @@ class XeroDocument(models.Model):
         if missing:
             # Named by the partners and the documents' attempts: sent again, it is a new write.
             ids = ",".join(str(i) for i in missing.ids)
-            operation = f"accounting-contacts:{connection.id}:{ids}:{_keys(docs)}"
+            attempts = ",".join(f"{d.id}.{d.attempt}" for d in docs)
+            operation = f"accounting-contacts:{connection.id}:{ids}:{attempts}"
             Contact._push_partners(connection, missing, operation=operation)
             found = linked()
         reasons = {}
@@ -211,7 +196,37 @@ class XeroDocument(models.Model):
                 built[binding] = doc
         return built
 
-    def _send_new(self, connection, kind):
+    @staticmethod
+    def _doc_info(doc, binding):
+        """What recording Xero's answer needs of the document: number, customer, Odoo's totals."""
+        return {
+            "move_id": doc.key,
+            "number": doc.number,
+            "contact_id": doc.contact_id,
+            "date": str(doc.date),
+            "currency": doc.currency,
+            "amount_untaxed": str(doc.amount_untaxed),
+            "amount_tax": str(doc.amount_tax),
+            "amount_total": str(doc.amount_total),
+            "revision": binding.revision,
+        }
+
+    @staticmethod
+    def _info_doc(kind, info):
+        """The document as planned (its totals, not its lines), from `_doc_info`."""
+        return accounting.Document(
+            key=info["move_id"],
+            kind=kind,
+            number=info["number"],
+            contact_id=info["contact_id"],
+            date=info["date"],
+            currency=info["currency"],
+            amount_untaxed=info["amount_untaxed"],
+            amount_tax=info["amount_tax"],
+            amount_total=info["amount_total"],
+        )
+
+    def _plan_new(self, connection, kind):
         todo = self.sudo().search(
             [
                 ("connection_id", "=", connection.id),
@@ -220,7 +235,7 @@ class XeroDocument(models.Model):
                 ("move_id.state", "=", "posted"),
             ],
             order="date, id",
-            limit=SEND_BATCH,
+            limit=outbox.BATCH_SIZE,
         )
         if not todo:
             return 0
@@ -234,32 +249,123 @@ class XeroDocument(models.Model):
         taken = {doc.key for doc, _words in plan.number_taken}
         sending = [(by_move[d.key], d) for d in plan.to_send if d.key not in taken]
         if sending:
-            payloads = [accounting.document_payload(doc) for _b, doc in sending]
-            gateway = connection._gateway()
-            write = gateway.create_invoices if kind == accounting.INVOICE else gateway.create_credit_notes
-            bindings = self.browse([b.id for b, _d in sending])
-            results = _answer(bindings, write, payloads, f"accounting-{kind}:{connection.id}:{_keys(bindings)}")
-            clashes = self._record_sent(connection, sending, payloads, results) if results else []
-            if clashes:
-                self._settle_clashes(connection, clashes)
+            self.env["xero.outbox"]._plan(
+                connection,
+                f"{kind}_create",
+                self.browse([b.id for b, _d in sending]),
+                [accounting.document_payload(doc) for _b, doc in sending],
+                infos=[self._doc_info(doc, b) for b, doc in sending],
+            )
         return len(todo)
 
-    def _record_sent(self, connection, sending, payloads, results):
-        """Keep what Xero answered; return the (binding, doc) whose number Xero already had."""
-        _type, number_field, id_field, _words = accounting.KINDS[sending[0][1].kind]
-        now, logs, clashes = fields.Datetime.now(), {}, []
-        for (binding, doc), payload, item in zip(sending, payloads, results, strict=True):
-            if not item.ok:
-                if any("must be unique" in p.xero_message for p in item.problems):
-                    clashes.append((binding, doc))
-                    continue
-                binding.write({"state": "error", "error": "\n".join(p.message for p in item.problems)})
+    def _plan_updates(self, connection):
+        todo = self.sudo().search(
+            [("connection_id", "=", connection.id), ("state", "=", "to_update"), ("move_id.state", "=", "posted")],
+            order="kind, date, id",
+            limit=outbox.BATCH_SIZE,
+        )
+        todo = todo.filtered(lambda b: b.kind == todo[:1].kind)
+        if not todo:
+            return 0
+        kind = todo[:1].kind
+        built = todo._build(connection)
+        _type, _number, id_field, _words = accounting.KINDS[kind]
+        sending, payloads = [], []
+        for binding, doc in built.items():
+            payload = dict(accounting.document_payload(doc), **{id_field: binding.xero_id})
+            if accounting.signature(payload) == binding.signature:
+                binding.state = "sent"  # posted again unchanged: nothing to tell Xero
                 continue
-            record = item.record
+            sending.append((binding, doc))
+            payloads.append(payload)
+        if sending:
+            bindings = self.browse([b.id for b, _d in sending])
+            self.env["xero.outbox"]._plan(
+                connection,
+                f"{kind}_update",
+                bindings,
+                payloads,
+                infos=[self._doc_info(doc, b) for b, doc in sending],
+                # The revision names the update: A -> B -> A is three writes for Xero.
+                revisions=bindings.mapped("revision"),
+            )
+        return len(todo)
+
+    def _plan_voids(self, connection):
+        todo = self.sudo().search(
+            [("connection_id", "=", connection.id), ("state", "=", "to_void"), ("xero_id", "!=", False)],
+            order="kind, id",
+            limit=outbox.BATCH_SIZE,
+        )
+        todo = todo.filtered(lambda b: b.kind == todo[:1].kind)
+        if not todo:
+            return 0
+        kind = todo[:1].kind
+        payloads = [accounting.void_payload(kind, b.xero_id) for b in todo]
+        self.env["xero.outbox"]._plan(connection, f"{kind}_void", todo, payloads)
+        return len(todo)
+
+    # -- Xero's answers (the outbox's callback) ---------------------------------------------------
+
+    @api.model
+    def _outbox_record(self, batch, records, answers, partial=False):
+        """Record Xero's answer for each document of `batch` (None: no answer, it goes again)."""
+        kind, action = batch.kind.rsplit("_", 1)
+        if action == "create":
+            self._record_created(batch, kind, records, answers)
+        elif action == "update":
+            self._record_updated(batch, kind, records, answers)
+        else:
+            self._record_voided(records, answers)
+
+    @api.model
+    def _outbox_read_back(self, batch, gateway, indexes):
+        """{item index: Answer} of the created documents Xero holds, found by number."""
+        if not batch.kind.endswith("_create"):
+            return {}  # an update or a void sent again changes nothing more
+        connection = batch.connection_id
+        kind = batch.kind[: -len("_create")]
+        self.env["xero.ledger.entry"]._read_changes(connection)
+        docs = {i: self._info_doc(kind, batch.info[i]) for i in indexes}
+        existing = self.env["xero.ledger.entry"]._as_xero_records(connection, [d.number for d in docs.values()])
+        held = dict(
+            (d.key, xero_id) for d, xero_id in accounting.preview(list(docs.values()), existing).already_in_xero
+        )
+        _type, number_field, id_field, _words = accounting.KINDS[kind]
+        return {
+            i: Answer(record={id_field: held[d.key], number_field: d.number}, found=True)
+            for i, d in docs.items()
+            if d.key in held
+        }
+
+    def _record_created(self, batch, kind, records, answers):
+        connection = batch.connection_id
+        _type, number_field, id_field, _words = accounting.KINDS[kind]
+        now, logs, clashes, found = fields.Datetime.now(), {}, [], []
+        for planned, payload, info, answer in zip(records, batch.payload, batch.info, answers, strict=True):
+            binding = planned.exists()
+            if not binding:
+                continue
+            doc = self._info_doc(kind, info)
+            # Cancelled while its batch was in flight: voided once Xero's id is known.
+            cancelled = binding.move_id.state == "cancel"
+            if answer is not None and answer.found:
+                found.append((binding, doc, answer.record[id_field]))
+                continue
+            if answer is not None and any(NUMBER_TAKEN in words for words in answer.xero_words):
+                clashes.append((binding, doc))  # maybe ours, from a try whose answer was lost: read back
+                continue
+            if answer is None or not answer.ok:
+                if cancelled:
+                    binding.unlink()  # not in Xero: nothing to void
+                elif answer is not None:
+                    binding.write({"state": "error", "error": "\n".join(answer.problems)})
+                continue  # no answer, not in Xero: sent again in a later batch
+            record = answer.record
             problems = accounting.check_totals(doc, record)
             binding.write(
                 {
-                    "state": "sent",
+                    "state": "to_void" if cancelled else "sent",
                     "xero_id": record[id_field],
                     "xero_number": record.get(number_field) or doc.number,
                     "xero_status": record.get("Status"),
@@ -271,7 +377,9 @@ class XeroDocument(models.Model):
             )
             logs[binding.move_id.id] = self._sent_message(binding, problems)
         self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
-        return clashes
+        self._link_found(connection, found)
+        if clashes:
+            self._settle_clashes(connection, clashes)
 
     def _sent_message(self, binding, problems, words=None):
         text = words or self.env._("Sent to Xero as %s.", binding.xero_number)
@@ -289,6 +397,9 @@ class XeroDocument(models.Model):
         self._link_found(connection, [(by_move[d.key], d, xero_id) for d, xero_id in plan.already_in_xero])
         taken = dict((d.key, words) for d, words in plan.number_taken)
         for doc in plan.to_send:
+            if by_move[doc.key].move_id.state == "cancel":
+                by_move[doc.key].unlink()  # cancelled, and not ours in Xero: nothing to void
+                continue
             by_move[doc.key].write(
                 {
                     "state": "error",
@@ -317,7 +428,8 @@ class XeroDocument(models.Model):
             problems = accounting.check_totals(doc, xero_total, only=("Total",)) if entry else []
             binding.write(
                 {
-                    "state": "linked",
+                    # Cancelled meanwhile: what Xero holds is voided next.
+                    "state": "to_void" if binding.move_id.state == "cancel" else "linked",
                     "xero_id": xero_id,
                     "xero_number": entry.name if entry else doc.number,
                     "xero_status": entry.status if entry else False,
@@ -330,94 +442,83 @@ class XeroDocument(models.Model):
             )
         self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
 
-    def _send_updates(self, connection):
-        todo = self.sudo().search(
-            [("connection_id", "=", connection.id), ("state", "=", "to_update"), ("move_id.state", "=", "posted")],
-            order="kind, date, id",
-            limit=SEND_BATCH,
-        )
-        todo = todo.filtered(lambda b: b.kind == todo[:1].kind)
-        if not todo:
-            return 0
-        built = todo._build(connection)
-        _type, _number, id_field, _words = accounting.KINDS[todo[:1].kind]
-        sending, payloads = [], []
-        for binding, doc in built.items():
-            payload = dict(accounting.document_payload(doc), **{id_field: binding.xero_id})
-            if accounting.signature(payload) == binding.signature:
-                binding.state = "sent"  # posted again unchanged: nothing to tell Xero
+    def _record_updated(self, batch, kind, records, answers):
+        """Changes Xero took are recorded; documents Xero has paid or credited are not changed
+        there (Xero refuses it): they stay as Xero has them, the difference shown."""
+        _type, number_field, _id_field, _words = accounting.KINDS[kind]
+        logs, kept = {}, []
+        for planned, payload, info, answer in zip(records, batch.payload, batch.info, answers, strict=True):
+            binding = planned.exists()
+            if not binding or answer is None:
+                continue  # still to update: sent again in a later batch
+            doc = self._info_doc(kind, info)
+            if not answer.ok:
+                if any(PAID_LOCK in words for words in answer.xero_words):
+                    kept.append((binding, doc))
+                elif any(NUMBER_TAKEN in words for words in answer.xero_words):
+                    # An update names its document by id: a clash is another's number.
+                    binding.write(
+                        {"state": "error", "error": self.env._("Xero gives this number to another document.")}
+                    )
+                else:
+                    binding.write({"state": "error", "error": "\n".join(answer.problems)})
                 continue
-            sending.append((binding, doc))
-            payloads.append(payload)
-        if sending:
-            gateway = connection._gateway()
-            write = gateway.save_invoices if todo[:1].kind == accounting.INVOICE else gateway.save_credit_notes
-            bindings = self.browse([b.id for b, _d in sending])
-            results = _answer(bindings, write, payloads, f"accounting-update:{connection.id}:{_keys(bindings)}")
-            if results:
-                sending, payloads, results = self._keep_paid(connection, sending, payloads, results)
-            clashes = self._record_sent(connection, sending, payloads, results) if results else []
-            for binding, _doc in clashes:  # an update names its document by id: a clash is another's number
-                binding.write({"state": "error", "error": self.env._("Xero gives this number to another document.")})
-        return len(todo)
-
-    def _keep_paid(self, connection, sending, payloads, results):
-        """Documents Xero has paid or credited are not changed there (Xero refuses it): they
-        stay as Xero has them, the difference shown on the document. The rest is returned."""
-        kept, rest = [], ([], [], [])
-        for (binding, doc), payload, item in zip(sending, payloads, results, strict=True):
-            if not item.ok and any(PAID_LOCK in p.xero_message for p in item.problems):
-                kept.append((binding, doc))
-                continue
-            for bucket, value in zip(rest, ((binding, doc), payload, item), strict=True):
-                bucket.append(value)
-        if kept:
-            self.env["xero.ledger.entry"]._read_changes(connection)  # Xero's total and status as they are now
-            entries = {
-                e.xero_id: e
-                for e in self.env["xero.ledger.entry"]
-                .sudo()
-                .search([("connection_id", "=", connection.id), ("xero_id", "in", [b.xero_id for b, _d in kept])])
+            record = answer.record
+            problems = accounting.check_totals(doc, record)
+            values = {
+                "xero_number": record.get(number_field) or doc.number,
+                "xero_status": record.get("Status"),
+                "signature": accounting.signature(payload),
+                "error": False,
+                "totals_problem": "\n".join(problems) or False,
             }
-            logs = {}
-            for binding, doc in kept:
-                entry = entries.get(binding.xero_id)
-                xero_total = {"Total": abs(entry.total), "CurrencyCode": entry.currency_code} if entry else {}
-                problems = [
-                    self.env._(
-                        "Xero has this document paid or credited, so it cannot be changed there: "
-                        "the change made in Odoo was not sent."
-                    ),
-                    *(accounting.check_totals(doc, xero_total, only=("Total",)) if entry else []),
-                ]
-                binding.write({"state": "sent", "error": False, "totals_problem": "\n".join(problems)})
-                logs[binding.move_id.id] = " ".join(problems)
-            self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
-        return rest
+            # Cancelled meanwhile it is voided next; changed again meanwhile, the newer revision goes next.
+            if binding.state == "to_update" and binding.revision == info["revision"]:
+                values["state"] = "sent"
+            binding.write(values)
+            logs[binding.move_id.id] = self._sent_message(binding, problems)
+        self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
+        if kept:
+            self._keep_paid(batch.connection_id, kept)
 
-    def _send_voids(self, connection):
-        todo = self.sudo().search(
-            [("connection_id", "=", connection.id), ("state", "=", "to_void")], order="kind, id", limit=SEND_BATCH
-        )
-        todo = todo.filtered(lambda b: b.kind == todo[:1].kind)
-        if not todo:
-            return 0
-        kind = todo[:1].kind
-        gateway = connection._gateway()
-        write = gateway.save_invoices if kind == accounting.INVOICE else gateway.save_credit_notes
-        payloads = [accounting.void_payload(kind, b.xero_id) for b in todo]
-        results = _answer(todo, write, payloads, f"accounting-void:{connection.id}:{_keys(todo)}")
-        if results is None:
-            return len(todo)
+    def _keep_paid(self, connection, kept):
+        self.env["xero.ledger.entry"]._read_changes(connection)  # Xero's total and status as they are now
+        entries = {
+            e.xero_id: e
+            for e in self.env["xero.ledger.entry"]
+            .sudo()
+            .search([("connection_id", "=", connection.id), ("xero_id", "in", [b.xero_id for b, _d in kept])])
+        }
         logs = {}
-        for binding, item in zip(todo, results, strict=True):
-            if item.ok:
+        for binding, doc in kept:
+            entry = entries.get(binding.xero_id)
+            xero_total = {"Total": abs(entry.total), "CurrencyCode": entry.currency_code} if entry else {}
+            problems = [
+                self.env._(
+                    "Xero has this document paid or credited, so it cannot be changed there: "
+                    "the change made in Odoo was not sent."
+                ),
+                *(accounting.check_totals(doc, xero_total, only=("Total",)) if entry else []),
+            ]
+            values = {"error": False, "totals_problem": "\n".join(problems)}
+            if binding.state == "to_update":
+                values["state"] = "sent"
+            binding.write(values)
+            logs[binding.move_id.id] = " ".join(problems)
+        self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
+
+    def _record_voided(self, records, answers):
+        logs = {}
+        for planned, answer in zip(records, answers, strict=True):
+            binding = planned.exists()
+            if not binding or answer is None:
+                continue
+            if answer.ok:
                 binding.write({"state": "voided", "xero_status": "VOIDED", "error": False})
                 logs[binding.move_id.id] = self.env._("Voided in Xero (cancelled in Odoo).")
             else:
-                binding.write({"state": "error", "error": "\n".join(p.message for p in item.problems)})
+                binding.write({"state": "error", "error": "\n".join(answer.problems)})
         self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
-        return len(todo)
 
     # -- payments and allocations -----------------------------------------------------------
 
@@ -526,13 +627,13 @@ class XeroDocument(models.Model):
             to_create.append(values)
         self.env["xero.payment"].sudo().create(to_create)
 
-    def _send_payments(self, connection):
+    def _plan_payments(self, connection):
         self._discover_payments(connection)
         Payment = self.env["xero.payment"].sudo()
         todo = Payment.search(
             [("connection_id", "=", connection.id), ("kind", "=", "payment"), ("state", "=", "to_send")],
             order="date, id",
-            limit=SEND_BATCH,
+            limit=outbox.BATCH_SIZE,
         )
         todo = todo._hold_locked(connection)
         if not todo:
@@ -550,27 +651,15 @@ class XeroDocument(models.Model):
                 date=payment.date,
                 amount=payment.amount,
                 currency_rate=payment.currency_rate or None,
-                reference=payment.origin_move_id.name,
+                # Carries the payment's own id: found again in Xero by it, even once Xero forgot the request.
+                reference=outbox.payment_reference(payment.origin_move_id.name, payment.id),
             )
             payloads.append(accounting.payment_payload(doc))
-        operation = f"accounting-payments:{connection.id}:{_keys(todo)}"
-        results = _answer(todo, connection._gateway().save_payments, payloads, operation)
-        if results is None:
-            return len(todo)
-        logs = {}
-        for payment, item in zip(todo, results, strict=True):
-            if item.ok:
-                payment.write({"state": "sent", "xero_id": item.record["PaymentID"], "error": False})
-                logs[payment.document_id.move_id.id] = self.env._(
-                    "Payment %s sent to Xero.", payment.origin_move_id.name
-                )
-            else:
-                payment.write({"state": "error", "error": "\n".join(p.message for p in item.problems)})
-        self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
+        self.env["xero.outbox"]._plan(connection, "payment", todo, payloads)
         return len(todo)
 
-    def _send_allocations(self, connection):
-        """One credit note's allocations a step: Xero takes them one credit note a request."""
+    def _plan_allocations(self, connection):
+        """One credit note's allocations a batch: Xero takes them one credit note a request."""
         Payment = self.env["xero.payment"].sudo()
         first = Payment.search(
             [("connection_id", "=", connection.id), ("kind", "=", "allocation"), ("state", "=", "to_send")],
@@ -587,46 +676,35 @@ class XeroDocument(models.Model):
                 ("credit_note_id", "=", first.credit_note_id.id),
             ],
             order="id",
-            limit=SEND_BATCH,
+            limit=outbox.BATCH_SIZE,
         )
         note = first.credit_note_id
         todo = todo._hold_locked(connection)
         if not todo:
             return 1  # held back: the next step takes the next credit note
         payloads = [accounting.allocation_payload(a.document_id.xero_id, a.amount, a.date) for a in todo]
-        operation = f"accounting-allocations:{connection.id}:{_keys(todo)}"
-        allocate = functools.partial(connection._gateway().allocate_credit_note, note.xero_id)
-        results = _answer(todo, allocate, payloads, operation)
-        if results is None:
-            return len(todo)
-        for allocation, item in zip(todo, results, strict=True):
-            if item.ok:
-                allocation.write({"state": "sent", "xero_id": item.record.get("AllocationID"), "error": False})
-            else:
-                allocation.write({"state": "error", "error": "\n".join(p.message for p in item.problems)})
-        note.move_id._message_log(body=self.env._("Allocated to its invoice(s) in Xero."))
+        self.env["xero.outbox"]._plan(connection, "allocation", todo, payloads, target=note.xero_id)
         return len(todo)
 
-    def _send_deletions(self, connection):
-        """Payments and allocations undone in Odoo are taken back in Xero (a call each)."""
-        todo = (
-            self.env["xero.payment"]
-            .sudo()
-            .search(
-                [("connection_id", "=", connection.id), ("state", "=", "to_delete")], order="id", limit=DELETE_BATCH
+    def _plan_deletions(self, connection):
+        """Payments, then allocations, undone in Odoo are taken back in Xero (a call each)."""
+        Payment = self.env["xero.payment"].sudo()
+        for kind in ("payment", "allocation"):
+            todo = Payment.search(
+                [
+                    ("connection_id", "=", connection.id),
+                    ("state", "=", "to_delete"),
+                    ("kind", "=", kind),
+                    ("xero_id", "!=", False),
+                ],
+                order="id",
+                limit=outbox.BATCH_SIZE,
             )
-        )
-        gateway = connection._gateway() if todo else None
-        for payment in todo:
-            try:
-                if payment.kind == "payment":
-                    gateway.delete_payment(payment.xero_id, operation=f"accounting-payment-delete:{_keys(payment)}")
+            if todo:
+                if kind == "payment":
+                    payloads = [{"PaymentID": p.xero_id} for p in todo]
                 else:
-                    gateway.delete_allocation(payment.credit_note_id.xero_id, payment.xero_id)
-            except XeroNotFoundError:
-                _logger.info("Xero %s %s was already gone", payment.kind, payment.xero_id)
-            except REFUSALS as exc:
-                payment.write({"state": "error", "error": str(exc)})
-                continue
-            payment.write({"state": "deleted", "error": False})
-        return len(todo)
+                    payloads = [{"CreditNoteID": a.credit_note_id.xero_id, "AllocationID": a.xero_id} for a in todo]
+                self.env["xero.outbox"]._plan(connection, f"{kind}_delete", todo, payloads)
+                return len(todo)
+        return 0

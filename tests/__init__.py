@@ -7,6 +7,7 @@ from . import (
     test_followups,
     test_ledger,
     test_numbers,
+    test_outbox,
     test_packaging,
     test_payments_from_xero,
     test_places,

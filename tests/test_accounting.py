@@ -413,9 +413,14 @@ class TestAccountingRestart(XeroAccountingCase):
     """A worker killed after Xero created a batch, before Odoo committed what Xero answered."""
 
     def kill_after_xero_wrote(self, job):
-        """Run one step, dying once Xero has answered: the step's transaction is rolled back."""
+        """Plan the next batch (a step of its own, committed), then run the step that sends it,
+        dying once Xero has answered: that step's transaction is rolled back."""
+        for _step in range(10):
+            if self.env["xero.outbox"]._open(self.connection):
+                break
+            self.env["xero.document"]._xero_job_accounting_push(job)
         with (
-            patch.object(XeroDocumentSend, "_record_sent", side_effect=KeyboardInterrupt("worker killed")),
+            patch.object(XeroDocumentSend, "_record_created", side_effect=KeyboardInterrupt("worker killed")),
             self.assertRaises(KeyboardInterrupt),
             self.env.cr.savepoint(),
         ):

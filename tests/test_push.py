@@ -170,3 +170,21 @@ class TestPush(XeroCase):
         self.assertFalse(partners[0].xero_push_error or late.xero_push_error)
         self.assertEqual(third.xero_status, "ARCHIVED")
         self.assertEqual(job.state, "done")
+
+    def test_answers_in_another_order_land_each_on_its_own_partner(self):
+        # Xero does not promise a batch's answers in the request's order: matched by id or name.
+        self.push()  # nothing to push yet; reads Xero
+        bayside = self.env["xero.contact"].search([("name", "=", "Bayside Club")])
+        bayside.action_import()
+        bayside.partner_id.write({"customer_rank": 1, "email": "accounts@bayside.example"})
+        fresh = self.env["res.partner"].create(
+            [{"name": f"Shuffled Customer {n}", "customer_rank": 1} for n in range(3)]
+        )
+        self.sandbox.shuffle_write_answers(count=5)
+        self.push()
+        xero = {c["ContactID"]: c for c in self.sandbox.contacts()}
+        for partner in fresh | bayside.partner_id:
+            binding = self.binding(partner)
+            self.assertEqual(xero[binding.xero_id]["Name"], partner.name)
+            self.assertFalse(partner.xero_push_error)
+        self.assertEqual(xero[bayside.xero_id]["EmailAddress"], "accounts@bayside.example")

@@ -167,6 +167,8 @@ class ItemResult:
     index: int
     record: dict | None
     problems: list = field(default_factory=list)
+    # The item as Xero echoed it, refused or not: what names it (number, id, Reference).
+    echo: dict | None = None
 
     @property
     def ok(self):
@@ -272,7 +274,7 @@ class XeroGateway:
         return self._records(self._call("get_contact_groups"), "ContactGroups")
 
     def get_invoices(
-        self, modified_since=None, contact_ids=None, statuses=None, numbers=None, where=None, page_size=100
+        self, modified_since=None, contact_ids=None, statuses=None, numbers=None, where=None, page_size=100, ids=None
     ):
         return list(
             self.iter_pages(
@@ -284,6 +286,7 @@ class XeroGateway:
                 contact_i_ds=list(contact_ids) if contact_ids else None,
                 statuses=list(statuses) if statuses else None,
                 invoice_numbers=list(numbers) if numbers else None,
+                i_ds=list(ids) if ids else None,
             )
         )
 
@@ -310,6 +313,10 @@ class XeroGateway:
         page_count = getattr(getattr(data, "pagination", None), "page_count", None)
         more = len(records) >= page_size and (page_count is None or page < page_count)
         return records, more
+
+    def get_credit_note(self, credit_note_id):
+        """One credit note with its payments and allocations."""
+        return self._records(self._call("get_credit_note", credit_note_id=credit_note_id), "CreditNotes")[0]
 
     def get_accounts(self):
         return self._records(self._call("get_accounts"), "Accounts")
@@ -444,7 +451,7 @@ class XeroGateway:
                 label = errors.record_label(list_key, records[index]) if index < len(records) else None
                 for problem in problems:
                     problem.record_label = problem.record_label or label
-            results.append(ItemResult(index, None if problems else record, problems))
+            results.append(ItemResult(index, None if problems else record, problems, echo=record))
         _check_complete(list_key, len(records), answered, results)
         return BatchResult(results)
 

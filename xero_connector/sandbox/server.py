@@ -250,6 +250,7 @@ class XeroSandbox:
             self._idempotent = {}
             self._keys_in_flight = set()
             self._faults = []
+            self._shuffles = 0
             self._calls = collections.defaultdict(collections.deque)
             self._app_calls = collections.deque()
             self._day = {}
@@ -342,6 +343,26 @@ class XeroSandbox:
                     "retry_after": retry_after,
                 }
             )
+
+    def shuffle_write_answers(self, count=1):
+        """Answer the next `count` batch writes with their items in another order.
+
+        Xero does not promise that a batch's answer lists its items in the
+        request's order; the items themselves are unchanged.
+        """
+        with self._lock:
+            self._shuffles += count
+
+    def _shuffled(self, response):
+        """`response` with the items of its one list in another order (the first last)."""
+        status, out_headers, payload = response
+        data = json.loads(payload)
+        lists = [k for k, v in data.items() if isinstance(v, list) and len(v) > 1]
+        if not lists:
+            return response
+        items = data[lists[0]]
+        data[lists[0]] = items[1:] + items[:1]
+        return status, out_headers, dumps(data)
 
     def forget_idempotency_keys(self):
         """Xero remembers an Idempotency-Key for a limited time only: after that a retry is a new write."""
@@ -910,6 +931,11 @@ class XeroSandbox:
                         "response": response,
                         "expires": time.monotonic() + self.idempotency_ttl,
                     }
+        if method in ("POST", "PUT") and response[0] == 200:
+            with self._lock:
+                shuffle, self._shuffles = self._shuffles > 0, max(self._shuffles - 1, 0)
+            if shuffle:
+                response = self._shuffled(response)
         fault = self._take_fault(method, path, "after", True)
         if fault and fault["kind"] == "timeout":
             time.sleep(self.fault_delay)

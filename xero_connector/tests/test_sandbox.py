@@ -1150,3 +1150,18 @@ def test_concurrency_429_has_no_retry_after_and_the_app_limit_is_enforced(sb):
     limited = raw(sb, "GET", "/Organisation", token=both, tenant=other)  # another organisation, same app
     assert limited.status_code == 429 and limited.headers["X-Rate-Limit-Problem"] == "appminute"
     assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_write_answers_in_another_order(sb):
+    # Xero does not promise that a batch's answer lists the items in the request's order.
+    token = sb.issue_token()
+    body = {"Contacts": [{"Name": "First Ltd"}, {"Name": "Second Ltd"}, {"Name": "Third Ltd"}]}
+    sb.shuffle_write_answers()
+    shuffled = raw(sb, "PUT", "/Contacts", token=token, json=body, headers={"Idempotency-Key": "s-1"})
+    assert shuffled.status_code == 200
+    names = [c["Name"] for c in shuffled.json()["Contacts"]]
+    assert sorted(names) == ["First Ltd", "Second Ltd", "Third Ltd"] and names != sorted(names)
+    # The next write is answered in order again, and a replay gives the answer as Xero kept it.
+    replay = raw(sb, "PUT", "/Contacts", token=token, json=body, headers={"Idempotency-Key": "s-1"})
+    assert [c["Name"] for c in replay.json()["Contacts"]] == ["First Ltd", "Second Ltd", "Third Ltd"]
+    assert all(sb.count_contacts_named(n) == 1 for n in names)

@@ -1,0 +1,415 @@
+"""Exactly once, even when Xero's answers are lost: the outbox against the sandbox.
+
+Every case runs the real job runner (`xero.job._cron_run`). Its commits are
+savepoints of the test's transaction and its rollbacks go back to the last one,
+as a worker's would (the test's transaction itself is never committed).
+"""
+
+import contextlib
+import uuid
+from collections import Counter
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.xero_connector.models.xero_connection_accounting import POSTING_DELAY
+
+from .common import XeroAccountingCase
+
+LOST = 5  # the answer is lost on the first try and on each of the gateway's retries within it
+
+
+@tagged("post_install", "-at_install")
+class TestOutboxFaults(XeroAccountingCase):
+    """For each write kind: (a) the answer is lost after Xero processed it and the job retries,
+    (b) the same with the natural batch changed before the retry, (c) the same with Xero having
+    forgotten the idempotency key. Each ends with one Xero object per Odoo record, linked."""
+
+    # -- the real runner inside the test's transaction ------------------------------------
+
+    @contextlib.contextmanager
+    def runner_transactions(self):
+        cr = self.env.cr
+        marks = []
+        execute = cr.execute
+
+        def mark():
+            marks.append(f"runner_{uuid.uuid4().hex}")
+            execute(f'SAVEPOINT "{marks[-1]}"')
+
+        def commit():
+            cr.flush()
+            execute(f'RELEASE SAVEPOINT "{marks.pop()}"')
+            mark()
+
+        def rollback():
+            cr.clear()
+            execute(f'ROLLBACK TO SAVEPOINT "{marks[-1]}"')
+            self.env.invalidate_all()
+
+        def execute_but_isolation(query, *args, **kwargs):
+            if isinstance(query, str) and query.startswith("SET TRANSACTION ISOLATION"):
+                return None  # the test's transaction is already under way
+            return execute(query, *args, **kwargs)
+
+        cr.flush()
+        mark()
+        with (
+            patch.object(cr, "commit", commit),
+            patch.object(cr, "rollback", rollback),
+            patch.object(cr, "execute", execute_but_isolation),
+        ):
+            yield
+        execute(f'RELEASE SAVEPOINT "{marks.pop()}"')
+
+    def run_queue(self):
+        """Run the queue as the cron does, once the posting delay has passed."""
+        # The runner asks PostgreSQL's now(), which stands still at the test transaction's
+        # start: what is due by the clock is made due by that time too.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE xero_job SET next_try = now() AT TIME ZONE 'UTC' WHERE state = 'pending' AND next_try <= %s",
+            [fields.Datetime.now() + POSTING_DELAY],
+        )
+        with self.runner_transactions():
+            self.env["xero.job"]._cron_run()
+        self.env.invalidate_all()
+
+    def retry_now(self):
+        """Time passes until the job's next try."""
+        jobs = self.env["xero.job"].search([("state", "=", "pending"), ("connection_id", "=", self.connection.id)])
+        jobs.next_try = fields.Datetime.now()
+        self.run_queue()
+
+    def assert_done(self):
+        jobs = self.env["xero.job"].search([("connection_id", "=", self.connection.id)])
+        self.assertEqual(set(jobs.mapped("state")), {"done"}, jobs.mapped("error"))
+        self.assertFalse(self.env["xero.outbox"].search([("state", "!=", "settled")]), "every batch settled")
+
+    def lose_answers(self, method, path):
+        self.sandbox.inject_fault("500", count=LOST, method=method, path_contains=path, when="after")
+
+    def xero_payments(self, move):
+        """Xero's live payments of one invoice or credit note, as Xero lists payments."""
+        return [
+            p
+            for p in self.xero("Payments")
+            if p["Status"] == "AUTHORISED" and (p.get("Invoice") or {}).get("InvoiceNumber") == move.name
+        ]
+
+    def pay(self, move, amount, date="2026-11-20"):
+        wizard = self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids)
+        return wizard.create({"journal_id": self.bank.id, "payment_date": date, "amount": amount})._create_payments()
+
+    def unreconcile(self, payment):
+        """What "Unreconcile" on the payment's entry does: the invoice is due again."""
+        self.assertTrue(payment.move_id)
+        payment.move_id.line_ids.remove_move_reconcile()
+
+    def sent(self):
+        """Invoices posted and sent without faults."""
+        self.start()
+        self.run_queue()
+        self.assert_done()
+
+    # -- the fault, then the retry ------------------------------------------------------
+
+    def fault_then_retry(self, method, path, variant, change=None):
+        """Xero processes the write but its answer is lost; the job retries later."""
+        self.lose_answers(method, path)
+        self.run_queue()
+        job = self.env["xero.job"].search([("connection_id", "=", self.connection.id)], limit=1)
+        self.assertEqual(job.state, "pending", "the job waits for its next try")
+        self.assertIn("500", job.error or "")
+        if variant in ("b", "c") and change:
+            change()  # the natural batch changes before the retry
+        if variant == "c":
+            self.sandbox.forget_idempotency_keys()
+        self.retry_now()
+        self.assert_done()
+
+    # -- invoices created ----------------------------------------------------------------
+
+    def check_invoice_create(self, variant):
+        moves = self.invoice() | self.invoice(lines=[("Design", 2, 90.0, self.gst)])
+        extra = self.env["account.move"]
+
+        def change():
+            nonlocal extra
+            extra = self.invoice(lines=[("Late work", 1, 60.0, self.gst)])
+            moves[0].button_cancel()  # cancelled while its batch is in flight
+
+        self.start()
+        self.fault_then_retry("PUT", "/Invoices", variant, change)
+        held = self.xero_numbers()
+        everything = moves | extra
+        self.assertEqual({m.name: held[m.name] for m in everything}, dict.fromkeys(everything.mapped("name"), 1))
+        for move in everything:
+            [xero] = self.xero_named(move.name)
+            self.assertEqual(move.xero_document_id.xero_id, xero["InvoiceID"])
+            if move.state == "cancel":
+                self.assertEqual((xero["Status"], move.xero_state), ("VOIDED", "voided"))
+            else:
+                self.assertIn(move.xero_state, ("sent", "linked"))
+                self.assertEqual(xero["Total"], move.amount_total)
+
+    def test_invoice_create_a_lost_answer(self):
+        self.check_invoice_create("a")
+
+    def test_invoice_create_b_lost_answer_batch_changed(self):
+        self.check_invoice_create("b")
+
+    def test_invoice_create_c_lost_answer_key_forgotten(self):
+        self.check_invoice_create("c")
+
+    def check_credit_note_create(self, variant):
+        notes = self.invoice(move_type="out_refund", lines=[("Returned goods", 1, 80.0, self.gst)])
+        later = self.env["account.move"]
+
+        def change():
+            nonlocal later
+            later = self.invoice(move_type="out_refund", lines=[("Damaged", 1, 40.0, self.gst)])
+
+        self.start()
+        self.fault_then_retry("PUT", "/CreditNotes", variant, change)
+        for note in notes | later:
+            [xero] = self.xero_named(note.name, "CreditNotes")
+            self.assertEqual((note.xero_document_id.xero_id, xero["Total"]), (xero["CreditNoteID"], note.amount_total))
+            self.assertIn(note.xero_state, ("sent", "linked"))
+        self.assertEqual(bool(later), variant != "a", "the new credit note went too, in a batch of its own")
+
+    def test_credit_note_create_a_lost_answer(self):
+        self.check_credit_note_create("a")
+
+    def test_credit_note_create_b_lost_answer_new_credit_note(self):
+        self.check_credit_note_create("b")
+
+    def test_credit_note_create_c_lost_answer_key_forgotten(self):
+        self.check_credit_note_create("c")
+
+    # -- invoices updated ----------------------------------------------------------------
+
+    def change_price(self, move, price):
+        move.button_draft()
+        move.invoice_line_ids[:1].price_unit = price
+        move.action_post()
+
+    def check_invoice_update(self, variant):
+        moves = self.invoice() | self.invoice(lines=[("Design", 2, 90.0, self.gst)])
+        self.sent()
+        ids = {m.name: m.xero_document_id.xero_id for m in moves}
+        self.change_price(moves[0], 160.0)
+        self.fault_then_retry(
+            "POST",
+            "/Invoices",
+            variant,
+            lambda: (self.change_price(moves[0], 170.0), self.change_price(moves[1], 95.0)),
+        )
+        for move in moves:
+            [xero] = self.xero_named(move.name)
+            self.assertEqual((xero["InvoiceID"], xero["Total"]), (ids[move.name], move.amount_total))
+            self.assertEqual(move.xero_state, "sent")
+
+    def test_invoice_update_a_lost_answer(self):
+        self.check_invoice_update("a")
+
+    def test_invoice_update_b_lost_answer_changed_again(self):
+        self.check_invoice_update("b")
+
+    def test_invoice_update_c_lost_answer_key_forgotten(self):
+        self.check_invoice_update("c")
+
+    def test_update_a_b_a_lands_b_then_a(self):
+        move = self.invoice()
+        self.sent()
+        first = move.amount_total
+        self.change_price(move, 160.0)
+        self.run_queue()
+        self.assertEqual(self.xero_named(move.name)[0]["Total"], move.amount_total)
+        self.assertNotEqual(move.amount_total, first)
+        self.change_price(move, 150.0)  # back to what was sent first
+        self.run_queue()
+        self.assert_done()
+        self.assertEqual(self.xero_named(move.name)[0]["Total"], first)
+        self.assertEqual(move.xero_state, "sent")
+
+    # -- invoices voided -----------------------------------------------------------------
+
+    def check_invoice_void(self, variant):
+        moves = self.invoice() | self.invoice(lines=[("Design", 2, 90.0, self.gst)])
+        self.sent()
+        moves[0].button_cancel()
+        self.fault_then_retry("POST", "/Invoices", variant, moves[1].button_cancel)
+        held = self.xero_numbers()
+        for move in moves:
+            self.assertEqual(held[move.name], 1)
+            expected = ("VOIDED", "voided") if move.state == "cancel" else ("AUTHORISED", "sent")
+            self.assertEqual((self.xero_named(move.name)[0]["Status"], move.xero_state), expected)
+
+    def test_invoice_void_a_lost_answer(self):
+        self.check_invoice_void("a")
+
+    def test_invoice_void_b_lost_answer_another_cancelled(self):
+        self.check_invoice_void("b")
+
+    def test_invoice_void_c_lost_answer_key_forgotten(self):
+        self.check_invoice_void("c")
+
+    # -- payments ------------------------------------------------------------------------
+
+    def check_payments(self, variant):
+        move = self.invoice(lines=[("Consulting", 10, 100.0, self.gst)])  # 1,150.00
+        self.sent()
+        self.pay(move, 100.0)
+        self.pay(move, 200.0)
+        self.fault_then_retry("PUT", "/Payments", variant, lambda: self.pay(move, 300.0))
+        payments = move.xero_document_id.payment_ids
+        xero = self.xero_payments(move)
+        # The reported case: three partial payments, Xero held five.
+        self.assertEqual(len(xero), len(payments), "one Xero payment per Odoo payment")
+        self.assertEqual(sorted(p["Amount"] for p in xero), sorted(payments.mapped("amount")))
+        self.assertEqual(set(payments.mapped("state")), {"sent"})
+        self.assertEqual(sorted(payments.mapped("xero_id")), sorted(p["PaymentID"] for p in xero))
+        self.assertEqual(self.xero_named(move.name)[0]["AmountPaid"], sum(payments.mapped("amount")))
+
+    def test_payment_a_lost_answer(self):
+        self.check_payments("a")
+
+    def test_payment_b_lost_answer_new_payment(self):
+        self.check_payments("b")
+
+    def test_payment_c_lost_answer_key_forgotten(self):
+        self.check_payments("c")
+
+    # -- allocations -----------------------------------------------------------------------
+
+    def check_allocation(self, variant):
+        move = self.invoice(lines=[("Consulting", 10, 100.0, self.gst)])
+        other = self.invoice(lines=[("Design", 2, 90.0, self.gst)])
+        self.sent()
+        refund = move._reverse_moves([{"invoice_date": "2026-11-12", "ref": "Wrong hours"}], cancel=True)
+
+        def change():
+            other._reverse_moves([{"invoice_date": "2026-11-13", "ref": "Not ordered"}], cancel=True)
+
+        # The credit note is created first (a batch of its own), then allocated.
+        self.fault_then_retry("PUT", "/Allocations", variant, change)
+        for invoice in move | other:
+            allocations = invoice.xero_document_id.payment_ids.filtered(lambda p: p.kind == "allocation")
+            [xero] = self.xero_named(invoice.name)
+            credited = sum(a["AppliedAmount"] for a in xero.get("CreditNotes") or [])
+            self.assertEqual(credited, sum(allocations.mapped("amount")), "one Xero allocation per Odoo one")
+            self.assertEqual(xero["AmountDue"], 0.0 if allocations else invoice.amount_total)
+            self.assertTrue(all(allocations.mapped("xero_id")))
+            self.assertEqual(set(allocations.mapped("state")) - {"sent"}, set())
+        self.assertEqual(refund.xero_state, "sent")
+
+    def test_allocation_a_lost_answer(self):
+        self.check_allocation("a")
+
+    def test_allocation_b_lost_answer_another_credit_note(self):
+        self.check_allocation("b")
+
+    def test_allocation_c_lost_answer_key_forgotten(self):
+        self.check_allocation("c")
+
+    # -- payments and allocations taken back ---------------------------------------------
+
+    def check_payment_delete(self, variant):
+        move = self.invoice(lines=[("Consulting", 10, 100.0, self.gst)])
+        self.sent()
+        first, second = self.pay(move, 100.0), self.pay(move, 200.0)
+        self.run_queue()
+        self.assertEqual(len(self.xero_payments(move)), 2)
+        self.unreconcile(first)  # undone: taken back in Xero
+        self.fault_then_retry("POST", "/Payments/", variant, lambda: self.unreconcile(second))
+        payments = move.xero_document_id.payment_ids
+        undone = payments.filtered(lambda p: not p.partial_id)
+        self.assertEqual(set(undone.mapped("state")), {"deleted"})
+        self.assertEqual(len(self.xero_payments(move)), len(payments - undone))
+        self.assertEqual(self.xero_named(move.name)[0]["AmountPaid"], sum((payments - undone).mapped("amount")))
+
+    def test_payment_delete_a_lost_answer(self):
+        self.check_payment_delete("a")
+
+    def test_payment_delete_b_lost_answer_another_undone(self):
+        self.check_payment_delete("b")
+
+    def test_payment_delete_c_lost_answer_key_forgotten(self):
+        self.check_payment_delete("c")
+
+    def test_allocation_delete_a_lost_answer(self):
+        move = self.invoice(lines=[("Consulting", 2, 100.0, self.gst)])
+        self.sent()
+        refund = move._reverse_moves([{"invoice_date": "2026-11-12", "ref": "Wrong hours"}], cancel=True)
+        self.run_queue()
+        self.assert_done()
+        allocation = move.xero_document_id.payment_ids
+        self.assertEqual((allocation.kind, allocation.state), ("allocation", "sent"))
+        refund.line_ids.remove_move_reconcile()  # the credit note no longer settles the invoice
+        self.fault_then_retry("DELETE", "/Allocations/", "a")
+        self.assertEqual(allocation.state, "deleted")
+        [xero] = self.xero_named(move.name)
+        self.assertEqual((xero["AmountDue"], xero.get("CreditNotes") or []), (move.amount_total, []))
+        [note] = self.xero_named(refund.name, "CreditNotes")
+        self.assertEqual(note["RemainingCredit"], refund.amount_total)
+
+    # -- contacts pushed ---------------------------------------------------------------
+
+    def check_contact_push(self, variant):
+        partners = self.env["res.partner"].create(
+            [{"name": f"Lost Answer Customer {n}", "customer_rank": 1, "company_id": self.company.id} for n in range(3)]
+        )
+        self.connection._enqueue_contacts_push()
+        self.fault_then_retry("POST", "/Contacts", variant)
+        xero = {c["Name"]: c for c in self.sandbox.contacts()}
+        for partner in partners:
+            self.assertEqual(self.sandbox.count_contacts_named(partner.name), 1)
+            binding = self.env["xero.contact"].search([("partner_id", "=", partner.id)])
+            self.assertEqual(binding.xero_id, xero[partner.name]["ContactID"])
+            self.assertFalse(partner.xero_push_error)
+
+    def test_contact_push_a_lost_answer(self):
+        self.check_contact_push("a")
+
+    def test_contact_push_c_lost_answer_key_forgotten(self):
+        self.check_contact_push("c")
+
+    # -- answers in another order, races ------------------------------------------------
+
+    def test_shuffled_answers_are_recorded_each_on_its_own_record(self):
+        moves = (
+            self.invoice()
+            | self.invoice(lines=[("Design", 2, 90.0, self.gst)])
+            | self.invoice(lines=[("Audit", 1, 500.0, self.gst)])
+        )
+        self.start()
+        self.sandbox.shuffle_write_answers(count=10)
+        for move in moves:
+            self.pay(move, 50.0 + move.id % 7)
+        self.run_queue()
+        self.assert_done()
+        for move in moves:
+            [xero] = self.xero_named(move.name)
+            self.assertEqual((move.xero_document_id.xero_id, xero["Total"]), (xero["InvoiceID"], move.amount_total))
+            [payment] = self.xero_payments(move)
+            self.assertEqual(move.xero_document_id.payment_ids.xero_id, payment["PaymentID"])
+            self.assertEqual(payment["Amount"], move.xero_document_id.payment_ids.amount)
+
+    def test_payment_unreconciled_while_in_flight_is_taken_back_not_orphaned(self):
+        move = self.invoice(lines=[("Consulting", 10, 100.0, self.gst)])
+        self.sent()
+        payment = self.pay(move, 100.0)
+        self.lose_answers("PUT", "/Payments")
+        self.run_queue()
+        self.assertEqual(len(self.xero_payments(move)), 1, "Xero took it, Odoo does not know")
+        self.unreconcile(payment)
+        binding = move.xero_document_id.payment_ids
+        self.assertEqual(binding.state, "to_delete", "kept until its batch settles")
+        self.retry_now()
+        self.assert_done()
+        self.assertEqual(self.xero_payments(move), [], "no orphan in Xero")
+        self.assertEqual(binding.state, "deleted")
+        theirs = [p for p in self.xero("Payments") if (p.get("Invoice") or {}).get("InvoiceNumber") == move.name]
+        self.assertEqual(Counter(p["Status"] for p in theirs), Counter({"DELETED": 1}), "the one payment, taken back")
