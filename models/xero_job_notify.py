@@ -25,8 +25,8 @@ class XeroJob(models.Model):
         ondelete={"accounting_followup": "cascade"},
     )
 
-    def _fail(self, exc):
-        result = super()._fail(exc)
+    def _fail(self, exc, token=None, unexpected=False):
+        result = super()._fail(exc, token=token, unexpected=unexpected)
         job = self.browse(self.id)
         if job.state == "failed":
             job._telling(job._tell_failed)
