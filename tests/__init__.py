@@ -9,6 +9,7 @@ from . import (
     test_places,
     test_push,
     test_queue,
+    test_record_rules,
     test_rpc_access,
     test_sync_page,
     test_tour,

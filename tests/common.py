@@ -29,15 +29,15 @@ def _check_answers(sandbox):
         raise AssertionError(f"sandbox answers that break Xero's OpenAPI description: {broken[:3]}")
 
 
-def connect(env, sandbox, company=None):
-    """Connect `company` to the sandbox as if the consent had been given."""
+def connect(env, sandbox, company=None, tenant_id=None):
+    """Connect `company` to the sandbox (to organisation `tenant_id`) as if the consent had been given."""
     connection = env["xero.connection"]._for_company(company or env.company)
     connection.sudo().write(
         {
             "client_id": sandbox.client_id,
             "client_secret": sandbox.client_secret,
             "service_url": sandbox.base_url,
-            "tenant_id": sandbox.tenant_id,
+            "tenant_id": tenant_id or sandbox.tenant_id,
             "tenant_name": "Demo Company (Sandbox)",
             "state": "connected",
         }
@@ -47,8 +47,8 @@ def connect(env, sandbox, company=None):
 
 
 def give_token(connection, sandbox, expires_at=None):
-    """Store a fresh sandbox token on the connection; return its refresh token."""
-    token = sandbox.issue_token()
+    """Store a fresh sandbox token (for the connection's organisation) on it; return its refresh token."""
+    token = sandbox.issue_token(tenant_ids=[connection.tenant_id] if connection.tenant_id else None)
     connection._store_token(
         oauth.Token(
             access_token=token["access_token"],

@@ -272,6 +272,12 @@ class TestAccounting(XeroAccountingCase):
             self.connection.accounting_start_date = "2025-01-01"
         with self.assertRaisesRegex(UserError, "Locked"):
             self.env["res.config.settings"].create({"xero_accounting_start_date": "2025-01-01"}).execute()
+        # A later date would leave what was sent before it out of the sync: locked too.
+        with self.assertRaisesRegex(UserError, "Locked"):
+            self.connection.accounting_start_date = "2026-11-20"
+        with self.assertRaisesRegex(UserError, "Locked"):
+            self.env["res.config.settings"].create({"xero_accounting_start_date": "2026-11-20"}).execute()
+        self.assertEqual(str(self.connection.accounting_start_date), "2026-05-01")
         self.connection.accounting_start_date = "2026-05-01"  # the same date: nothing changes
         self.assertEqual(str(self.connection.accounting_start_date), "2026-05-01")
 

@@ -348,13 +348,14 @@ class TestConnection(XeroCase):
         idle = Job._enqueue(other, "ping", "Other organisation")
         # While the runner runs the first job, what would a second runner take?
         seen = []
-        ping = XeroJob._xero_job_ping
+        run = XeroJob._run
 
-        def ping_and_look(model, job):
-            seen.append((job.id, model._select_due_job().id))
-            return ping(model, job)
+        def look_then_run(job):
+            # The runner has claimed this job (committed as running).
+            seen.append((job.id, job._select_due_job().id))
+            return run(job)
 
-        with patch.object(XeroJob, "_xero_job_ping", ping_and_look):
+        with patch.object(XeroJob, "_run", look_then_run):
             run_queue(self.env)
         self.assertEqual(seen[0], (busy.id, idle.id), "the idle organisation's job, not the one behind")
         self.assertEqual((busy | waiting | idle).mapped("state"), ["done"] * 3)

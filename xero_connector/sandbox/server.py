@@ -58,7 +58,8 @@ ENDPOINT_FAMILIES = {
 # of 30 minutes (a retry after a lost answer); one unused for 60 days expires.
 REFRESH_GRACE = 30 * 60.0
 REFRESH_TOKEN_LIFETIME = 60 * 86400.0
-FAULT_KINDS = ("500", "503", "timeout", "expired_token", "429")
+# 429_day: the organisation's calls of the day are used up, as _admit answers it.
+FAULT_KINDS = ("500", "503", "timeout", "expired_token", "429", "429_day")
 LOGGED_HEADERS = ("xero-tenant-id", "idempotency-key", "if-modified-since", "user-agent")
 JSON_TYPE = "application/json; charset=utf-8"
 # Xero remembers an Idempotency-Key for a limited time (minutes by public
@@ -674,6 +675,8 @@ class XeroSandbox:
             return self._unauthorized(f"TokenExpired: token expired at {expired}")
         if kind == "429":
             return self._too_many("minute", 1)
+        if kind == "429_day":
+            return self._too_many("day", _seconds_to_midnight(datetime.now(UTC).date()))
         return None
 
     def _too_many(self, problem, retry_after):
@@ -699,8 +702,7 @@ class XeroSandbox:
             if day is None or day[0] != today:
                 day = self._day[tenant_id] = [today, 0]
             if day[1] >= self.day_limit:
-                midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-                return None, ("day", max(1, math.ceil((midnight - datetime.now(UTC)).total_seconds())))
+                return None, ("day", _seconds_to_midnight(today))
             if len(self._app_calls) >= self.app_minute_limit:
                 # The app as a whole: 10,000 calls a minute across all organisations
                 # (https://developer.xero.com/documentation/guides/oauth2/limits/).
@@ -1275,3 +1277,9 @@ class _Handler(BaseHTTPRequestHandler):
         if (lowered, method) == ("/connections", "GET") or (lowered.startswith("/connections/") and method == "DELETE"):
             return sb._connections_api(method, path, headers)
         return _json(404, {"Title": "Not Found", "Status": 404, "Detail": f"No such endpoint: {method} {path}"})
+
+
+def _seconds_to_midnight(today):
+    """Xero's day limit resets at midnight UTC: its Retry-After is the wait until then."""
+    midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return max(1, math.ceil((midnight - datetime.now(UTC)).total_seconds()))
