@@ -75,8 +75,9 @@ def run_queue(env, wait=False, rounds=20):
     wait: time passes, as if the clock moved on, until nothing is left to do or retry (at most
     `rounds` runs): the waits the jobs were given (the posting delay, a retry's back-off) end,
     and a job whose worker died (a test interrupted the runner) is taken over once its worker
-    has been silent long enough. A pause Xero asked for (429) is the organisation's budget,
-    not the job's: it is kept.
+    has been silent long enough. A pause Xero asked for (429) is kept in the organisation's
+    budget by a transaction of its own: inside the test's one transaction the runner's rollback
+    undoes it too, so 429s are tested with real cursors (tests/test_queue.py).
     """
     env.flush_all()
     try:

@@ -1,0 +1,161 @@
+"""More behaviours mutation testing found unpinned (`make mutation` on oauth.py, push.py, ratelimit.py).
+
+Each test states what the addon relies on; each was written because a mutant
+passed every other engine test.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+
+import pytest
+import requests
+
+from xero_connector import oauth
+from xero_connector.errors import XeroAuthError
+from xero_connector.push import PartnerToPush, XeroContactInfo, plan
+from xero_connector.ratelimit import Budget, Limits, MemoryRateLimiter
+
+ENDPOINTS = oauth.Endpoints("a", "https://identity.example/connect/token", "c", "r", "api")
+
+
+def sign(raw):
+    return hmac.new(b"secret", raw.encode(), hashlib.sha256).hexdigest()
+
+
+def answer(status, body):
+    """An answer of the identity service, as `requests` gives it."""
+    response = requests.Response()
+    response.status_code = status
+    response._content = json.dumps(body).encode()
+    return response
+
+
+@pytest.fixture
+def identity(monkeypatch):
+    """The identity service's next answer (the sandbox has no app refused a kind of grant)."""
+    answers = []
+    monkeypatch.setattr(oauth, "_send", lambda method, url, **kwargs: answers.pop(0))
+    return answers
+
+
+# -- oauth ------------------------------------------------------------------------------
+
+
+def test_an_app_refused_this_kind_of_connection_says_it_and_asks_to_reconnect(identity):
+    identity.append(answer(400, {"error": "unauthorized_client"}))
+    with pytest.raises(XeroAuthError) as info:
+        oauth.client_credentials(ENDPOINTS, "c", "s", oauth.scopes())
+    assert str(info.value) == (
+        "This Xero app is not allowed this kind of connection: reconnect to Xero in Settings > Xero."
+    )
+    assert info.value.reconnect_needed and info.value.status == 400
+
+
+def test_a_token_without_lifetime_or_scope_lives_30_minutes_with_no_scope(identity, monkeypatch):
+    monkeypatch.setattr(oauth.time, "time", lambda: 1000.0)
+    identity.append(answer(200, {"access_token": "a", "refresh_token": "r"}))
+    token = oauth.refresh(ENDPOINTS, "c", "s", "old")
+    assert (token.expires_at, token.scope) == (2800.0, "")
+    identity.append(answer(200, {"access_token": "a", "expires_in": 60, "scope": "accounting.contacts"}))
+    token = oauth.refresh(ENDPOINTS, "c", "s", "old")
+    assert (token.expires_at, token.scope) == (1060.0, "accounting.contacts")
+
+
+def test_nonces_and_pkce_verifiers_carry_their_full_randomness():
+    assert len(oauth.new_nonce()) == 22  # 16 random bytes
+    verifier, challenge = oauth.pkce_pair()
+    assert len(verifier) == 86  # 64 random bytes: within RFC 7636's 43-128 characters
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    assert challenge == digest
+
+
+def test_a_state_is_the_sorted_json_of_its_body(monkeypatch):
+    monkeypatch.setattr(oauth.time, "time", lambda: 1700000000.0)
+    monkeypatch.setattr(oauth, "new_nonce", lambda: "n")
+    payload = {"zz": "last", "db": "x"}  # not in sorted order
+    body = {"db": "x", "nonce": "n", "ts": 1700000000, "zz": "last"}
+    raw = base64.urlsafe_b64encode(json.dumps(body).encode()).decode().rstrip("=")
+    state = oauth.sign_state(sign, payload)
+    assert state == f"{raw}.{sign(raw)}"
+    assert oauth.verify_state(sign, state, max_age=10**10)["zz"] == "last"
+
+
+def test_a_signature_that_is_not_text_is_a_forged_state():
+    with pytest.raises(XeroAuthError) as info:
+        oauth.verify_state(sign, "eyJ9.\ud800")
+    assert str(info.value) == "The answer from Xero is not for this request (forged state)."
+
+
+def test_a_signed_state_that_is_not_json_is_unreadable():
+    with pytest.raises(XeroAuthError) as info:
+        oauth.verify_state(sign, f"!!!.{sign('!!!')}")
+    assert str(info.value) == "The answer from Xero is not for this request (unreadable state)."
+
+
+def test_a_signed_state_without_time_has_expired():
+    raw = base64.urlsafe_b64encode(json.dumps({"db": "x"}).encode()).decode().rstrip("=")
+    with pytest.raises(XeroAuthError, match="expired"):
+        oauth.verify_state(sign, f"{raw}.{sign(raw)}")
+
+
+# -- push: a tax number written without its country prefix is read in its country -------------
+
+
+def partner(pid, **values):
+    return PartnerToPush(partner_id=pid, values=dict(values, name=f"Partner {pid}"))
+
+
+def test_a_tax_number_without_prefix_is_read_in_the_partner_s_country():
+    # Belgium's compact form adds the leading 0 a number written without it lacks.
+    xero = [XeroContactInfo("x1", "Brussels Co", vat="BE 0123456789")]
+    assert plan([partner(1, vat="123456789", country="BE")], xero).link == {1: "x1"}
+    assert plan([partner(1, vat="123456789")], xero).link == {}
+
+
+def test_a_tax_number_without_prefix_is_read_in_the_xero_contact_s_country():
+    xero = [XeroContactInfo("x1", "Brussels Co", vat="123456789", country="Belgium")]
+    assert plan([partner(1, vat="BE0123456789")], xero).link == {1: "x1"}
+
+
+def test_a_contact_whose_number_is_only_its_country_is_matched_by_nothing():
+    # "BE" alone is no tax number: it must not match a partner without one.
+    xero = [XeroContactInfo("x1", "Brussels Co", vat="BE", country="BE")]
+    assert plan([partner(1)], xero).link == {}
+
+
+# -- ratelimit ----------------------------------------------------------------------------
+
+
+def test_a_free_slot_is_taken_at_once_and_released_once():
+    budget = Budget()
+    wait, token = budget.try_acquire(100.0, Limits())
+    assert wait == 0.0 and token
+    budget.release(token)
+    budget.release(token)  # a second release (a retried finally) is harmless
+    budget.release("unknown")
+    assert budget.in_flight == {}
+
+
+def test_waits_are_as_short_as_the_budget_allows():
+    limits = Limits(per_minute=2, concurrent=1, window=10.0, stale_after=5.0)
+    budget = Budget()
+    assert budget.try_acquire(0.0, limits)[1]
+    # Calls at once: the one in flight ends soon, try again in a moment.
+    assert budget.try_acquire(1.0, limits) == (0.05, None)
+    assert budget.try_acquire(4.999, limits) == (0.05, None)
+    # A call in flight for stale_after was lost with its worker: its slot is free again.
+    assert budget.try_acquire(5.0, limits)[1]
+    budget.in_flight.clear()
+    # The minute is full until the oldest call leaves the window: the floor is a millisecond.
+    assert budget.try_acquire(9.9999999, limits)[0] == pytest.approx(0.001)
+
+
+def test_a_memory_limiter_knows_no_day_budget_until_xero_tells_it():
+    limiter = MemoryRateLimiter()
+    assert limiter.day_remaining is None
+    limiter.observe({})
+    assert limiter.day_remaining is None
+    limiter.observe({"day_remaining": 4000})
+    assert limiter.day_remaining == 4000
