@@ -1,4 +1,4 @@
-"""More behaviours mutation testing found unpinned (`make mutation` on oauth.py, push.py, ratelimit.py).
+"""More behaviours mutation testing found unpinned (`make mutation`: oauth, push, ratelimit, accounting, fieldmap).
 
 Each test states what the addon relies on; each was written because a mutant
 passed every other engine test.
@@ -8,11 +8,13 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import date
 
 import pytest
 import requests
 
-from xero_connector import oauth
+from xero_connector import accounting as acc
+from xero_connector import fieldmap, oauth
 from xero_connector.errors import XeroAuthError
 from xero_connector.push import PartnerToPush, XeroContactInfo, plan
 from xero_connector.ratelimit import Budget, Limits, MemoryRateLimiter
@@ -159,3 +161,65 @@ def test_a_memory_limiter_knows_no_day_budget_until_xero_tells_it():
     assert limiter.day_remaining is None
     limiter.observe({"day_remaining": 4000})
     assert limiter.day_remaining == 4000
+
+
+# -- accounting: lock dates and the words of a missing mapping -------------------------------
+
+
+def test_the_lock_date_is_the_later_of_xero_s_two():
+    assert acc.lock_date({}) is None
+    assert acc.lock_date({"PeriodLockDate": None, "EndOfYearLockDate": "2024-06-30T00:00:00"}) == date(2024, 6, 30)
+    # Xero's raw "/Date(...)/" (midnight UTC, 31 March 2024), with or without its offset.
+    raw = {"PeriodLockDate": "/Date(1711843200000+0000)/", "EndOfYearLockDate": date(2023, 12, 31)}
+    assert acc.lock_date(raw) == date(2024, 3, 31)
+    assert acc.lock_date({"EndOfYearLockDate": "/Date(1711843200000)/"}) == date(2024, 3, 31)
+
+
+def test_what_is_dated_on_or_before_the_lock_date_is_held_back_in_words():
+    lock = date(2024, 3, 31)
+    assert acc.locked("INV-1", "2024-03-31", lock) == (
+        "INV-1 is dated 2024-03-31, on or before Xero's lock date (2024-03-31): Xero refuses anything dated in a "
+        "locked period. Ask your adviser to move the lock date in Xero, or date it after the lock date in Odoo."
+    )
+    assert acc.locked("INV-2", date(2024, 3, 1), lock).startswith("INV-2 is dated 2024-03-01,")
+    assert acc.locked("INV-3", "2024-04-01", lock) is None
+    assert acc.locked("INV-4", None, lock) is None
+    assert acc.locked("INV-5", "2024-03-01", None) is None
+
+
+def test_an_unmapped_account_of_a_described_line_is_named_by_the_line():
+    line = acc.Line("Chair", 1, 10, None, "OUTPUT")
+    doc = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(line,))
+    assert acc.missing_mappings(doc, {"200"}, {"OUTPUT"}) == [
+        'The account of line "Chair" is not mapped to a Xero account.'
+    ]
+
+
+# -- fieldmap: phone and tax numbers read in the partner's (else Xero's) country ---------------
+
+
+def test_a_national_phone_is_sent_in_the_given_region_when_the_values_carry_no_country():
+    payload = fieldmap.to_xero({"phone": "09 379 4567"}, region="NZ")
+    [entry] = payload["Phones"]
+    assert (entry["PhoneCountryCode"], entry["PhoneAreaCode"], entry["PhoneNumber"]) == ("64", "9", "3794567")
+
+
+def test_a_national_tax_number_is_read_in_its_country():
+    assert fieldmap.normalise("vat", "123456789", "BE") == "0123456789"
+    assert fieldmap.same("vat", "BE0123456789", "123456789", "BE")
+
+
+def test_xero_s_country_reads_the_numbers_when_the_partner_has_none():
+    diffs = fieldmap.compare({"vat": "BE0123456789"}, {"vat": "123456789", "country": "Belgium"}, None)
+    assert [d.key for d in diffs if d.key == "vat"] == []
+
+
+def test_a_change_is_seen_on_the_side_that_made_it_in_national_form():
+    # Odoo writes the prefix, Xero the national form: the same number, unchanged on that side.
+    local = {"vat": "BE0123456789", "country": "BE"}
+    pulled = fieldmap.compare(local, {"vat": "0999999999", "country": "BE"}, {"vat": "123456789"})
+    assert [(d.key, d.kind) for d in pulled if d.key == "vat"] == [("vat", "pull")]
+    pushed = fieldmap.compare(
+        {"vat": "BE0999999999", "country": "BE"}, {"vat": "123456789", "country": "BE"}, {"vat": "BE0123456789"}
+    )
+    assert [(d.key, d.kind) for d in pushed if d.key == "vat"] == [("vat", "push")]
