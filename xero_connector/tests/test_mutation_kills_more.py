@@ -12,9 +12,10 @@ from datetime import date
 
 import pytest
 import requests
+from xero_python.exceptions import ApiException
 
 from xero_connector import accounting as acc
-from xero_connector import fieldmap, oauth
+from xero_connector import fieldmap, gateway, oauth
 from xero_connector.errors import XeroAuthError
 from xero_connector.push import PartnerToPush, XeroContactInfo, plan
 from xero_connector.ratelimit import Budget, Limits, MemoryRateLimiter
@@ -223,3 +224,21 @@ def test_a_change_is_seen_on_the_side_that_made_it_in_national_form():
         {"vat": "BE0999999999", "country": "BE"}, {"vat": "123456789", "country": "BE"}, {"vat": "BE0123456789"}
     )
     assert [(d.key, d.kind) for d in pushed if d.key == "vat"] == [("vat", "push")]
+
+
+# -- gateway ----------------------------------------------------------------------------------
+
+
+class _Answer:
+    """An HTTP answer as the SDK keeps it in its ApiException."""
+
+    def __init__(self, status, data, reason):
+        self.status, self.data, self.reason = status, data, reason
+
+    def getheaders(self):
+        return {}
+
+
+def test_another_refusal_says_xero_s_detail():
+    refused = gateway._translate(ApiException(http_resp=_Answer(422, b'{"Detail": "Not processable"}', "R")), None)
+    assert str(refused) == "Xero refused the request (HTTP 422): Not processable" and refused.status == 422
