@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import time
 from datetime import date
 
 import pytest
@@ -242,3 +243,34 @@ class _Answer:
 def test_another_refusal_says_xero_s_detail():
     refused = gateway._translate(ApiException(http_resp=_Answer(422, b'{"Detail": "Not processable"}', "R")), None)
     assert str(refused) == "Xero refused the request (HTTP 422): Not processable" and refused.status == 422
+
+
+def test_a_document_link_goes_to_invoices_only():
+    line = acc.Line("Chair", 1, 10, "200", "OUTPUT")
+    invoice = acc.Document("k", acc.INVOICE, "INV-1", "c", "2024-05-01", lines=(line,), url="https://odoo.example/i")
+    note = acc.Document("k", acc.CREDIT_NOTE, "RINV-1", "c", "2024-05-01", lines=(line,), url="https://odoo.example/r")
+    assert acc.document_payload(invoice)["Url"] == "https://odoo.example/i"
+    assert "Url" not in acc.document_payload(note)
+
+
+def test_a_credit_note_line_with_any_discount_goes_as_odoo_s_amount():
+    # Xero's credit notes take no DiscountRate: Odoo's discounted amount is sent, to the cent.
+    for line, amount in (
+        (acc.Line("Desk", 1, 100, "200", "OUTPUT", discount_rate=1), 99.0),
+        (acc.Line("Desk", 1, 100, "200", "OUTPUT", discount_rate=10, line_amount="89.99"), 89.99),
+    ):
+        note = acc.Document("k", acc.CREDIT_NOTE, "RINV-1", "c", "2024-05-01", lines=(line,))
+        [sent] = acc.document_payload(note)["LineItems"]
+        assert "DiscountRate" not in sent and "UnitAmount" not in sent
+        assert sent["LineAmount"] == amount
+
+
+def test_xero_s_raw_dates_are_utc_days_whatever_the_server_s_time_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "Pacific/Auckland")
+    time.tzset()
+    try:
+        # 23:00 UTC on 30 March 2024 is already 31 March in Auckland.
+        assert acc.lock_date({"PeriodLockDate": "/Date(1711839600000+0000)/"}) == date(2024, 3, 30)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
