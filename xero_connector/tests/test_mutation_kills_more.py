@@ -274,3 +274,12 @@ def test_xero_s_raw_dates_are_utc_days_whatever_the_server_s_time_zone(monkeypat
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_contacts_are_read_with_the_archived_ones_by_default(make_gateway):
+    # An archived contact must stay known: a partner linked to it is not created again.
+    gateway = make_gateway()
+    [saved] = [item.record for item in gateway.save_contacts([{"Name": "Old Customer"}], operation="test:create").saved]
+    gateway.save_contacts([{"ContactID": saved["ContactID"], "ContactStatus": "ARCHIVED"}], operation="test:archive")
+    read = {c["ContactID"]: c for c in gateway.get_contacts()}
+    assert read[saved["ContactID"]]["ContactStatus"] == "ARCHIVED"
