@@ -320,15 +320,18 @@ class XeroJob(models.Model):
         a moment ago in the same transaction (a test's) is due too."""
         # An organisation no other runner is working for comes first: several
         # runners then move several organisations forward, each within its budget.
+        # Compared with Odoo's clock, the one that wrote next_try and paused_until
+        # (the database's now() is its transaction's start, and another machine's clock).
+        now = fields.Datetime.now()
         self.env.cr.execute(
             """
             SELECT job.id FROM xero_job job
               JOIN xero_connection conn ON conn.id = job.connection_id
          LEFT JOIN xero_rate_budget budget ON budget.tenant_id = conn.tenant_id
              WHERE job.state = 'pending'
-               AND job.next_try <= clock_timestamp() AT TIME ZONE 'UTC'
+               AND job.next_try <= %(now)s
                AND conn.state = 'connected' AND conn.enabled
-               AND (budget.paused_until IS NULL OR budget.paused_until <= clock_timestamp() AT TIME ZONE 'UTC')
+               AND (budget.paused_until IS NULL OR budget.paused_until <= %(now)s)
              ORDER BY EXISTS (
                         SELECT 1 FROM xero_job busy
                          WHERE busy.connection_id = job.connection_id AND busy.state = 'running'
@@ -336,7 +339,8 @@ class XeroJob(models.Model):
                       job.priority, job.id
              LIMIT 1
                FOR UPDATE OF job SKIP LOCKED
-            """
+            """,
+            {"now": now},
         )
         row = self.env.cr.fetchone()
         return self.browse(row[0] if row else [])
@@ -351,6 +355,9 @@ class XeroJob(models.Model):
         cron = self.env["ir.cron"]
         time_left = float("inf")
         try:
+            # In the job's company: company-dependent values (an account's code) are that company's,
+            # not those of the cron user's main company.
+            job = job.with_company(self.company_id)
             handler = getattr(job.env[self.res_model or self._name], f"_xero_job_{self.kind}")
             while True:
                 before = job.progress_done

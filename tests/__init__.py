@@ -14,6 +14,7 @@ from . import (
     test_push,
     test_queue,
     test_queue_safety,
+    test_record_rules,
     test_rpc_access,
     test_sync_page,
     test_tour,

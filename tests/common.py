@@ -1,11 +1,14 @@
 import time
 from collections import Counter
+from unittest.mock import patch
 
 import requests
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.tests import TransactionCase
+from odoo.tests.test_cursor import TestCursor
 
+from odoo.addons.xero_connector.models.xero_job import STALE_AFTER
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.sandbox import XeroSandbox
 
@@ -26,15 +29,15 @@ def _check_answers(sandbox):
         raise AssertionError(f"sandbox answers that break Xero's OpenAPI description: {broken[:3]}")
 
 
-def connect(env, sandbox, company=None):
-    """Connect `company` to the sandbox as if the consent had been given."""
+def connect(env, sandbox, company=None, tenant_id=None):
+    """Connect `company` to the sandbox (to organisation `tenant_id`) as if the consent had been given."""
     connection = env["xero.connection"]._for_company(company or env.company)
     connection.sudo().write(
         {
             "client_id": sandbox.client_id,
             "client_secret": sandbox.client_secret,
             "service_url": sandbox.base_url,
-            "tenant_id": sandbox.tenant_id,
+            "tenant_id": tenant_id or sandbox.tenant_id,
             "tenant_name": "Demo Company (Sandbox)",
             "state": "connected",
         }
@@ -44,8 +47,8 @@ def connect(env, sandbox, company=None):
 
 
 def give_token(connection, sandbox, expires_at=None):
-    """Store a fresh sandbox token on the connection; return its refresh token."""
-    token = sandbox.issue_token()
+    """Store a fresh sandbox token (for the connection's organisation) on it; return its refresh token."""
+    token = sandbox.issue_token(tenant_ids=[connection.tenant_id] if connection.tenant_id else None)
     connection._store_token(
         oauth.Token(
             access_token=token["access_token"],
@@ -55,6 +58,60 @@ def give_token(connection, sandbox, expires_at=None):
         )
     )
     return token["refresh_token"]
+
+
+def run_queue(env, wait=False, rounds=20):
+    """Run the queue to the end, as the cron *Xero: run queued jobs* does: the real runner
+    (`xero.job` `_cron_run`, as the cron's user) claims each due job, runs its steps, commits
+    after each, rolls back and records a failure, and queues the retry.
+
+    Inside a test's one transaction the registry is in test mode: the runner's cursor is a
+    test cursor, whose commit and rollback are savepoints of that transaction, so a failed
+    step is undone as in production and nothing reaches the database for good. The one thing
+    a single transaction cannot do is change its isolation level (the runner asks READ
+    COMMITTED to skip rows another worker locked; there is no other worker here): that
+    statement alone is left out.
+
+    wait: time passes, as if the clock moved on, until nothing is left to do or retry (at most
+    `rounds` runs): the waits the jobs were given (the posting delay, a retry's back-off) end,
+    and a job whose worker died (a test interrupted the runner) is taken over once its worker
+    has been silent long enough. A pause Xero asked for (429) is kept in the organisation's
+    budget by a transaction of its own: inside the test's one transaction the runner's rollback
+    undoes it too, so 429s are tested with real cursors (tests/test_queue.py).
+    """
+    env.flush_all()
+    try:
+        for _round in range(rounds):
+            with env.registry.cursor() as cr:
+                assert isinstance(cr, TestCursor), "run_queue commits: only in a test transaction (registry test mode)"
+                execute = cr.execute
+
+                def one_transaction(query, *args, execute=execute, **kwargs):
+                    if str(query).lstrip().upper().startswith("SET TRANSACTION ISOLATION LEVEL"):
+                        return None
+                    return execute(query, *args, **kwargs)
+
+                with patch.object(cr, "execute", one_transaction):
+                    api.Environment(cr, SUPERUSER_ID, {})["xero.job"]._cron_run()
+            env.invalidate_all()
+            if not wait or not _time_passes(env):
+                return
+    finally:
+        env.invalidate_all()
+
+
+def _time_passes(env):
+    """The clock moves on past every wait of a job still to do; True if any was waiting."""
+    now = fields.Datetime.now()
+    env.cr.execute(
+        "UPDATE xero_job SET next_try = %s WHERE state = 'pending' AND next_try > %s RETURNING id", [now, now]
+    )
+    waiting = env.cr.fetchall()
+    # No runner is running between two runs here: a running job's worker died.
+    env.cr.execute("UPDATE xero_job SET heartbeat = %s WHERE state = 'running' RETURNING id", [now - STALE_AFTER * 2])
+    waiting += env.cr.fetchall()
+    env.invalidate_all()
+    return bool(waiting)
 
 
 class XeroCase(TransactionCase):
@@ -183,16 +240,13 @@ class XeroAccountingCase(XeroCase):
         return preview
 
     def send(self):
-        """Run the sending job to its end, step by step as the job runner does."""
+        """Let the queued sending run to its end (the posting delay over), as the job runner does."""
         job = self.env["xero.job"].search(
             [("kind", "=", "accounting_push"), ("connection_id", "=", self.connection.id)], limit=1
         )
         job = job or self.connection._enqueue_accounting_push()
-        for _step in range(1000):
-            if self.env["xero.document"]._xero_job_accounting_push(job):
-                job.state = "done"
-                return job
-        raise AssertionError("the sending never finished")
+        run_queue(self.env, wait=True)
+        return job
 
     def xero(self, kind="Invoices"):
         """What the sandbox organisation holds, as Xero's API lists it (with lines)."""

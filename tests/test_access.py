@@ -1,6 +1,6 @@
 from odoo.tests import new_test_user, tagged
 
-from .common import XeroCase
+from .common import XeroCase, run_queue
 
 
 @tagged("post_install", "-at_install")
@@ -9,11 +9,9 @@ class TestAccountantUses(XeroCase):
 
     def test_accountant_reviews_and_settles_differences(self):
         accountant = new_test_user(self.env, "bookkeeper", groups="base.group_user,xero_connector.group_xero_user")
-        job = self.env["xero.job"]._enqueue(
-            self.connection, "contacts_fetch", "Fetch", records=self.env["xero.contact"]
-        )
-        self.env["xero.contact"]._xero_job_contacts_fetch(job)
         Contact = self.env["xero.contact"].with_user(accountant)
+        Contact.action_fetch()  # Contacts > Xero: read from Xero
+        run_queue(self.env)
         bayside = Contact.search([("name", "=", "Bayside Club")])
         boom = Contact.search([("name", "=", "Boom FM")])
         city = Contact.search([("name", "=", "City Agency")])
@@ -33,7 +31,8 @@ class TestAccountantUses(XeroCase):
         self.assertEqual(xero["EmailAddress"], "accounts@bayside.example")
 
         self.sandbox.update_contact(bayside.xero_id, FirstName="Robbie")
-        self.env["xero.contact"]._xero_job_contacts_fetch(job)
+        Contact.action_fetch()
+        run_queue(self.env)
         partner.xero_difference_ids.action_pull()
         self.assertEqual(partner.child_ids.name, "Robbie Partridge")
 

@@ -12,7 +12,7 @@ from odoo.tests.common import freeze_time
 
 from odoo.addons.xero_connector.models.xero_document_send import XeroDocument as XeroDocumentSend
 
-from .common import XeroAccountingCase
+from .common import XeroAccountingCase, run_queue
 
 
 @tagged("post_install", "-at_install")
@@ -272,6 +272,12 @@ class TestAccounting(XeroAccountingCase):
             self.connection.accounting_start_date = "2025-01-01"
         with self.assertRaisesRegex(UserError, "Locked"):
             self.env["res.config.settings"].create({"xero_accounting_start_date": "2025-01-01"}).execute()
+        # A later date would leave what was sent before it out of the sync: locked too.
+        with self.assertRaisesRegex(UserError, "Locked"):
+            self.connection.accounting_start_date = "2026-11-20"
+        with self.assertRaisesRegex(UserError, "Locked"):
+            self.env["res.config.settings"].create({"xero_accounting_start_date": "2026-11-20"}).execute()
+        self.assertEqual(str(self.connection.accounting_start_date), "2026-05-01")
         self.connection.accounting_start_date = "2026-05-01"  # the same date: nothing changes
         self.assertEqual(str(self.connection.accounting_start_date), "2026-05-01")
 
@@ -413,19 +419,17 @@ class TestAccountingRestart(XeroAccountingCase):
     """A worker killed after Xero created a batch, before Odoo committed what Xero answered."""
 
     def kill_after_xero_wrote(self, job):
-        """Plan the next batch (a step of its own, committed), then run the step that sends it,
-        dying once Xero has answered: that step's transaction is rolled back."""
-        for _step in range(10):
-            if self.env["xero.outbox"]._open(self.connection):
-                break
-            self.env["xero.document"]._xero_job_accounting_push(job)
-        with (
-            patch.object(XeroDocumentSend, "_record_created", side_effect=KeyboardInterrupt("worker killed")),
-            self.assertRaises(KeyboardInterrupt),
-            self.env.cr.savepoint(),
-        ):
-            self.env["xero.document"]._xero_job_accounting_push(job)
-        self.env.invalidate_all()
+        """Run the queue (a step plans the batch, the next sends it), its worker dying once
+        Xero has answered: the step's transaction is lost."""
+        killed = False
+        with patch.object(XeroDocumentSend, "_record_created", side_effect=KeyboardInterrupt("worker killed")):
+            # Not assertRaises: Odoo's rolls back what was done inside it, the runner's commits too.
+            try:
+                run_queue(self.env, wait=True)
+            except KeyboardInterrupt:
+                killed = True
+        self.assertTrue(killed, "the worker reached Xero's answer")
+        self.assertEqual(job.state, "running", "its worker died with it")
 
     def setUp(self):
         super().setUp()
@@ -434,7 +438,6 @@ class TestAccountingRestart(XeroAccountingCase):
             self.moves |= self.invoice(date="2026-11-10", lines=[(f"Service {n}", 1, 100.0 + n, self.gst)])
         self.start()
         self.job = self.env["xero.job"].search([("kind", "=", "accounting_push")])
-        self.assertFalse(self.env["xero.document"]._xero_job_accounting_push(self.job), "the first step prepares")
 
     def test_the_retried_step_is_answered_by_xero_without_a_second_invoice(self):
         self.kill_after_xero_wrote(self.job)

@@ -1,6 +1,7 @@
 import base64
 import json
 import time
+from unittest.mock import patch
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
@@ -12,10 +13,12 @@ from odoo.tools import misc
 
 from odoo.addons.xero_connector.models.xero_connection import OAUTH_STATE_SCOPE
 from odoo.addons.xero_connector.models.xero_document import NEUTRALIZED_HOLD
+from odoo.addons.xero_connector.models.xero_job import XeroJob
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
+from odoo.addons.xero_connector.xero_connector.gateway import XeroGateway
 
-from .common import XeroAccountingCase, XeroCase, connect, start_sandbox
+from .common import XeroAccountingCase, XeroCase, connect, run_queue, start_sandbox
 
 
 @tagged("post_install", "-at_install")
@@ -291,21 +294,30 @@ class TestConnection(XeroCase):
         first = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
         second = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
         self.assertEqual(first, second)
-        first.state = "done"
+        run_queue(self.env)
+        self.assertEqual(first.state, "done")
         third = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
         self.assertNotEqual(third, first)
 
     def test_autovacuum_removes_old_finished_jobs_only(self):
         Job = self.env["xero.job"]
-        jobs = {
-            state: Job._enqueue(self.connection, "ping", f"Check {state}", identity_key=f"gc-{state}")
-            for state in ("done", "cancelled", "failed", "pending")
-        }
-        for state, job in jobs.items():
-            job.state = state
-        recent = Job._enqueue(self.connection, "ping", "Recent check", identity_key="gc-recent")
-        recent.state = "done"
-        self.env.flush_all()
+
+        def check(state, **values):
+            return Job._enqueue(self.connection, "ping", f"Check {state}", identity_key=f"gc-{state}", **values)
+
+        # Xero keeps failing a check tried once: it fails.
+        self.sandbox.inject_fault("503", count=5, path_contains="/Organisation")
+        jobs = {"failed": check("failed", max_attempts=1)}
+        with patch.object(XeroGateway, "_backoff", staticmethod(lambda attempt: 0)):
+            run_queue(self.env)
+        jobs["done"] = check("done")
+        recent = check("recent")
+        run_queue(self.env)
+        jobs["cancelled"] = check("cancelled")
+        jobs["cancelled"].action_cancel()
+        jobs["pending"] = check("pending")
+        self.assertEqual({state: job.state for state, job in jobs.items()}, {state: state for state in jobs})
+        self.assertEqual(recent.state, "done")
         old = [job.id for job in jobs.values()]
         self.env.cr.execute("UPDATE xero_job SET write_date = now() - interval '31 days' WHERE id = ANY(%s)", [old])
         self.env.cr.execute("UPDATE xero_job SET write_date = now() - interval '1 hour' WHERE id = %s", [recent.id])
@@ -334,13 +346,19 @@ class TestConnection(XeroCase):
         busy = Job._enqueue(self.connection, "ping", "Busy")
         waiting = Job._enqueue(self.connection, "ping", "Waiting behind it")
         idle = Job._enqueue(other, "ping", "Other organisation")
-        busy.state = "running"
-        (busy | waiting | idle).next_try = "2026-01-01 00:00:00"
-        self.env.flush_all()
-        self.assertEqual(Job._select_due_job(), idle)
-        idle.state = "done"
-        self.env.flush_all()
-        self.assertEqual(Job._select_due_job(), waiting)
+        # While the runner runs the first job, what would a second runner take?
+        seen = []
+        run = XeroJob._run
+
+        def look_then_run(job):
+            # The runner has claimed this job (committed as running).
+            seen.append((job.id, job._select_due_job().id))
+            return run(job)
+
+        with patch.object(XeroJob, "_run", look_then_run):
+            run_queue(self.env)
+        self.assertEqual(seen[0], (busy.id, idle.id), "the idle organisation's job, not the one behind")
+        self.assertEqual((busy | waiting | idle).mapped("state"), ["done"] * 3)
 
 
 def neutralize(env):

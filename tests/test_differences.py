@@ -1,14 +1,12 @@
 from odoo.tests import tagged
 
-from .common import XeroCase
+from .common import XeroCase, run_queue
 
 
 class DifferencesMixin:
     def fetch(self):
-        job = self.env["xero.job"]._enqueue(
-            self.connection, "contacts_fetch", "Fetch", records=self.env["xero.contact"]
-        )
-        self.env["xero.contact"]._xero_job_contacts_fetch(job)
+        self.connection._enqueue_contacts_fetch()
+        run_queue(self.env)
 
     def binding(self, name):
         return self.env["xero.contact"].search([("connection_id", "=", self.connection.id), ("name", "=", name)])

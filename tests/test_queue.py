@@ -14,13 +14,14 @@ import uuid
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
 from odoo.tests import BaseCase, get_db_name, tagged
 
 from odoo.addons.xero_connector.models.xero_contact import XeroContact
 from odoo.addons.xero_connector.models.xero_contact_push import XeroContact as XeroContactPush
+from odoo.addons.xero_connector.models.xero_job import XeroJob
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
@@ -83,6 +84,21 @@ class TestAcrossTransactions(BaseCase):
             cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
             cr.commit()
 
+    def wait_for_lock(self, outcome, timeout=30):
+        """Until the transaction of the backend `outcome["pid"]` waits for a lock another holds."""
+        deadline = time.monotonic() + timeout
+        with self.registry.cursor() as cr:
+            while time.monotonic() < deadline:
+                pid = outcome.get("pid")
+                if pid:
+                    cr.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+                    row = cr.fetchone()
+                    if row and row[0] == "Lock":
+                        return
+                cr.rollback()  # a fresh snapshot of pg_stat_activity
+                time.sleep(0.01)
+        raise AssertionError(f"the second transaction never waited for the lock: {outcome}")
+
     def test_new_refresh_token_survives_a_rollback(self):
         with self.registry.cursor() as cr:
             access_token = self.connection(cr)._get_access_token()
@@ -139,6 +155,12 @@ class TestAcrossTransactions(BaseCase):
             cr.commit()
         calls_before = len([r for r in self.sandbox.request_log if r["path"].endswith("/Organisation")])
         failures = []
+        ran = {"worker 1": [], "worker 2": []}  # the jobs each worker ran
+        run = XeroJob._run
+
+        def tell_then_run(job):
+            ran[threading.current_thread().name].append(job.id)
+            return run(job)
 
         def cron_worker():
             try:
@@ -149,13 +171,17 @@ class TestAcrossTransactions(BaseCase):
                 failures.append(exc)
 
         started = time.monotonic()
-        workers = [threading.Thread(target=cron_worker) for _ in range(2)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join(240)
+        workers = [threading.Thread(target=cron_worker, name=name) for name in ran]
+        with patch.object(XeroJob, "_run", tell_then_run):
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(240)
         self.assertFalse([w for w in workers if w.is_alive()], stuck_threads_report())
         self.assertEqual(failures, [])
+        # Both worked, and no job was run by both.
+        self.assertTrue(all(len(jobs) >= 30 for jobs in ran.values()), {w: len(jobs) for w, jobs in ran.items()})
+        self.assertEqual(sorted(ran["worker 1"] + ran["worker 2"]), sorted(job_ids))
         with self.registry.cursor() as cr:
             jobs = self.env_of(cr)["xero.job"].browse(job_ids)
             self.assertEqual(set(jobs.mapped("state")), {"done"})
@@ -174,6 +200,8 @@ class TestAcrossTransactions(BaseCase):
         def second_user():
             try:
                 with self.registry.cursor() as cr:
+                    cr.execute("SELECT pg_backend_pid()")
+                    outcome["pid"] = cr.fetchone()[0]
                     self.env_of(cr)["xero.job"]._enqueue(self.connection(cr), "ping", "Check", identity_key="race")
                     cr.commit()
                     outcome["done"] = True
@@ -184,13 +212,60 @@ class TestAcrossTransactions(BaseCase):
             self.env_of(cr)["xero.job"]._enqueue(self.connection(cr), "ping", "Check", identity_key="race")
             thread = threading.Thread(target=second_user)
             thread.start()
-            time.sleep(1)  # the second transaction now waits on the first one's queued job
+            # Commit only once the second transaction waits for this one's row lock (the unique key).
+            self.wait_for_lock(outcome)
             cr.commit()
         thread.join(30)
         self.assertFalse(thread.is_alive(), stuck_threads_report())
-        self.assertEqual(outcome, {"done": True}, "the second user's work went through")
+        self.assertEqual(outcome, {"pid": outcome["pid"], "done": True}, "the second user's work went through")
         with self.registry.cursor() as cr:
             self.assertEqual(self.env_of(cr)["xero.job"].search_count([("identity_key", "=", "race")]), 1)
+
+    def test_a_429_pauses_that_organisation_s_jobs_and_only_theirs(self):
+        tenant_b = self.sandbox.add_tenant("Rate Co B Ltd")
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            company_b = env["res.company"].create({"name": f"Queue Test Co B {uuid.uuid4().hex[:8]}"})
+            other = connect(env, self.sandbox, company_b, tenant_id=tenant_b)
+            Job = env["xero.job"]
+            jobs = [
+                Job._enqueue(self.connection(cr), "ping", "First check"),
+                Job._enqueue(self.connection(cr), "ping", "Second check"),
+                Job._enqueue(other, "ping", "Their check"),
+            ]
+            job_ids = [job.id for job in jobs]
+            other_id = other.id
+            cr.commit()
+        self.addCleanup(self.remove_connection, other_id)
+        # Xero answers the first job's call: this organisation's calls of the day are used up.
+        self.sandbox.inject_fault("429_day")
+        since = len(self.sandbox.request_log)
+        with self.registry.cursor() as cr:
+            self.env_of(cr)["xero.job"]._cron_run()
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            first, second, theirs = env["xero.job"].browse(job_ids)
+            self.assertEqual(theirs.state, "done", "the other organisation's job still ran")
+            self.assertEqual((first.state, second.state), ("pending", "pending"), "waiting, not failed")
+            self.assertEqual((first.attempts, second.attempts), (0, 0), "a pause is not an attempt of the job's")
+            self.assertIn("today's API limit for this organisation is used up", first.error)
+            budgets = env["xero.rate.budget"].search([("tenant_id", "in", [self.sandbox.tenant_id, tenant_b])])
+            paused = {b.tenant_id: b.paused_until for b in budgets}
+            self.assertGreater(paused[self.sandbox.tenant_id], fields.Datetime.now())
+            self.assertFalse(paused.get(tenant_b), "the other organisation's budget is not paused")
+            # The next run leaves the paused organisation alone.
+            env["xero.job"]._cron_run()
+            self.assertEqual((first.state, second.state), ("pending", "pending"))
+        calls = [r["headers"].get("xero-tenant-id") for r in self.sandbox.request_log[since:]]
+        self.assertEqual(calls.count(self.sandbox.tenant_id), 1, "no call after Xero's 429")
+        self.assertEqual(calls.count(tenant_b), 1)
+
+    def remove_connection(self, connection_id):
+        with self.registry.cursor() as cr:
+            env = self.env_of(cr)
+            env["xero.job"].search([("connection_id", "=", connection_id)]).unlink()
+            env["xero.connection"].browse(connection_id).unlink()
+            cr.commit()
 
     def test_failed_job_is_visible_and_retried(self):
         self.sandbox.inject_fault("503", count=20, path_contains="/Organisation")
@@ -244,8 +319,9 @@ class TestAcrossTransactions(BaseCase):
         with self.registry.cursor() as cr:
             env = self.env_of(cr)
             connection = self.connection(cr)
-            fetch = env["xero.job"]._enqueue(connection, "contacts_fetch", "Fetch", records=env["xero.contact"])
-            env["xero.contact"]._xero_job_contacts_fetch(fetch)
+            connection._enqueue_contacts_fetch()
+            cr.commit()
+            env["xero.job"]._cron_run()
             contacts = env["xero.contact"].search(
                 [("connection_id", "=", self.connection_id), ("name", "=like", "Bulk %")]
             )

@@ -9,6 +9,7 @@ one through Odoo's own dispatch as the users who must be refused.
 import json
 import logging
 import time
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
@@ -16,8 +17,9 @@ from odoo.service.model import call_kw, get_public_method
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.xero_connector.xero_connector import oauth
+from odoo.addons.xero_connector.xero_connector.gateway import XeroGateway
 
-from .common import XeroAccountingCase, invoice_line, setup_nz_company
+from .common import XeroAccountingCase, invoice_line, run_queue, setup_nz_company
 
 USER, MANAGER = "Xero User", "Xero Manager"
 # Settings > Xero: administrators (Odoo's settings page), who are Xero Managers.
@@ -144,10 +146,14 @@ class RpcCase(XeroAccountingCase):
                 "error": "Refused by Xero",
             }
         )
+        # A job Xero failed (tried once): the runner leaves it failed, for a manager to retry.
+        self.sandbox.inject_fault("503", count=5, path_contains="/Contacts")
         self.job = env["xero.job"]._enqueue(
-            self.connection, "contacts_fetch", "Read contacts", records=env["xero.contact"]
+            self.connection, "contacts_fetch", "Read contacts", records=env["xero.contact"], max_attempts=1
         )
-        self.job.write({"state": "failed", "error": "Xero did not answer"})
+        with patch.object(XeroGateway, "_backoff", staticmethod(lambda attempt: 0)):
+            run_queue(env)
+        self.assertEqual(self.job.state, "failed")
         self.wizard_values = {
             "res.config.settings": {"xero_connection_id": self.connection.id},
             "xero.contact.link": {"contact_id": self.bayside_contact.id, "partner_id": self.bayside.id},
@@ -427,9 +433,8 @@ class TestCompanyWalls(XeroAccountingCase):
         move_b.action_post()
 
         job = conn_b._enqueue_contacts_push()
-        for _step in range(100):
-            if env["xero.contact"]._xero_job_contacts_push(job):
-                break
+        run_queue(env)
+        self.assertEqual(job.state, "done", job.error)
         names_b = {c["Name"] for c in self.sandbox.contacts(tenant_b)}
         self.assertIn("B's Own Customer", names_b)
         self.assertIn("Shared, invoiced by B", names_b)

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import XeroCase
+from .common import XeroCase, run_queue
 
 
 def xero_calls(sandbox, path):
@@ -13,10 +13,9 @@ def xero_calls(sandbox, path):
 @tagged("post_install", "-at_install")
 class TestSyncPage(XeroCase):
     def fetch(self):
-        job = self.env["xero.job"]._enqueue(
-            self.connection, "contacts_fetch", "Fetch", records=self.env["xero.contact"]
-        )
-        self.assertTrue(self.env["xero.contact"]._xero_job_contacts_fetch(job))
+        job = self.connection._enqueue_contacts_fetch()
+        run_queue(self.env)
+        self.assertEqual(job.state, "done", job.error)
         return self.env["xero.contact"].search([("connection_id", "=", self.connection.id)])
 
     def contact(self, name):

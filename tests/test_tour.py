@@ -4,7 +4,7 @@ from odoo import Command
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
-from .common import XeroAccountingCase, connect, start_sandbox
+from .common import XeroAccountingCase, connect, run_queue, start_sandbox
 from .test_payments_from_xero import jobs_commit_in_savepoints
 
 
@@ -25,8 +25,7 @@ class TestSyncPageTour(HttpCase):
     def test_sync_page_tour(self):
         connection = connect(self.env, self.sandbox)
         connection._enqueue_contacts_fetch()
-        job = self.env["xero.job"].search([("kind", "=", "contacts_fetch")], limit=1)
-        self.env["xero.contact"]._xero_job_contacts_fetch(job)
+        run_queue(self.env)
         holdings = self.env["res.partner"].create({"name": "Bayside Holdings", "is_company": True})
         # Shown as a suggested match on the page.
         self.env["res.partner"].create({"name": "Coastal Dental Clinic Ltd", "is_company": True})
@@ -51,8 +50,8 @@ class TestDifferencesTour(HttpCase):
         cls.sandbox = start_sandbox(cls, seed="demo")
 
     def fetch(self, connection):
-        job = self.env["xero.job"]._enqueue(connection, "contacts_fetch", "Fetch", records=self.env["xero.contact"])
-        self.env["xero.contact"]._xero_job_contacts_fetch(job)
+        connection._enqueue_contacts_fetch()
+        run_queue(self.env)
 
     def test_differences_tour(self):
         connection = connect(self.env, self.sandbox)

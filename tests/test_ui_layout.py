@@ -4,7 +4,7 @@ from lxml import etree
 
 from odoo.tests import HttpCase, tagged
 
-from .common import XeroAccountingCase, connect, start_sandbox
+from .common import XeroAccountingCase, connect, run_queue, start_sandbox
 from .test_ledger import LedgerMixin
 
 
@@ -25,8 +25,7 @@ class TestLayoutTours(LedgerMixin, HttpCase):
 
     def test_sync_page_title_and_columns_are_whole(self):
         self.connection._enqueue_contacts_fetch()
-        job = self.env["xero.job"].search([("kind", "=", "contacts_fetch")], limit=1)
-        self.env["xero.contact"]._xero_job_contacts_fetch(job)
+        run_queue(self.env)
         self.env["res.partner"].create({"name": "Coastal Dental Clinic Ltd", "is_company": True})
         self.env["xero.contact"].search([])._compute_suggestions()
         self.start_tour(

@@ -4,7 +4,7 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.xero_connector.xero_connector import webhooks
 
-from .common import connect, start_sandbox
+from .common import connect, run_queue, start_sandbox
 
 KEY_A = "webhook-key-from-xero"
 KEY_B = "company-b-webhook-key"
@@ -134,7 +134,8 @@ class TestWebhooks(HttpCase):
         self.assertEqual(self.post_signed(self.body).status_code, 200)
         job = self.fetch_jobs()
         self.assertEqual(len(job), 1)
-        job.state = "done"  # the read has been made since
+        run_queue(self.env)  # the read has been made since
+        self.assertEqual(job.state, "done", job.error)
         self.assertEqual(self.post_signed(self.body).status_code, 200, "Xero expects 200 to a replay too")
         self.assertEqual(self.fetch_jobs(), job, "a replay queues no new job")
         # A delivery with a new event among old ones does.

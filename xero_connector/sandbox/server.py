@@ -67,6 +67,8 @@ FAULT_KINDS = (
     "timeout",
     "expired_token",
     "429",
+    # The organisation's calls of the day are used up, as _admit answers it.
+    "429_day",
     # The connection is reset (TCP RST) with no answer; after processing: Xero did the write, its answer is lost.
     "reset",
     # Xero's 409: a request with the same Idempotency-Key is still being processed.
@@ -773,6 +775,8 @@ class XeroSandbox:
             return self._unauthorized(f"TokenExpired: token expired at {expired}")
         if kind == "429":
             return self._too_many("minute", 1 if fault["retry_after"] is None else fault["retry_after"])
+        if kind == "429_day":
+            return self._too_many("day", _seconds_to_midnight(datetime.now(UTC).date()))
         return None
 
     def _too_many(self, problem, retry_after):
@@ -798,8 +802,7 @@ class XeroSandbox:
             if day is None or day[0] != today:
                 day = self._day[tenant_id] = [today, 0]
             if day[1] >= self.day_limit:
-                midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-                return None, ("day", max(1, math.ceil((midnight - datetime.now(UTC)).total_seconds())))
+                return None, ("day", _seconds_to_midnight(today))
             if len(self._app_calls) >= self.app_minute_limit:
                 # The app as a whole: 10,000 calls a minute across all organisations
                 # (https://developer.xero.com/documentation/guides/oauth2/limits/).
@@ -1513,3 +1516,9 @@ class _Handler(BaseHTTPRequestHandler):
         if (lowered, method) == ("/connections", "GET") or (lowered.startswith("/connections/") and method == "DELETE"):
             return sb._connections_api(method, path, headers)
         return _json(404, {"Title": "Not Found", "Status": 404, "Detail": f"No such endpoint: {method} {path}"})
+
+
+def _seconds_to_midnight(today):
+    """Xero's day limit resets at midnight UTC: its Retry-After is the wait until then."""
+    midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return max(1, math.ceil((midnight - datetime.now(UTC)).total_seconds()))

@@ -650,6 +650,11 @@ def test_faults(sb):
     sb.inject_fault("429")
     limited = raw(sb, "GET", "/Organisation", token=token)
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "1"
+    sb.inject_fault("429_day")
+    day = raw(sb, "GET", "/Organisation", token=token)
+    assert day.status_code == 429 and day.headers["X-Rate-Limit-Problem"] == "day"
+    assert 1 <= int(day.headers["Retry-After"]) <= 86400
+    assert raw(sb, "GET", "/Organisation", token=token).status_code == 200
     sb.inject_fault("timeout")
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.get(
