@@ -472,7 +472,9 @@ class XeroGateway:
             # change seen share its UpdatedDateUTC, so that second is read again (the
             # caller skips what it already knows).
             since = parse_xero_datetime(if_modified_since).replace(microsecond=0)
-            kwargs["if_modified_since"] = since - timedelta(seconds=1)
+            # As the SDK writes a datetime (isoformat), from any datetime class (a
+            # test's frozen clock makes its own, which the SDK cannot serialise).
+            kwargs["if_modified_since"] = (since - timedelta(seconds=1)).isoformat()
         api_method = getattr(self._api, method)
         writing = "idempotency_key" in kwargs or method.startswith("delete_")
         attempt = 0
