@@ -60,7 +60,7 @@ def give_token(connection, sandbox, expires_at=None):
     return token["refresh_token"]
 
 
-def run_queue(env, wait=False, rounds=20):
+def run_queue(env, wait=False, rounds=20, passed=None):
     """Run the queue to the end, as the cron *Xero: run queued jobs* does: the real runner
     (`xero.job` `_cron_run`, as the cron's user) claims each due job, runs its steps, commits
     after each, rolls back and records a failure, and queues the retry.
@@ -72,6 +72,10 @@ def run_queue(env, wait=False, rounds=20):
     COMMITTED to skip rows another worker locked; there is no other worker here): that
     statement alone is left out.
 
+    passed: before the run, this much time has passed (a timedelta; True: until every waiting
+    job's next try): the jobs whose wait ends within it are due. A job that fails in the run
+    then waits for its retry, unless `wait` is given.
+
     wait: time passes, as if the clock moved on, until nothing is left to do or retry (at most
     `rounds` runs): the waits the jobs were given (the posting delay, a retry's back-off) end,
     and a job whose worker died (a test interrupted the runner) is taken over once its worker
@@ -80,6 +84,8 @@ def run_queue(env, wait=False, rounds=20):
     undoes it too, so 429s are tested with real cursors (tests/test_queue.py).
     """
     env.flush_all()
+    if passed:
+        _time_passes(env, within=None if passed is True else passed, workers_died=False)
     try:
         for _round in range(rounds):
             with env.registry.cursor() as cr:
@@ -100,16 +106,24 @@ def run_queue(env, wait=False, rounds=20):
         env.invalidate_all()
 
 
-def _time_passes(env):
-    """The clock moves on past every wait of a job still to do; True if any was waiting."""
+def _time_passes(env, within=None, workers_died=True):
+    """The clock moves on past every wait of a job still to do (only the waits ending `within`
+    this long, if given); True if any was waiting. workers_died: a running job's worker has
+    been silent since (no runner runs between two runs here)."""
     now = fields.Datetime.now()
-    env.cr.execute(
-        "UPDATE xero_job SET next_try = %s WHERE state = 'pending' AND next_try > %s RETURNING id", [now, now]
-    )
+    query = "UPDATE xero_job SET next_try = %s WHERE state = 'pending' AND next_try > %s"
+    params = [now, now]
+    if within is not None:
+        query += " AND next_try <= %s"
+        params.append(now + within)
+    env.cr.execute(query + " RETURNING id", params)
     waiting = env.cr.fetchall()
-    # No runner is running between two runs here: a running job's worker died.
-    env.cr.execute("UPDATE xero_job SET heartbeat = %s WHERE state = 'running' RETURNING id", [now - STALE_AFTER * 2])
-    waiting += env.cr.fetchall()
+    if workers_died:
+        # No runner is running between two runs here: a running job's worker died.
+        env.cr.execute(
+            "UPDATE xero_job SET heartbeat = %s WHERE state = 'running' RETURNING id", [now - STALE_AFTER * 2]
+        )
+        waiting += env.cr.fetchall()
     env.invalidate_all()
     return bool(waiting)
 

@@ -1,21 +1,19 @@
 """Exactly once, even when Xero's answers are lost: the outbox against the sandbox.
 
-Every case runs the real job runner (`xero.job._cron_run`). Its commits are
-savepoints of the test's transaction and its rollbacks go back to the last one,
-as a worker's would (the test's transaction itself is never committed).
+Every case runs the real job runner (`xero.job._cron_run`) through `run_queue`: its
+commits are savepoints of the test's transaction and its rollbacks go back to the last
+one, as a worker's would (the test's transaction itself is never committed). Each run
+comes once the posting delay has passed; a failed job then waits for its retry until
+the test lets the time pass.
 """
 
-import contextlib
-import uuid
 from collections import Counter
-from unittest.mock import patch
 
-from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.xero_connector.models.xero_connection_accounting import POSTING_DELAY
 
-from .common import XeroAccountingCase
+from .common import XeroAccountingCase, run_queue
 
 LOST = 5  # the answer is lost on the first try and on each of the gateway's retries within it
 
@@ -25,62 +23,6 @@ class TestOutboxFaults(XeroAccountingCase):
     """For each write kind: (a) the answer is lost after Xero processed it and the job retries,
     (b) the same with the natural batch changed before the retry, (c) the same with Xero having
     forgotten the idempotency key. Each ends with one Xero object per Odoo record, linked."""
-
-    # -- the real runner inside the test's transaction ------------------------------------
-
-    @contextlib.contextmanager
-    def runner_transactions(self):
-        cr = self.env.cr
-        marks = []
-        execute = cr.execute
-
-        def mark():
-            marks.append(f"runner_{uuid.uuid4().hex}")
-            execute(f'SAVEPOINT "{marks[-1]}"')
-
-        def commit():
-            cr.flush()
-            execute(f'RELEASE SAVEPOINT "{marks.pop()}"')
-            mark()
-
-        def rollback():
-            cr.clear()
-            execute(f'ROLLBACK TO SAVEPOINT "{marks[-1]}"')
-            self.env.invalidate_all()
-
-        def execute_but_isolation(query, *args, **kwargs):
-            if isinstance(query, str) and query.startswith("SET TRANSACTION ISOLATION"):
-                return None  # the test's transaction is already under way
-            return execute(query, *args, **kwargs)
-
-        cr.flush()
-        mark()
-        with (
-            patch.object(cr, "commit", commit),
-            patch.object(cr, "rollback", rollback),
-            patch.object(cr, "execute", execute_but_isolation),
-        ):
-            yield
-        execute(f'RELEASE SAVEPOINT "{marks.pop()}"')
-
-    def run_queue(self):
-        """Run the queue as the cron does, once the posting delay has passed."""
-        # The runner asks PostgreSQL's now(), which stands still at the test transaction's
-        # start: what is due by the clock is made due by that time too.
-        self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE xero_job SET next_try = now() AT TIME ZONE 'UTC' WHERE state = 'pending' AND next_try <= %s",
-            [fields.Datetime.now() + POSTING_DELAY],
-        )
-        with self.runner_transactions():
-            self.env["xero.job"]._cron_run()
-        self.env.invalidate_all()
-
-    def retry_now(self):
-        """Time passes until the job's next try."""
-        jobs = self.env["xero.job"].search([("state", "=", "pending"), ("connection_id", "=", self.connection.id)])
-        jobs.next_try = fields.Datetime.now()
-        self.run_queue()
 
     def assert_done(self):
         jobs = self.env["xero.job"].search([("connection_id", "=", self.connection.id)])
@@ -110,7 +52,7 @@ class TestOutboxFaults(XeroAccountingCase):
     def sent(self):
         """Invoices posted and sent without faults."""
         self.start()
-        self.run_queue()
+        run_queue(self.env, passed=POSTING_DELAY)
         self.assert_done()
 
     # -- the fault, then the retry ------------------------------------------------------
@@ -118,7 +60,7 @@ class TestOutboxFaults(XeroAccountingCase):
     def fault_then_retry(self, method, path, variant, change=None):
         """Xero processes the write but its answer is lost; the job retries later."""
         self.lose_answers(method, path)
-        self.run_queue()
+        run_queue(self.env, passed=POSTING_DELAY)
         job = self.env["xero.job"].search([("connection_id", "=", self.connection.id)], limit=1)
         self.assertEqual(job.state, "pending", "the job waits for its next try")
         self.assertIn("500", job.error or "")
@@ -126,7 +68,7 @@ class TestOutboxFaults(XeroAccountingCase):
             change()  # the natural batch changes before the retry
         if variant == "c":
             self.sandbox.forget_idempotency_keys()
-        self.retry_now()
+        run_queue(self.env, passed=True)  # time passes until the retry
         self.assert_done()
 
     # -- invoices created ----------------------------------------------------------------
@@ -225,11 +167,11 @@ class TestOutboxFaults(XeroAccountingCase):
         self.sent()
         first = move.amount_total
         self.change_price(move, 160.0)
-        self.run_queue()
+        run_queue(self.env, passed=POSTING_DELAY)
         self.assertEqual(self.xero_named(move.name)[0]["Total"], move.amount_total)
         self.assertNotEqual(move.amount_total, first)
         self.change_price(move, 150.0)  # back to what was sent first
-        self.run_queue()
+        run_queue(self.env, passed=POSTING_DELAY)
         self.assert_done()
         self.assertEqual(self.xero_named(move.name)[0]["Total"], first)
         self.assertEqual(move.xero_state, "sent")
@@ -320,7 +262,7 @@ class TestOutboxFaults(XeroAccountingCase):
         move = self.invoice(lines=[("Consulting", 10, 100.0, self.gst)])
         self.sent()
         first, second = self.pay(move, 100.0), self.pay(move, 200.0)
-        self.run_queue()
+        run_queue(self.env, passed=POSTING_DELAY)
         self.assertEqual(len(self.xero_payments(move)), 2)
         self.unreconcile(first)  # undone: taken back in Xero
         self.fault_then_retry("POST", "/Payments/", variant, lambda: self.unreconcile(second))
@@ -343,7 +285,7 @@ class TestOutboxFaults(XeroAccountingCase):
         move = self.invoice(lines=[("Consulting", 2, 100.0, self.gst)])
         self.sent()
         refund = move._reverse_moves([{"invoice_date": "2026-11-12", "ref": "Wrong hours"}], cancel=True)
-        self.run_queue()
+        run_queue(self.env, passed=POSTING_DELAY)
         self.assert_done()
         allocation = move.xero_document_id.payment_ids
         self.assertEqual((allocation.kind, allocation.state), ("allocation", "sent"))
@@ -388,7 +330,7 @@ class TestOutboxFaults(XeroAccountingCase):
         self.sandbox.shuffle_write_answers(count=10)
         for move in moves:
             self.pay(move, 50.0 + move.id % 7)
-        self.run_queue()
+        run_queue(self.env, passed=POSTING_DELAY)
         self.assert_done()
         for move in moves:
             [xero] = self.xero_named(move.name)
@@ -402,12 +344,12 @@ class TestOutboxFaults(XeroAccountingCase):
         self.sent()
         payment = self.pay(move, 100.0)
         self.lose_answers("PUT", "/Payments")
-        self.run_queue()
+        run_queue(self.env, passed=POSTING_DELAY)
         self.assertEqual(len(self.xero_payments(move)), 1, "Xero took it, Odoo does not know")
         self.unreconcile(payment)
         binding = move.xero_document_id.payment_ids
         self.assertEqual(binding.state, "to_delete", "kept until its batch settles")
-        self.retry_now()
+        run_queue(self.env, passed=True)  # time passes until the retry
         self.assert_done()
         self.assertEqual(self.xero_payments(move), [], "no orphan in Xero")
         self.assertEqual(binding.state, "deleted")

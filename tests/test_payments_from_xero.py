@@ -1,6 +1,5 @@
 """Payments made in Xero (the accountant reconciling the bank feed there) come back to Odoo."""
 
-import contextlib
 from unittest.mock import patch
 from urllib.parse import parse_qs, unquote
 
@@ -10,34 +9,7 @@ from odoo.exceptions import AccessError
 from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
 
-from .common import XeroAccountingCase
-
-
-@contextlib.contextmanager
-def jobs_commit_in_savepoints(cr):
-    """The job runner commits after every step and rolls back a failed one: inside a test's
-    transaction, a commit is a savepoint and a rollback returns to the last one."""
-    execute = cr.execute
-    cr.execute("SAVEPOINT xero_job_step")
-
-    def commit():
-        cr.flush()
-        execute("RELEASE SAVEPOINT xero_job_step")
-        execute("SAVEPOINT xero_job_step")
-
-    def rollback():
-        cr.clear()
-        execute("ROLLBACK TO SAVEPOINT xero_job_step")
-
-    def run(query, params=None, log_exceptions=True):
-        # A worker starts each claim in READ COMMITTED; the test's transaction has begun already.
-        if isinstance(query, str) and query.startswith("SET TRANSACTION ISOLATION LEVEL"):
-            return None
-        return execute(query, params, log_exceptions)
-
-    with patch.object(cr, "commit", commit), patch.object(cr, "rollback", rollback), patch.object(cr, "execute", run):
-        yield
-    execute("RELEASE SAVEPOINT xero_job_step")
+from .common import XeroAccountingCase, run_queue
 
 
 @tagged("post_install", "-at_install")
@@ -50,8 +22,7 @@ class TestPaymentsFromXero(XeroAccountingCase):
 
     def run_jobs(self):
         """Everything queued, through the real job runner (the cron's method)."""
-        with jobs_commit_in_savepoints(self.env.cr):
-            self.env["xero.job"]._cron_run()
+        run_queue(self.env)
         failed = self.env["xero.job"].search([("state", "=", "failed")])
         self.assertFalse(failed.mapped("error"), "no job failed")
 

@@ -5,7 +5,6 @@ from odoo.tests import HttpCase, tagged
 from odoo.tests.common import ChromeBrowser
 
 from .common import XeroAccountingCase, connect, run_queue, start_sandbox
-from .test_payments_from_xero import jobs_commit_in_savepoints
 
 
 @tagged("post_install", "-at_install")
@@ -104,19 +103,15 @@ class TestPaidInXeroTour(XeroAccountingCase, HttpCase):
             {"company_ids": [Command.link(cls.company.id)], "company_id": cls.company.id}
         )
 
-    def run_jobs(self):
-        with jobs_commit_in_savepoints(self.env.cr):
-            self.env["xero.job"]._cron_run()
-
     def test_paid_in_xero_tour(self):
         self.connection.payments_from_xero = True
         move = self.invoice()
         self.start()
-        self.run_jobs()
+        run_queue(self.env)
         self.assertEqual(move.xero_state, "sent")
         paid = self.sandbox.record_payment(move.xero_document_id.xero_id, move.amount_total, date="2026-11-20")
         self.env["xero.ledger.entry"]._cron_fetch()
-        self.run_jobs()
+        run_queue(self.env)
         self.assertEqual(move.payment_state, "paid")
         url = "/odoo/action-account.action_move_out_invoice_type"
         self.start_tour(f"{url}/{move.id}", "xero_connector_paid_in_xero_tour", login="admin")
