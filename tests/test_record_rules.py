@@ -20,6 +20,7 @@ RULES = {
     "xero_journal_mapping_rule_company": "xero.journal.mapping",
     "xero_document_rule_company": "xero.document",
     "xero_payment_rule_company": "xero.payment",
+    "xero_outbox_rule_company": "xero.outbox",
     "xero_accounting_preview_rule_company": "xero.accounting.preview",
 }
 GROUPS = "base.group_user,xero_connector.group_xero_manager,account.group_account_manager"
