@@ -114,6 +114,8 @@ class TestFollowups(BaseCase):
             cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
             cr.execute("DELETE FROM xero_rate_budget")
             cr.commit()
+        # Faults a test injected and did not use up (it failed midway) would hit the next one.
+        self.sandbox.clear_faults()
         self.sandbox.set_lock_dates(period=None, end_of_year=None)
         self.refresh_organisation()
 
@@ -150,10 +152,11 @@ class TestFollowups(BaseCase):
         """The job runner, as the cron runs it (it commits after each step), once the minute
         that gathers postings into one sending has passed."""
         with self.registry.cursor() as cr:
+            # Odoo's clock, as the runner compares it (whole seconds): the database's now()
+            # has microseconds, which would leave the job due only in the next second.
             cr.execute(
-                "UPDATE xero_job SET next_try = now() AT TIME ZONE 'UTC' "
-                "WHERE connection_id = %s AND state = 'pending'",
-                [self.connection_id],
+                "UPDATE xero_job SET next_try = %s WHERE connection_id = %s AND state = 'pending'",
+                [fields.Datetime.now(), self.connection_id],
             )
             cr.commit()
             self.env_of(cr)["xero.job"]._cron_run()
@@ -207,7 +210,8 @@ class TestFollowups(BaseCase):
             payment = self.env_of(cr)["account.move"].browse(move_id).xero_document_id.payment_ids
             self.assertEqual(payment.state, "sent")
             self.assertEqual(fields.Date.to_string(payment.odoo_date), "2026-10-20")
-            reference = payment.origin_move_id.name
+            # The entry's name, and the payment's id that lets a lost answer be matched (the outbox).
+            reference = f"{payment.origin_move_id.name} (Odoo #{payment.id})"
         [paid] = [p for p in self.xero("Payments")["Payments"] if p.get("Reference") == reference]
         self.assertEqual(day(paid["Date"]), "2026-11-01")
 

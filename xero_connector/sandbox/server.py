@@ -317,6 +317,11 @@ class XeroSandbox:
             tenant = self._tenant(tenant_id)
             return seeds.generate_invoices(tenant, n, list(tenant.contacts))
 
+    def clear_faults(self):
+        """Drop the injected faults not used up yet (a test that failed midway leaves some)."""
+        with self._lock:
+            self._faults = []
+
     def inject_fault(self, kind, count=1, method=None, path_contains=None, when="before", retry_after=None):
         """Answer the next `count` matching requests with a fault.
 
