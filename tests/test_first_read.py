@@ -39,8 +39,12 @@ class TestFirstReadResumes(BaseCase):
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
-            env["xero.connection"].browse(cls.connection_id).unlink()
+            connection = env["xero.connection"].browse(cls.connection_id)
+            company = connection.company_id
+            connection.unlink()
             env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
+            # A company left behind makes every later class's database one of several companies.
+            company.unlink()
             cr.commit()
 
     def env_of(self, cr):

@@ -58,6 +58,8 @@ class TestNumbers(DifferencesMixin, XeroCase):
         partner = self.env["res.partner"].create(
             {
                 "name": "Boom Radio Group",
+                # The company's own partner: pushed even when other tests left companies behind.
+                "company_id": self.env.company.id,
                 "vat": "GB980780684",
                 "country_id": self.env.ref("base.uk").id,
                 "customer_rank": 1,

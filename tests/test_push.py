@@ -13,6 +13,9 @@ from .common import XeroCase, run_queue
 class TestPush(XeroCase):
     def setUp(self):
         super().setUp()
+        # The partners made here are the company's own: a shared partner (no company) is pushed
+        # only in a database of one company, and classes that commit leave companies behind.
+        self.env = self.env(context=dict(self.env.context, default_company_id=self.env.company.id))
         # Only the partners of each test are pushed.
         self.env["res.partner"].search(self.connection._push_domain()).xero_do_not_sync = True
 
