@@ -61,8 +61,10 @@ class TestOutboxFaults(XeroAccountingCase):
         """Xero processes the write but its answer is lost; the job retries later."""
         self.lose_answers(method, path)
         run_queue(self.env, passed=POSTING_DELAY)
-        job = self.env["xero.job"].search([("connection_id", "=", self.connection.id)], limit=1)
-        self.assertEqual(job.state, "pending", "the job waits for its next try")
+        # The job the lost answers met; others (a sent document's follow-ups) may have run since.
+        jobs = self.env["xero.job"].search([("connection_id", "=", self.connection.id)])
+        job = jobs.filtered(lambda j: j.state != "done")
+        self.assertEqual(job.mapped("state"), ["pending"], "the job waits for its next try")
         self.assertIn("500", job.error or "")
         if variant in ("b", "c") and change:
             change()  # the natural batch changes before the retry
