@@ -1,6 +1,6 @@
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import psycopg2.errors
 
@@ -321,8 +321,10 @@ class XeroJob(models.Model):
         # An organisation no other runner is working for comes first: several
         # runners then move several organisations forward, each within its budget.
         # Compared with Odoo's clock, the one that wrote next_try and paused_until
-        # (the database's now() is its transaction's start, and another machine's clock).
-        now = fields.Datetime.now()
+        # (the database's now() is its transaction's start, and another machine's clock),
+        # to the microsecond: a pause ends at a fraction of a second (fields.Datetime.now()
+        # would cut it off and see a pause that ended a moment ago as still on).
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
         self.env.cr.execute(
             """
             SELECT job.id FROM xero_job job
