@@ -4,6 +4,7 @@
     "version": "19.0.1.0.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
+    "uninstall_hook": "uninstall_hook",
     "author": "xero_connector developers",
     "website": "https://github.com/xero-connector/xero_connector",
     "maintainers": ["xero-connector"],
