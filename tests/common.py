@@ -10,7 +10,7 @@ from odoo.tests.test_cursor import TestCursor
 
 from odoo.addons.xero_connector.models.xero_job import STALE_AFTER
 from odoo.addons.xero_connector.xero_connector import oauth
-from odoo.addons.xero_connector.xero_connector.sandbox import XeroSandbox
+from odoo.addons.xero_connector.xero_sandbox import XeroSandbox
 
 
 def start_sandbox(case_class, **options):

@@ -21,8 +21,8 @@ from odoo.tests import BaseCase, get_db_name, new_test_user, tagged
 
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.gateway import parse_xero_datetime
-from odoo.addons.xero_connector.xero_connector.sandbox import extras
-from odoo.addons.xero_connector.xero_connector.sandbox.server import DEFAULT_SCOPE
+from odoo.addons.xero_connector.xero_sandbox import extras
+from odoo.addons.xero_connector.xero_sandbox.server import DEFAULT_SCOPE
 
 from .common import connect, give_token, invoice_line, setup_nz_company, start_sandbox
 
