@@ -567,7 +567,7 @@ class XeroContact(models.Model):
                 continue
             remote = contact.remote_values or {}
             before = contact._local_values()
-            contact.partner_id.with_context(xero_pulling=True)._xero_write_values({k: remote.get(k) for k in keys})
+            contact.partner_id._xero_write_values({k: remote.get(k) for k in keys})
             contact.synced_values = dict(contact.synced_values or {}, **{k: remote.get(k) for k in keys})
             contact.sync_error = False
             contact.partner_id.message_post(

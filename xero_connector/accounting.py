@@ -234,22 +234,8 @@ def _document_payload(doc):
     return out
 
 
-def invoice_payload(doc):
-    """The Xero Invoice (Type ACCREC) for an Odoo customer invoice, approved."""
-    if doc.kind != INVOICE:
-        raise ValueError(f"{doc.label} is not an invoice.")
-    return _document_payload(doc)
-
-
-def credit_note_payload(doc):
-    """The Xero CreditNote (Type ACCRECCREDIT) for an Odoo customer credit note, approved."""
-    if doc.kind != CREDIT_NOTE:
-        raise ValueError(f"{doc.label} is not a credit note.")
-    return _document_payload(doc)
-
-
 def document_payload(doc):
-    """`invoice_payload` or `credit_note_payload`, whichever fits the document."""
+    """The Xero Invoice (Type ACCREC) or CreditNote (Type ACCRECCREDIT) of an Odoo customer document, approved."""
     return _document_payload(doc)
 
 
@@ -500,11 +486,6 @@ def missing_mappings(doc, account_codes, tax_types):
     return list(dict.fromkeys(problems))
 
 
-def active_codes(records, field_name, status_field="Status"):
-    """The `field_name` of every active account or tax rate the gateway returned."""
-    return {r[field_name] for r in records if r.get(field_name) and r.get(status_field, "ACTIVE") == "ACTIVE"}
-
-
 # -- previews and batches --------------------------------------------------------
 
 
@@ -571,14 +552,6 @@ def preview(docs, existing):
         result.oldest = when if result.oldest is None else min(result.oldest, when)
         result.newest = when if result.newest is None else max(result.newest, when)
     return result
-
-
-def batches(items, size=BATCH_SIZE):
-    """`items` in lists of at most `size` (Xero recommends 50 records a request)."""
-    if size < 1:
-        raise ValueError("A batch holds at least one item.")
-    items = list(items)
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 LOCKED = _lt(
