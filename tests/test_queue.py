@@ -14,10 +14,8 @@ import uuid
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api, fields
-from odoo.modules.registry import Registry
-from odoo.orm.environments import Transaction
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo import fields
+from odoo.tests import tagged
 
 from odoo.addons.xero_connector.models.xero_contact import XeroContact
 from odoo.addons.xero_connector.models.xero_contact_push import XeroContact as XeroContactPush
@@ -25,7 +23,7 @@ from odoo.addons.xero_connector.models.xero_job import XeroJob
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
-from .common import connect, give_token, start_sandbox
+from .common import RealCursorCase, connect, give_token
 
 
 def stuck_threads_report():
@@ -38,39 +36,8 @@ def stuck_threads_report():
 
 
 @tagged("post_install", "-at_install")
-class TestAcrossTransactions(BaseCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls.sandbox = start_sandbox(cls, seed="demo")
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].create({"name": f"Queue Test Co {uuid.uuid4().hex[:8]}"})
-            cls.company_id = company.id
-            cls.connection_id = connect(env, cls.sandbox, company).id
-            cr.commit()
-        cls.addClassCleanup(cls._cleanup)
-
-    @classmethod
-    def _cleanup(cls):
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
-            env["xero.connection"].browse(cls.connection_id).unlink()
-            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
-            env["ir.config_parameter"].set_param("xero_connector.minute_seconds", False)
-            cr.commit()
-
-    def env_of(self, cr):
-        # The test runner holds the registry's lock: a worker thread must not
-        # look the registry up by name, so its transaction is set here.
-        if cr.transaction is None:
-            cr.transaction = Transaction(self.registry)
-        return api.Environment(cr, SUPERUSER_ID, {})
-
-    def connection(self, cr):
-        return self.env_of(cr)["xero.connection"].browse(self.connection_id)
+class TestAcrossTransactions(RealCursorCase):
+    company_prefix = "Queue Test Co"
 
     def setUp(self):
         super().setUp()
