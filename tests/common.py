@@ -1,4 +1,7 @@
+import sys
+import threading
 import time
+import traceback
 import uuid
 from collections import Counter
 from unittest.mock import patch
@@ -156,6 +159,16 @@ class XeroCase(TransactionCase):
         broken = self.sandbox.response_violations
         self.sandbox.clear_response_violations()
         self.assertFalse(broken, "sandbox answers that break Xero's OpenAPI description")
+
+
+def stuck_threads_report():
+    """Where every other thread stands: said when a thread of a test does not end."""
+    frames = sys._current_frames()
+    return "\n".join(
+        f"--- {t.name}\n" + "".join(traceback.format_stack(frames[t.ident]))
+        for t in threading.enumerate()
+        if t.ident in frames and t is not threading.current_thread()
+    )
 
 
 class RealCursorCase(BaseCase):

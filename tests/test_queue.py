@@ -6,10 +6,8 @@ would, and remove the Xero records they committed (the test company stays).
 
 # pylint: disable=invalid-commit
 
-import sys
 import threading
 import time
-import traceback
 import uuid
 from datetime import timedelta
 from unittest.mock import patch
@@ -23,16 +21,7 @@ from odoo.addons.xero_connector.models.xero_job import XeroJob
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
-from .common import RealCursorCase, connect, give_token
-
-
-def stuck_threads_report():
-    frames = sys._current_frames()
-    return "\n".join(
-        f"--- {t.name}\n" + "".join(traceback.format_stack(frames[t.ident]))
-        for t in threading.enumerate()
-        if t.ident in frames and t is not threading.current_thread()
-    )
+from .common import RealCursorCase, connect, give_token, stuck_threads_report
 
 
 @tagged("post_install", "-at_install")

@@ -10,10 +10,8 @@ words, and a job be given back with its next try.
 
 # pylint: disable=invalid-commit
 
-import sys
 import threading
 import time
-import traceback
 import uuid
 from datetime import datetime, timedelta
 from unittest.mock import patch
@@ -27,16 +25,7 @@ from odoo.addons.xero_connector.models import xero_rate_budget
 from odoo.addons.xero_connector.models.xero_connection import XeroConnection
 from odoo.addons.xero_connector.xero_connector import gateway
 
-from .common import RealCursorCase, give_token
-
-
-def stuck_threads_report():
-    frames = sys._current_frames()
-    return "\n".join(
-        f"--- {t.name}\n" + "".join(traceback.format_stack(frames[t.ident]))
-        for t in threading.enumerate()
-        if t.ident in frames and t is not threading.current_thread()
-    )
+from .common import RealCursorCase, give_token, stuck_threads_report
 
 
 @tagged("post_install", "-at_install")

@@ -38,22 +38,14 @@ from xero_python.api_client import ApiClient, Configuration
 from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import HTTPStatusException
 
-from xero_sandbox import XeroSandbox
-
 REPO = Path(__file__).resolve().parents[2]
 BAYSIDE = "Bayside Club"
 
 
-@pytest.fixture(scope="module")
-def server():
-    sandbox = XeroSandbox(port=0, seed="demo")
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
-
-
 @pytest.fixture
-def sb(server):
+def sb(sandbox_server):
+    """The demo organisation, with every knob a test may turn set back."""
+    server = sandbox_server
     server.reset("demo")
     server.auto_consent = False
     server.legacy_app = False
