@@ -3,9 +3,9 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..xero_connector import fieldmap, push, reading
+from ..xero_connector import fieldmap, matching, reading
 from ..xero_connector.gateway import parse_xero_datetime
-from ..xero_connector.matching import PartnerIndex, normalise_email
+from ..xero_connector.matching import PartnerIndex
 from ..xero_connector.messages import Message
 from ..xero_connector.places import country_code
 from .access import XERO_MANAGER, XERO_USER, xero_check_access
@@ -191,9 +191,9 @@ class XeroContact(models.Model):
             else fields.Datetime.now(),
             "remote_values": remote,
             "xero_data": data,
-            "match_name": push.name_key(remote["name"]) or False,
-            "match_vat": push.vat_key(remote["vat"], remote["country"]) or False,
-            "match_email": normalise_email(remote["email"]) or False,
+            "match_name": matching.xero_key(remote["name"]) or False,
+            "match_vat": matching.vat_key(remote["vat"], remote["country"]) or False,
+            "match_email": matching.normalise_email(remote["email"]) or False,
         }
 
     def _follow_merges(self, contacts):

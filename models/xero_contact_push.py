@@ -2,10 +2,9 @@ from datetime import timedelta
 
 from odoo import fields, models
 
-from ..xero_connector import outbox, push
+from ..xero_connector import matching, outbox, push
 from ..xero_connector.errors import XeroValidationError
 from ..xero_connector.gateway import ItemResult, parse_xero_datetime
-from ..xero_connector.matching import normalise_email
 
 PUSH_BATCH = 50  # Xero's recommended contacts per request
 GROUP_BATCH = 500  # contacts added to a group per request
@@ -123,9 +122,9 @@ class XeroContact(models.Model):
             for p in partners
         ]
         fresh = [item for item in to_push if not item.contact_id]
-        vats = [v for v in {push.vat_key(i.values.get("vat"), i.values.get("country")) for i in fresh} if v]
-        emails = [e for e in {normalise_email(i.values.get("email")) for i in fresh} if e]
-        names = list({push.name_key(n) for i in fresh for n in push.candidate_names(i)})
+        vats = [v for v in {matching.vat_key(i.values.get("vat"), i.values.get("country")) for i in fresh} if v]
+        emails = [e for e in {matching.normalise_email(i.values.get("email")) for i in fresh} if e]
+        names = list({matching.xero_key(n) for i in fresh for n in push.candidate_names(i)})
         relevant = (
             self.search(
                 [

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from . import matching
 from .messages import Message, _lt
 
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
@@ -87,11 +88,6 @@ def _rate(value):
 
 def _amount(value):
     return _json_number(money(value))
-
-
-def _key(text):
-    """How Xero tells document numbers apart (case and spacing do not count)."""
-    return " ".join(str(text or "").split()).casefold()
 
 
 # -- what the Odoo side hands over ----------------------------------------------
@@ -524,7 +520,7 @@ def preview(docs, existing):
         xero_type, number_field, id_field, words = KINDS[kind]
         if (record.get("Type") or xero_type) != xero_type or not record.get(number_field):
             continue  # bills and supplier credit notes share no numbers with sales documents
-        number_key = _key(record[number_field])
+        number_key = matching.xero_key(record[number_field])
         contact = str((record.get("Contact") or {}).get("ContactID") or "").lower()
         if record.get("Status") == "DELETED":
             continue  # a deleted document frees its number
@@ -537,7 +533,7 @@ def preview(docs, existing):
         taken[(xero_type, number_key)] = f"Xero already gives this number to {_A[kind]} of {owner}"
     result = Preview()
     for doc in docs:
-        number_key = _key(doc.number)
+        number_key = matching.xero_key(doc.number)
         xero_id = held.get((doc.xero_type, number_key, str(doc.contact_id).lower()))
         if xero_id:
             result.already_in_xero.append((doc, xero_id))

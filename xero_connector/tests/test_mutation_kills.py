@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from xero_connector import accounting as acc
-from xero_connector import push
+from xero_connector import matching
 from xero_connector.fieldmap import clean_for_odoo
 from xero_connector.ratelimit import Budget, Limits, MemoryRateLimiter
 
@@ -142,8 +142,8 @@ def test_memory_limiter_pause_counts_from_now():
 
 
 def test_name_keys_of_nothing_are_empty():
-    assert push.name_key(None) == "" and push.name_key("") == ""
-    assert push.name_key("  Acme \t Ltd ") == "acme ltd"
+    assert matching.xero_key(None) == "" and matching.xero_key("") == ""
+    assert matching.xero_key("  Acme \t Ltd ") == "acme ltd"
 
 
 # -- more accounting ----------------------------------------------------------------------
