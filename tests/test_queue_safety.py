@@ -84,6 +84,7 @@ class TestQueueSafety(BaseCase):
             cr.execute("DELETE FROM xero_rate_budget")
             cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
             cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
+            cr.execute("DELETE FROM xero_outbox WHERE connection_id = %s", [self.connection_id])
             cr.commit()
 
     def set_stale_seconds(self, seconds):
@@ -352,6 +353,7 @@ class TestLostAnswers(BaseCase):
             give_token(connection, self.sandbox)
             cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
             cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
+            cr.execute("DELETE FROM xero_outbox WHERE connection_id = %s", [self.connection_id])
             cr.commit()
 
     def test_a_tls_error_after_xero_saved_then_success_writes_one_contact(self):
