@@ -71,14 +71,20 @@ class XeroContact(models.Model):
         }
         wanted = {"customer": connection.customers_group_name, "supplier": connection.suppliers_group_name}
         missing = [name for name in wanted.values() if name and name.casefold() not in groups]
-        if missing and payload.get("groups_asked"):
+        asked = payload.get("groups_asked") or []
+        refused = [name for name in missing if name in asked]
+        if refused:
             # Its batch was sent and refused (Xero's words are on no record): the job stops here.
-            raise XeroRequestError(self.env._('Xero did not create the contact group "%s".', missing[0]))
+            raise XeroRequestError(self.env._('Xero did not create the contact group "%s".', refused[0]))
         if missing:
             self.env["xero.outbox"]._plan(
-                connection, "contact_group", connection, [{"Name": name} for name in missing], queue="contacts"
+                connection,
+                "contact_group",
+                connection.browse([connection.id] * len(missing)),
+                [{"Name": name} for name in missing],
+                queue="contacts",
             )
-            job.payload = dict(payload, read=True, groups_asked=True)
+            job.payload = dict(payload, read=True, groups_asked=asked + missing)
             return False  # the step ends: the batch is committed before it is sent
         partners = self.env["res.partner"].search(connection._push_domain(), order="id")
         job.write(
