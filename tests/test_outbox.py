@@ -452,6 +452,49 @@ class TestOutboxFaults(XeroAccountingCase):
         posts = [r["status"] for r in log if r["method"] == "POST" and r["path"].endswith("/Contacts")]
         self.assertEqual(posts, [409, 409, 200])
 
+    # -- customers created for invoices ------------------------------------------------
+
+    def check_invoice_customer(self, variant):
+        customer = self.customers("Lost Answer Client", count=1)
+        late = self.env["account.move"]
+
+        def change():
+            nonlocal late
+            late = self.invoice(partner=self.customers("Late Client", count=1))
+
+        moves = self.invoice(partner=customer)
+        self.start()
+        # The customer is created in a batch of its own, before its invoice.
+        self.fault_then_retry("POST", "/Contacts", variant, change)
+        for move in moves | late:
+            [binding] = move.partner_id.xero_contact_ids
+            self.assertEqual(self.sandbox.count_contacts_named(move.partner_id.name), 1)
+            [xero] = self.xero_named(move.name)
+            self.assertEqual(xero["Contact"]["ContactID"], binding.xero_id)
+            self.assertEqual(move.xero_state, "sent")
+        self.assertEqual(bool(late), variant != "a")
+
+    def test_invoice_customer_a_lost_answer(self):
+        self.check_invoice_customer("a")
+
+    def test_invoice_customer_b_lost_answer_new_customer(self):
+        self.check_invoice_customer("b")
+
+    def test_invoice_customer_c_lost_answer_key_forgotten(self):
+        self.check_invoice_customer("c")
+
+    def test_invoice_customer_refused_holds_its_invoices_back(self):
+        refused = self.customers("Refused Client", count=1, email="not an email")
+        kept, sent = self.invoice(partner=refused), self.invoice()
+        self.start()
+        run_queue(self.env, passed=POSTING_DELAY)
+        self.assert_done()
+        self.assertEqual(kept.xero_document_id.state, "blocked")
+        self.assertIn('The customer "Refused Client 0" could not be created in Xero', kept.xero_document_id.error)
+        self.assertIn("EmailAddress", refused.xero_push_error)
+        self.assertEqual(self.sandbox.count_contacts_named(refused.name), 0)
+        self.assertEqual((sent.xero_state, len(self.xero_named(kept.name))), ("sent", 0))
+
     # -- contact groups ----------------------------------------------------------------
 
     def groups(self):
