@@ -16,8 +16,8 @@ from odoo import fields
 from odoo.tests import tagged
 
 from odoo.addons.xero_connector.models.xero_contact import XeroContact
-from odoo.addons.xero_connector.models.xero_contact_push import XeroContact as XeroContactPush
 from odoo.addons.xero_connector.models.xero_job import XeroJob
+from odoo.addons.xero_connector.models.xero_outbox import XeroOutbox
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
@@ -335,21 +335,24 @@ class TestAcrossTransactions(RealCursorCase):
 
         # Xero creates the second batch, then the worker dies before Odoo commits.
         calls = []
-        original = XeroContactPush._push_batch
+        original = XeroOutbox._deliver
 
-        def dying(records, job, payload, batch):
-            original(records, job, payload, batch)
-            calls.append(len(batch))
-            if len(calls) == 2:
-                raise KeyboardInterrupt("worker killed")
+        def dying(batch):
+            settled = original(batch)
+            if batch.kind == "contact_save":
+                calls.append(len(batch.record_ids))
+                if len(calls) == 2:
+                    raise KeyboardInterrupt("worker killed")
+            return settled
 
-        with patch.object(XeroContactPush, "_push_batch", dying), self.registry.cursor() as cr:
+        with patch.object(XeroOutbox, "_deliver", dying), self.registry.cursor() as cr:
             with self.assertRaises(KeyboardInterrupt):
                 self.env_of(cr)["xero.job"]._cron_run()
             cr.rollback()
         with self.registry.cursor() as cr:
             job = self.env_of(cr)["xero.job"].browse(job.id)
-            self.assertEqual((job.state, job.progress_done), ("running", 50))
+            # The second batch was planned and committed (its partners counted), then sent.
+            self.assertEqual((job.state, job.progress_done), ("running", 100))
             pushed = self.env_of(cr)["res.partner"].browse(job.res_ids)
             second_batch = pushed[50:100].mapped("name")
             names = pushed.mapped("name")

@@ -42,6 +42,7 @@ class TestQueueSafety(RealCursorCase):
             cr.execute("DELETE FROM xero_rate_budget")
             cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
             cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
+            cr.execute("DELETE FROM xero_outbox WHERE connection_id = %s", [self.connection_id])
             cr.commit()
 
     def set_stale_seconds(self, seconds):
@@ -293,6 +294,7 @@ class TestLostAnswers(RealCursorCase):
             give_token(connection, self.sandbox)
             cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
             cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
+            cr.execute("DELETE FROM xero_outbox WHERE connection_id = %s", [self.connection_id])
             cr.commit()
 
     def test_a_tls_error_after_xero_saved_then_success_writes_one_contact(self):
