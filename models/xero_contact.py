@@ -4,6 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..xero_connector import fieldmap, matching, outbox, reading
+from ..xero_connector.errors import XeroError
 from ..xero_connector.gateway import parse_xero_datetime
 from ..xero_connector.matching import PartnerIndex
 from ..xero_connector.messages import Message
@@ -582,7 +583,12 @@ class XeroContact(models.Model):
             keys = differences.filtered(lambda d, contact=contact: d.contact_id == contact and d.can_push).mapped("key")
             if keys:
                 work.append((contact, keys))
-        refused = self._push_to_xero(work, self.env._("Pushed to Xero"))
+        try:
+            refused = self._push_to_xero(work, self.env._("Pushed to Xero"))
+        except XeroError as exc:
+            # The request is undone, nothing recorded: Xero's words, and pushing again is safe
+            # (an update lands the same however often it is sent).
+            raise UserError(translate(self.env, exc.message)) from exc
         if refused:
             # Nothing changed on either side: say so where the user looks.
             return {

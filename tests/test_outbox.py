@@ -11,6 +11,7 @@ from collections import Counter
 
 import requests
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from odoo.addons.xero_connector.models.xero_connection_accounting import POSTING_DELAY
@@ -451,6 +452,77 @@ class TestOutboxFaults(XeroAccountingCase):
         log = self.sandbox.request_log
         posts = [r["status"] for r in log if r["method"] == "POST" and r["path"].endswith("/Contacts")]
         self.assertEqual(posts, [409, 409, 200])
+
+    # -- the differences push and Odoo as the master: updates sent within the request ----
+
+    def check_differences_push(self, variant):
+        """A lost answer to the user's push (an update sent within the request) is an error in
+        words and nothing recorded (the request is undone); the user's next push, after the
+        changes grew (b) or Xero forgot the key (c), lands once: the same contact updated, no
+        second one, nothing left to push."""
+        partner, binding = self.bayside, self.bayside_contact
+        partner.email = "accounts@bayside.example"
+        self.lose_answers("POST", "/Contacts")
+        with self.assertRaises(UserError) as refused:
+            partner.action_xero_push_all()
+        self.assertIn("Xero", str(refused.exception))
+        self.assertEqual(self.xero_contact(binding)["EmailAddress"], "accounts@bayside.example", "Xero applied it")
+        self.assertTrue(partner.xero_difference_ids, "nothing recorded: still to push")
+        if variant in ("b", "c"):
+            partner.city = "Devonport"  # the changes grew before the retry
+        if variant == "c":
+            self.sandbox.forget_idempotency_keys()
+        partner.action_xero_push_all()
+        self.assert_same_contact_updated(partner, binding, city=variant in ("b", "c"))
+
+    def check_master_overwrite(self, variant):
+        """Odoo is the master: a change made in Xero is overwritten by the read that finds it; its
+        answer lost, the read's job tries again later and lands once."""
+        partner, binding = self.bayside, self.bayside_contact
+        partner.email = "accounts@bayside.example"
+        partner.xero_difference_ids.filtered("can_push").action_push()
+        self.connection.odoo_is_master = True
+        self.sandbox.update_contact(binding.xero_id, EmailAddress="office@bayside.example")
+
+        def change():
+            if variant == "b":
+                self.sandbox.update_contact(binding.xero_id, EmailAddress="front@bayside.example")
+
+        self.connection._enqueue_contacts_fetch()
+        self.fault_then_retry("POST", "/Contacts", variant, change)
+        self.assert_same_contact_updated(partner, binding)
+
+    def xero_contact(self, binding):
+        return next(c for c in self.sandbox.contacts() if c["ContactID"] == binding.xero_id)
+
+    def assert_same_contact_updated(self, partner, binding, city=False):
+        self.assertEqual(self.sandbox.count_contacts_named(partner.name), 1)
+        self.assertFalse(binding.sync_error)
+        self.connection._enqueue_contacts_fetch()
+        run_queue(self.env)
+        self.assertFalse(partner.xero_difference_ids, "Xero holds what Odoo holds")
+        xero = self.xero_contact(binding)
+        self.assertEqual(xero["EmailAddress"], "accounts@bayside.example")
+        if city:
+            self.assertIn("Devonport", [a.get("City") for a in xero["Addresses"]])
+
+    def test_differences_push_a_lost_answer(self):
+        self.check_differences_push("a")
+
+    def test_differences_push_b_lost_answer_more_changes(self):
+        self.check_differences_push("b")
+
+    def test_differences_push_c_lost_answer_key_forgotten(self):
+        self.check_differences_push("c")
+
+    def test_master_overwrite_a_lost_answer(self):
+        self.check_master_overwrite("a")
+
+    def test_master_overwrite_b_lost_answer_xero_changed_again(self):
+        self.check_master_overwrite("b")
+
+    def test_master_overwrite_c_lost_answer_key_forgotten(self):
+        self.check_master_overwrite("c")
 
     # -- customers created for invoices ------------------------------------------------
 
