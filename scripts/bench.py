@@ -19,8 +19,9 @@ Scenarios:
                  against the distinct pages Xero served (sandbox request log).
   core_overhead  Odoo's own partner writes, invoice posting and payment registration
                  on records the addon does not sync: with the addon installed and
-                 connected against the same modules without it (same process,
-                 alternate rounds), as ratios.
+                 connected against the same modules without it (same process, the
+                 two sides taking turns every 10 operations), as ratios, with each
+                 side's seconds and SQL queries.
   runners        4 organisations pushing customers at once, run by a real Odoo server
                  with 2 cron workers: organisations progressing at the same time,
                  each organisation's busiest (compressed) minute.
