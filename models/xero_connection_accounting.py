@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..xero_connector import accounting
+from ..xero_connector import accounting, matching
 from .access import XERO_MANAGER, xero_check_access
 from .xero_document import NEUTRALIZED_HOLD
 
@@ -28,11 +28,6 @@ ACCOUNTING_MODELS = (
     "xero.tax.mapping",
     "xero.journal.mapping",
 )
-
-
-def _bank_key(number):
-    """A bank account number as both sides can match it (no spaces, dashes or dots)."""
-    return "".join(c for c in number if c.isalnum())
 
 
 class XeroConnection(models.Model):
@@ -175,7 +170,9 @@ class XeroConnection(models.Model):
         accounts = self.xero_account_ids.filtered(lambda a: a.status == "ACTIVE")
         by_code = {a.code: a for a in accounts if a.code}
         by_number = {
-            _bank_key(a.bank_account_number): a for a in accounts if a.takes_payments and a.bank_account_number
+            matching.bank_account_key(a.bank_account_number): a
+            for a in accounts
+            if a.takes_payments and a.bank_account_number
         }
         Account = self.env["account.account"].with_company(company)
         mapped = set(self.account_mapping_ids.account_id.ids)
@@ -199,7 +196,9 @@ class XeroConnection(models.Model):
         rows = []
         for journal in journals.filtered(lambda j: j.id not in mapped):
             number = journal.bank_account_id.acc_number
-            match = (number and by_number.get(_bank_key(number))) or by_code.get(journal.default_account_id.code)
+            match = (number and by_number.get(matching.bank_account_key(number))) or by_code.get(
+                journal.default_account_id.code
+            )
             rows.append(
                 {
                     "connection_id": self.id,

@@ -49,7 +49,7 @@ import devenv
 def bench_contacts_read(n=1000):
     # Imported once `main` made sure the engine's requirements are installed.
     from xero_connector.gateway import StaticToken, XeroGateway
-    from xero_connector.sandbox import XeroSandbox
+    from xero_sandbox import XeroSandbox
 
     sandbox = XeroSandbox(port=0, seed="empty")
     sandbox.start()
@@ -140,7 +140,7 @@ def bench_runners(orgs=4, workers=2, n=400, minute_seconds=3):
     import subprocess
     import tempfile
 
-    from xero_connector.sandbox import XeroSandbox
+    from xero_sandbox import XeroSandbox
 
     python, odoo_addons = devenv.check_odoo()
     db = devenv.check_postgres(python)
@@ -259,7 +259,7 @@ def odoo_scenario(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [python, "-m", "xero_connector.sandbox", "--port", str(port), "--seed", "empty"]
+    command = [python, "-m", "xero_sandbox", "--port", str(port), "--seed", "empty"]
     command += ["--minute-limit", "60", "--minute-seconds", str(constants.get("MINUTE_SECONDS", 60))]
     command += ["--contacts", str(sandbox_contacts), "--invoices", str(sandbox_invoices)]
     sandbox = subprocess.Popen(command, cwd=devenv.REPO, stdout=subprocess.PIPE, text=True)

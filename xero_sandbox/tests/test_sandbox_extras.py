@@ -6,8 +6,8 @@ import requests
 
 from xero_connector import errors
 from xero_connector.gateway import StaticToken, XeroGateway
-from xero_connector.sandbox import extras
-from xero_connector.sandbox.server import DEFAULT_SCOPE
+from xero_sandbox import extras
+from xero_sandbox.server import DEFAULT_SCOPE
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 WITH_FILES = DEFAULT_SCOPE + " accounting.attachments"
