@@ -103,9 +103,28 @@ class ResPartner(models.Model):
         if self._xero_importing():
             return result
         if self._XERO_MAPPED_FIELDS.union({"customer_rank", "supplier_rank"}).intersection(vals):
-            (self | self.parent_id)._xero_refresh_differences()
-            (self | self.parent_id)._xero_gather_push()
+            partners = self | self.parent_id
+            linked, master = partners._xero_write_concerns()
+            if linked:
+                partners._xero_refresh_differences()
+            if master:
+                partners._xero_gather_push()
         return result
+
+    def _xero_write_concerns(self):
+        """(any of these partners linked to a Xero contact, any organisation where Odoo is the
+        master): one query, so that a write of partners Xero does not know costs Odoo little."""
+        self.env["xero.contact"].flush_model(["partner_id"])
+        self.env["xero.connection"].flush_model(["push_started", "odoo_is_master", "state", "enabled"])
+        self.env.cr.execute(
+            """
+            SELECT EXISTS(SELECT 1 FROM xero_contact WHERE partner_id = ANY(%s)),
+                   EXISTS(SELECT 1 FROM xero_connection
+                           WHERE push_started AND odoo_is_master AND state = 'connected' AND enabled)
+            """,
+            [self.ids],
+        )
+        return self.env.cr.fetchone()
 
     def _xero_refresh_differences(self):
         """Compare again with Xero, locally: edits never call Xero from here."""

@@ -17,6 +17,9 @@ PAYMENT_JOURNAL_TYPES = ("bank", "cash", "credit")
 # Postings wait this long before being sent, so that those of the next
 # moments go in the same requests (Xero's budget is per call, not per record).
 POSTING_DELAY = timedelta(minutes=1)
+# A large preview prepared in the background opens again from its button this long (Odoo keeps
+# such transient records about an hour).
+PREVIEW_KEPT = timedelta(minutes=30)
 # What sending accounting data records per organisation (in deletion order).
 ACCOUNTING_MODELS = (
     "xero.payment",
@@ -243,16 +246,24 @@ class XeroConnection(models.Model):
         self.ensure_one()
         xero_check_access(self, XERO_MANAGER, "write")
         self._check_ready_for_accounting()
-        preview = self.env["xero.accounting.preview"].create({"connection_id": self.id})
-        preview.sudo()._build()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Send accounting data to Xero"),
-            "res_model": "xero.accounting.preview",
-            "res_id": preview.id,
-            "view_mode": "form",
-            "target": "new",
-        }
+        Preview = self.env["xero.accounting.preview"]
+        # A large preview this manager asked for opens again: its progress while it is prepared,
+        # the preview once ready (for a while: then it is prepared again, from Xero as it is then).
+        preview = Preview.search(
+            [
+                ("connection_id", "=", self.id),
+                ("connection_id.accounting_active", "=", False),
+                ("create_uid", "=", self.env.uid),
+                ("job_id.state", "in", ("pending", "running", "done")),
+                ("create_date", ">=", fields.Datetime.now() - PREVIEW_KEPT),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if not preview:
+            preview = Preview.create({"connection_id": self.id})
+            preview.sudo()._build()
+        return preview._open()
 
     def action_accounting_stop(self):
         xero_check_access(self, XERO_MANAGER, "write")

@@ -15,11 +15,13 @@ Scenarios:
                  the incremental read and comparison that find the differences.
   first_read     the first read of an organisation of 50,000 contacts and 20,000
                  sales invoices, page by page; its worker is killed midway and
-                 another one resumes at its page.
+                 another one resumes at its page: every HTTP call of both workers
+                 against the distinct pages Xero served (sandbox request log).
   core_overhead  Odoo's own partner writes, invoice posting and payment registration
                  on records the addon does not sync: with the addon installed and
-                 connected against the same modules without it (same process,
-                 alternate rounds), as ratios.
+                 connected against the same modules without it (same process, the
+                 two sides taking turns every 10 operations), as ratios, with each
+                 side's seconds and SQL queries.
   runners        4 organisations pushing customers at once, run by a real Odoo server
                  with 2 cron workers: organisations progressing at the same time,
                  each organisation's busiest (compressed) minute.

@@ -67,6 +67,7 @@ PUBLIC_METHODS = {
     ("xero.job", "action_retry"): MANAGER,
     ("xero.job", "action_cancel"): MANAGER,
     ("xero.accounting.preview", "action_confirm"): MANAGER,
+    ("xero.accounting.preview", "action_refresh"): MANAGER,
     ("xero.mapping.mixin", "create"): ORM,
     ("xero.mapping.mixin", "write"): ORM,
     ("xero.account.mapping", "create"): ORM,
