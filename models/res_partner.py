@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..xero_connector import phones
@@ -15,6 +15,9 @@ class ResPartner(models.Model):
 
     # Xero data on partners is for Xero users only.
     xero_contact_ids = fields.One2many("xero.contact", "partner_id", string="Xero contacts", groups=XERO_USER)
+    # Stored, so that a partner's own write knows from its row (already read) whether Xero is
+    # concerned, without a query: the addon's cost on partners Xero does not know stays nil.
+    xero_linked = fields.Boolean(compute="_compute_xero_linked", store=True, groups="base.group_user")
     xero_do_not_sync = fields.Boolean(
         string="Do not sync to Xero",
         groups=XERO_USER,
@@ -63,6 +66,11 @@ class ResPartner(models.Model):
             "is_company",
         }
     )
+
+    @api.depends("xero_contact_ids")
+    def _compute_xero_linked(self):
+        for partner in self:
+            partner.xero_linked = bool(partner.sudo().xero_contact_ids)
 
     @api.depends("xero_contact_ids.name", "xero_contact_ids.company_id")
     @api.depends_context("company")
@@ -113,18 +121,21 @@ class ResPartner(models.Model):
 
     def _xero_write_concerns(self):
         """(any of these partners linked to a Xero contact, any organisation where Odoo is the
-        master): one query, so that a write of partners Xero does not know costs Odoo little."""
-        self.env["xero.contact"].flush_model(["partner_id"])
+        master): read from the partners' rows and a cached answer, so that a write of partners
+        Xero does not know costs Odoo no query."""
+        linked = any(self.sudo().mapped("xero_linked"))
+        return linked, self._xero_master_somewhere()
+
+    @api.model
+    @tools.ormcache()
+    def _xero_master_somewhere(self):
+        """Whether any organisation pushes with Odoo as the master (cleared when a connection changes)."""
         self.env["xero.connection"].flush_model(["push_started", "odoo_is_master", "state", "enabled"])
         self.env.cr.execute(
-            """
-            SELECT EXISTS(SELECT 1 FROM xero_contact WHERE partner_id = ANY(%s)),
-                   EXISTS(SELECT 1 FROM xero_connection
-                           WHERE push_started AND odoo_is_master AND state = 'connected' AND enabled)
-            """,
-            [self.ids],
+            "SELECT EXISTS(SELECT 1 FROM xero_connection"
+            " WHERE push_started AND odoo_is_master AND state = 'connected' AND enabled)"
         )
-        return self.env.cr.fetchone()
+        return self.env.cr.fetchone()[0]
 
     def _xero_refresh_differences(self):
         """Compare again with Xero, locally: edits never call Xero from here."""
