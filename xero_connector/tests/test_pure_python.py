@@ -32,22 +32,3 @@ def test_importing_every_module_loads_no_odoo():
         [sys.executable, "-c", code, *modules], cwd=PACKAGE.parent, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False", out.stderr
-
-
-def _imports(path):
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            yield node.module
-
-
-def test_the_sandbox_stays_beside_the_product():
-    """The sandbox is a test double: neither the engine nor the addon's code imports it."""
-    root = PACKAGE.parent
-    product = [p for p in PACKAGE.rglob("*.py") if "tests" not in p.parts]
-    for folder in ("models", "wizard", "controllers"):
-        product += list((root / folder).rglob("*.py"))
-    assert len(product) > 30
-    offenders = [f"{p.relative_to(root)}: {m}" for p in product for m in _imports(p) if "xero_sandbox" in m]
-    assert offenders == []
