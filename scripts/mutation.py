@@ -2,7 +2,7 @@
 
 Mutates only gateway.py, fieldmap.py, push.py, accounting.py, ratelimit.py
 and oauth.py, and runs only the engine tests that exercise them (not the
-sandbox's own tests, in xero_sandbox/tests). Ends with one line:
+sandbox's own long suite). Ends with one line:
 
     MUTATION killed=K survived=S timeout=T score=(K+T)/(K+S+T)
 
@@ -32,10 +32,11 @@ import devenv
 REPO = devenv.REPO
 WORK = REPO / ".mutation"
 MODULES = ("gateway.py", "fieldmap.py", "push.py", "accounting.py", "ratelimit.py", "oauth.py")
-# Every engine test file (the sandbox's own tests are in xero_sandbox/tests) but those
-# of the repository's tooling (they read files the copy does not hold);
-# mutmut runs, for each mutant, only the tests that call the mutated function.
-SKIPPED_TESTS = ("test_lint_pins.py", "test_layout.py", "test_python_versions.py", "test_run_ports.py")
+# Every engine test file, and the sandbox's contract tests that go through the gateway, but
+# the sandbox's own long suite (it tests the sandbox, not these modules) and those of the
+# repository's tooling (they read files the copy does not hold); mutmut runs, for each
+# mutant, only the tests that call the mutated function.
+SKIPPED_TESTS = ("test_sandbox.py", "test_lint_pins.py", "test_layout.py", "test_python_versions.py", "test_run_ports.py")
 EQUIVALENTS = REPO / "xero_connector" / "tests" / "mutation_equivalents.txt"
 RESULT = re.compile(r"^\s*(\S+): (.+)$")
 
@@ -45,7 +46,7 @@ def setup_cfg(modules, tests):
     lines = ["[mutmut]", "source_paths = xero_connector/", "also_copy =", "    xero_sandbox/", "only_mutate ="]
     lines += [f"    xero_connector/{m}" for m in modules]
     lines += ["pytest_add_cli_args_test_selection ="]
-    lines += [f"    xero_connector/tests/{t}" for t in tests]
+    lines += [f"    {t}" for t in tests]
     # The package's pytest.ini (importlib mode, no cache); -x: one failure kills the mutant.
     lines += ["pytest_add_cli_args =", "    -c", "    xero_connector/tests/pytest.ini", "    -x", "    -q"]
     return "\n".join(lines) + "\n"
@@ -72,7 +73,12 @@ def main(argv):
     unknown = set(modules) - set(MODULES)
     if unknown:
         devenv.fail(f"Not a mutated module: {', '.join(sorted(unknown))} (choose among {', '.join(MODULES)}).")
-    tests = sorted(p.name for p in (REPO / "xero_connector" / "tests").glob("test_*.py") if p.name not in SKIPPED_TESTS)
+    tests = sorted(
+        str(p.relative_to(REPO))
+        for folder in ("xero_connector", "xero_sandbox")
+        for p in (REPO / folder / "tests").glob("test_*.py")
+        if p.name not in SKIPPED_TESTS
+    )
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir()
@@ -80,7 +86,7 @@ def main(argv):
         REPO / "xero_connector", WORK / "xero_connector", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
     shutil.copytree(
-        REPO / "xero_sandbox", WORK / "xero_sandbox", ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests")
+        REPO / "xero_sandbox", WORK / "xero_sandbox", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
     (WORK / "setup.cfg").write_text(setup_cfg(modules, tests))
     env = dict(os.environ)
