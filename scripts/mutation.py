@@ -36,7 +36,13 @@ MODULES = ("gateway.py", "fieldmap.py", "push.py", "accounting.py", "ratelimit.p
 # the sandbox's own long suite (it tests the sandbox, not these modules) and those of the
 # repository's tooling (they read files the copy does not hold); mutmut runs, for each
 # mutant, only the tests that call the mutated function.
-SKIPPED_TESTS = ("test_sandbox.py", "test_lint_pins.py", "test_layout.py", "test_python_versions.py", "test_run_ports.py")
+SKIPPED_TESTS = (
+    "test_sandbox.py",
+    "test_lint_pins.py",
+    "test_layout.py",
+    "test_python_versions.py",
+    "test_run_ports.py",
+)
 EQUIVALENTS = REPO / "xero_connector" / "tests" / "mutation_equivalents.txt"
 RESULT = re.compile(r"^\s*(\S+): (.+)$")
 
@@ -85,9 +91,7 @@ def main(argv):
     shutil.copytree(
         REPO / "xero_connector", WORK / "xero_connector", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
-    shutil.copytree(
-        REPO / "xero_sandbox", WORK / "xero_sandbox", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
+    shutil.copytree(REPO / "xero_sandbox", WORK / "xero_sandbox", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (WORK / "setup.cfg").write_text(setup_cfg(modules, tests))
     env = dict(os.environ)
     # The sandbox finds Xero's OpenAPI file beside the repository, not beside the copy.
