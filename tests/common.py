@@ -172,7 +172,8 @@ def stuck_threads_report():
 
 
 class RealCursorCase(BaseCase):
-    """Tests whose work commits in transactions of its own (the runner, workers, threads).
+    """Tests whose work commits in transactions of its own (the runner, workers, threads):
+    their data is committed, so the workers' own transactions see it.
 
     One company connected to its own sandbox for the class; what the class
     made for it (jobs, contacts, the connection, its budget) is removed after,
@@ -198,7 +199,7 @@ class RealCursorCase(BaseCase):
             connection = connect(env(context={"allowed_company_ids": company.ids}), cls.sandbox, company)
             cls.connection_id = connection.id
             cls._set_up_connection(connection)
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
         cls.addClassCleanup(cls._cleanup)
 
     @classmethod
@@ -230,7 +231,7 @@ class RealCursorCase(BaseCase):
                 env["ir.config_parameter"].set_param(f"xero_connector.{name}", False)
             if cls.remove_company:
                 env["res.company"].browse(cls.company_id).unlink()
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
 
     def env_of(self, cr, uid=SUPERUSER_ID):
         return self._env(cr, uid)
