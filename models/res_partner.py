@@ -262,6 +262,16 @@ class ResPartner(models.Model):
         }
         return result, problems
 
+    def _xero_child_synced_values(self):
+        """What Odoo writes on a new contact person of this company after creating it: the
+        commercial fields that are set (tax number...) and the address (res.partner._fields_sync),
+        and the company's language (res.partner.create, _compute_lang)."""
+        self.ensure_one()
+        values = {**self._get_commercial_values(), **self._get_address_values()}
+        if self.lang:
+            values["lang"] = self.lang
+        return values
+
     @api.model
     def _xero_find_state(self, country, text):
         """The region of `country` Xero names `text`: by code, or by name whatever its prefix ("Co. Cork")."""

@@ -161,7 +161,9 @@ class XeroContact(models.Model):
                 binding.write(values)
             else:
                 to_create.append(dict(values, connection_id=connection.id, xero_id=data["ContactID"]))
-        created = self.create(to_create)
+        # Read, not made by anyone: no creation message nor follower on each binding (a
+        # first read creates thousands; its job says when the organisation was read).
+        created = self.with_context(tracking_disable=True).create(to_create).with_env(self.env)
         touched = created | self.browse([b.id for b in existing.values()])
         touched._follow_merges(contacts)
         touched.filtered(lambda c: c.state == "to_review")._compute_suggestions()
@@ -250,6 +252,8 @@ class XeroContact(models.Model):
             index = PartnerIndex(
                 (p["id"], p["name"], p["email"], p["vat"], p["country_code"]) for p in partners if p["id"] not in linked
             )
+            # One write per suggestion that changed (none for new contacts nothing matches).
+            changed = {}
             for contact in contacts:
                 found = index.matches(
                     name=contact.name,
@@ -257,8 +261,11 @@ class XeroContact(models.Model):
                     vat=contact.tax_number,
                     country=country_code(contact.country),
                 )
-                contact.suggested_partner_id = found[0][0] if found else False
-                contact.suggestion_reason = found[0][1] if found else False
+                wanted = found[0] if found else (False, False)
+                if (contact.suggested_partner_id.id, contact.suggestion_reason or False) != wanted:
+                    changed.setdefault(wanted, []).append(contact.id)
+            for (partner_id, reason), ids in changed.items():
+                self.browse(ids).write({"suggested_partner_id": partner_id, "suggestion_reason": reason})
 
     def _ranked_suggestions(self):
         """Every partner that could be this contact, best first."""
@@ -331,8 +338,9 @@ class XeroContact(models.Model):
         """Create the partners of these contacts in batches: the companies, then their main
         contacts, the links, and one chatter line each (as Odoo's own batched create would)."""
         # Checked by the caller (a Xero User, or a job): the partners made here are linked below,
-        # so the partner hooks that compare with Xero have nothing to do for them.
-        Partner = self.env["res.partner"].sudo().with_context(xero_importing=True)
+        # so the partner hooks that compare with Xero have nothing to do for them. No creation
+        # message nor tracking: the chatter line below says where each partner comes from.
+        Partner = self.env["res.partner"].sudo().with_context(xero_importing=True, tracking_disable=True)
         places = {}  # country / region lookups, once per batch
         rows = []
         for contact in self:
@@ -347,20 +355,25 @@ class XeroContact(models.Model):
             company = False if connection.imported_partners_shared else connection.company_id.id
             partner_values.update(is_company=not person, company_id=company)
             rows.append((contact, partner_values, "" if person else main, values.get("email"), problems + more))
+        # New partners without a parent nor children: Odoo's sync of the partner tree has
+        # nothing to do for them. Their main contacts get what that sync would write (the
+        # company's address and commercial fields) in their create values, as Odoo's own
+        # data import does (res.partner._load_records_create), not one sync per contact.
+        Partner = Partner.with_context(_partners_skip_fields_sync=True)
         partners = Partner.create([partner_values for _c, partner_values, _m, _e, _p in rows])
-        Partner.create(
-            [
-                {
-                    "parent_id": partner.id,
-                    "type": "contact",
-                    "name": main,
-                    "email": email,
-                    "company_id": partner.company_id.id,
-                }
-                for partner, (_c, _v, main, email, _p) in zip(partners, rows, strict=True)
-                if main
-            ]
-        )
+        children = [
+            dict(
+                partner._xero_child_synced_values(),
+                parent_id=partner.id,
+                type="contact",
+                name=main,
+                email=email,
+                company_id=partner.company_id.id,
+            )
+            for partner, (_c, _v, main, email, _p) in zip(partners, rows, strict=True)
+            if main
+        ]
+        Partner.create(children)
         bodies = {}
         for partner, (contact, _v, _m, _e, problems) in zip(partners, rows, strict=True):
             # Odoo flushes these writes as one UPDATE for the batch.
