@@ -2,6 +2,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..xero_connector import fieldmap, push, reading
 from ..xero_connector.gateway import parse_xero_datetime
@@ -374,21 +375,47 @@ class XeroContact(models.Model):
             if main
         ]
         Partner.create(children)
-        bodies = {}
+        bodies, links = {}, []
         for partner, (contact, _v, _m, _e, problems) in zip(partners, rows, strict=True):
-            # Odoo flushes these writes as one UPDATE for the batch.
-            contact.sudo().with_context(tracking_disable=True).write(
-                {
-                    "partner_id": partner.id,
-                    "synced_values": contact.remote_values,
-                    "import_notes": "\n".join(problems) or False,
-                }
-            )
+            links.append((contact.id, partner.id, "\n".join(problems) or None))
             body = self.env._('Imported from the Xero contact "%s".', contact.name)
             if problems:
                 body += " " + self.env._("Not imported as in Xero: %s", "; ".join(problems))
             bodies[partner.id] = body
+        self._link_imported(links)
         partners._message_log_batch(bodies)
+
+    def _link_imported(self, links):
+        """Link each binding to the partner just made from it, its values as Xero has them now
+        synced: one UPDATE for the batch (a write() per binding cost as much as the import's
+        partner creation). write()'s checks have nothing to refuse: the partners are new, made
+        in the binding's company (or shared), and the unique index still refuses a partner
+        linked twice. The ORM is told what changed (cache, stored `state`).
+
+        links: [(binding id, partner id, import notes or None)]
+        """
+        if not links:
+            return
+        fnames = ["partner_id", "synced_values", "import_notes"]
+        bindings = self.browse([binding_id for binding_id, _p, _n in links])
+        bindings.flush_recordset()
+        self.env.execute_query(
+            SQL(
+                """
+                UPDATE xero_contact AS c
+                   SET partner_id = v.partner_id, synced_values = c.remote_values, import_notes = v.notes,
+                       write_uid = %s, write_date = %s
+                  FROM (VALUES %s) AS v(id, partner_id, notes)
+                 WHERE c.id = v.id
+                """,
+                self.env.uid,
+                self.env.cr.now(),
+                SQL(", ").join(SQL("(%s, %s, %s::text)", *link) for link in links),
+            )
+        )
+        bindings.invalidate_recordset([*fnames, "write_uid", "write_date"])
+        self.env["res.partner"].invalidate_model(["xero_contact_ids"])
+        bindings.modified(fnames)
 
     def action_open_link_wizard(self):
         self.ensure_one()
