@@ -340,7 +340,8 @@ class XeroContact(models.Model):
         contacts, the links, and one chatter line each (as Odoo's own batched create would)."""
         # Checked by the caller (a Xero User, or a job): the partners made here are linked below,
         # so the partner hooks that compare with Xero have nothing to do for them. No creation
-        # message nor tracking: the chatter line below says where each partner comes from.
+        # message nor tracking, as Odoo's own import of a file by default (tracking_disable):
+        # the chatter line below says where each partner comes from.
         Partner = self.env["res.partner"].sudo().with_context(xero_importing=True, tracking_disable=True)
         places = {}  # country / region lookups, once per batch
         rows = []
