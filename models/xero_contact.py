@@ -388,8 +388,8 @@ class XeroContact(models.Model):
 
     def _link_imported(self, links):
         """Link each binding to the partner just made from it, its values as Xero has them now
-        synced: one UPDATE for the batch (a write() per binding cost as much as the import's
-        partner creation). write()'s checks have nothing to refuse: the partners are new, made
+        synced: one UPDATE for the batch (a write() per binding took a tenth of the import's
+        time). write()'s checks have nothing to refuse: the partners are new, made
         in the binding's company (or shared), and the unique index still refuses a partner
         linked twice. The ORM is told what changed (cache, stored `state`).
 
