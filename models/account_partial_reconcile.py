@@ -15,6 +15,10 @@ class AccountPartialReconcile(models.Model):
         return partials
 
     def unlink(self):
+        # The caller's own rights first (the reconciliation, and the journal items it unmatches,
+        # whose company rules apply): the sudo() below must not act for a refused one.
+        self.check_access("unlink")
+        (self.debit_move_id | self.credit_move_id).check_access("write")
         # Unmatched in Odoo: what Xero has is taken back; what it has not is forgotten.
         bindings = self.env["xero.payment"].sudo().search([("partial_id", "in", self.ids)])
         bindings.filtered(lambda p: p.state in ("sent", "error") and p.xero_id).write(

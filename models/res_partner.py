@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..xero_connector import phones
@@ -15,6 +15,9 @@ class ResPartner(models.Model):
 
     # Xero data on partners is for Xero users only.
     xero_contact_ids = fields.One2many("xero.contact", "partner_id", string="Xero contacts", groups=XERO_USER)
+    # Stored, so that a partner's own write knows from its row (already read) whether Xero is
+    # concerned, without a query: the addon's cost on partners Xero does not know stays nil.
+    xero_linked = fields.Boolean(compute="_compute_xero_linked", store=True, groups="base.group_user")
     xero_do_not_sync = fields.Boolean(
         string="Do not sync to Xero",
         groups=XERO_USER,
@@ -64,6 +67,11 @@ class ResPartner(models.Model):
         }
     )
 
+    @api.depends("xero_contact_ids")
+    def _compute_xero_linked(self):
+        for partner in self:
+            partner.xero_linked = bool(partner.sudo().xero_contact_ids)
+
     @api.depends("xero_contact_ids.name", "xero_contact_ids.company_id")
     @api.depends_context("company")
     def _compute_xero_name(self):
@@ -103,9 +111,31 @@ class ResPartner(models.Model):
         if self._xero_importing():
             return result
         if self._XERO_MAPPED_FIELDS.union({"customer_rank", "supplier_rank"}).intersection(vals):
-            (self | self.parent_id)._xero_refresh_differences()
-            (self | self.parent_id)._xero_gather_push()
+            partners = self | self.parent_id
+            linked, master = partners._xero_write_concerns()
+            if linked:
+                partners._xero_refresh_differences()
+            if master:
+                partners._xero_gather_push()
         return result
+
+    def _xero_write_concerns(self):
+        """(any of these partners linked to a Xero contact, any organisation where Odoo is the
+        master): read from the partners' rows and a cached answer, so that a write of partners
+        Xero does not know costs Odoo no query."""
+        linked = any(self.sudo().mapped("xero_linked"))
+        return linked, self._xero_master_somewhere()
+
+    @api.model
+    @tools.ormcache()
+    def _xero_master_somewhere(self):
+        """Whether any organisation pushes with Odoo as the master (cleared when a connection changes)."""
+        self.env["xero.connection"].flush_model(["push_started", "odoo_is_master", "state", "enabled"])
+        self.env.cr.execute(
+            "SELECT EXISTS(SELECT 1 FROM xero_connection"
+            " WHERE push_started AND odoo_is_master AND state = 'connected' AND enabled)"
+        )
+        return self.env.cr.fetchone()[0]
 
     def _xero_refresh_differences(self):
         """Compare again with Xero, locally: edits never call Xero from here."""

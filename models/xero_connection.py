@@ -44,6 +44,10 @@ OAUTH_SESSION_KEY = "xero_oauth_pending"
 OAUTH_PENDING_MAX = 5
 
 
+# What makes Odoo the master of an organisation's contacts.
+MASTER_FIELDS = frozenset({"push_started", "odoo_is_master", "state", "enabled"})
+
+
 class XeroConnection(models.Model):
     """The link between one Odoo company and one Xero organisation."""
 
@@ -163,7 +167,23 @@ class XeroConnection(models.Model):
 
     def write(self, vals):
         check_technical_write(self, vals, SETTING_FIELDS)
-        return super().write(vals)
+        result = super().write(vals)
+        if MASTER_FIELDS.intersection(vals):
+            # Partners' writes ask a cached "Odoo is the master somewhere?" (res.partner).
+            self.env.registry.clear_cache()
+        return result
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        connections = super().create(vals_list)
+        if any(MASTER_FIELDS.intersection(vals) for vals in vals_list):
+            self.env.registry.clear_cache()
+        return connections
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
 
     @api.model
     def _for_company(self, company=None):

@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..xero_connector import accounting
+from ..xero_connector import accounting, matching
 from .access import XERO_MANAGER, xero_check_access
 from .xero_document import NEUTRALIZED_HOLD
 
@@ -17,6 +17,9 @@ PAYMENT_JOURNAL_TYPES = ("bank", "cash", "credit")
 # Postings wait this long before being sent, so that those of the next
 # moments go in the same requests (Xero's budget is per call, not per record).
 POSTING_DELAY = timedelta(minutes=1)
+# A large preview prepared in the background opens again from its button this long (Odoo keeps
+# such transient records about an hour).
+PREVIEW_KEPT = timedelta(minutes=30)
 # What sending accounting data records per organisation (in deletion order).
 ACCOUNTING_MODELS = (
     "xero.payment",
@@ -25,11 +28,6 @@ ACCOUNTING_MODELS = (
     "xero.tax.mapping",
     "xero.journal.mapping",
 )
-
-
-def _bank_key(number):
-    """A bank account number as both sides can match it (no spaces, dashes or dots)."""
-    return "".join(c for c in number if c.isalnum())
 
 
 class XeroConnection(models.Model):
@@ -172,7 +170,9 @@ class XeroConnection(models.Model):
         accounts = self.xero_account_ids.filtered(lambda a: a.status == "ACTIVE")
         by_code = {a.code: a for a in accounts if a.code}
         by_number = {
-            _bank_key(a.bank_account_number): a for a in accounts if a.takes_payments and a.bank_account_number
+            matching.bank_account_key(a.bank_account_number): a
+            for a in accounts
+            if a.takes_payments and a.bank_account_number
         }
         Account = self.env["account.account"].with_company(company)
         mapped = set(self.account_mapping_ids.account_id.ids)
@@ -196,7 +196,9 @@ class XeroConnection(models.Model):
         rows = []
         for journal in journals.filtered(lambda j: j.id not in mapped):
             number = journal.bank_account_id.acc_number
-            match = (number and by_number.get(_bank_key(number))) or by_code.get(journal.default_account_id.code)
+            match = (number and by_number.get(matching.bank_account_key(number))) or by_code.get(
+                journal.default_account_id.code
+            )
             rows.append(
                 {
                     "connection_id": self.id,
@@ -244,16 +246,24 @@ class XeroConnection(models.Model):
         self.ensure_one()
         xero_check_access(self, XERO_MANAGER, "write")
         self._check_ready_for_accounting()
-        preview = self.env["xero.accounting.preview"].create({"connection_id": self.id})
-        preview.sudo()._build()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Send accounting data to Xero"),
-            "res_model": "xero.accounting.preview",
-            "res_id": preview.id,
-            "view_mode": "form",
-            "target": "new",
-        }
+        Preview = self.env["xero.accounting.preview"]
+        # A large preview this manager asked for opens again: its progress while it is prepared,
+        # the preview once ready (for a while: then it is prepared again, from Xero as it is then).
+        preview = Preview.search(
+            [
+                ("connection_id", "=", self.id),
+                ("connection_id.accounting_active", "=", False),
+                ("create_uid", "=", self.env.uid),
+                ("job_id.state", "in", ("pending", "running", "done")),
+                ("create_date", ">=", fields.Datetime.now() - PREVIEW_KEPT),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if not preview:
+            preview = Preview.create({"connection_id": self.id})
+            preview.sudo()._build()
+        return preview._open()
 
     def action_accounting_stop(self):
         xero_check_access(self, XERO_MANAGER, "write")

@@ -4,9 +4,10 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..xero_connector import fieldmap, push, reading
+from ..xero_connector import fieldmap, matching, outbox, reading
+from ..xero_connector.errors import XeroError
 from ..xero_connector.gateway import parse_xero_datetime
-from ..xero_connector.matching import PartnerIndex, normalise_email
+from ..xero_connector.matching import PartnerIndex
 from ..xero_connector.messages import Message
 from ..xero_connector.places import country_code
 from .access import XERO_MANAGER, XERO_USER, xero_check_access
@@ -194,9 +195,9 @@ class XeroContact(models.Model):
             else fields.Datetime.now(),
             "remote_values": remote,
             "xero_data": data,
-            "match_name": push.name_key(remote["name"]) or False,
-            "match_vat": push.vat_key(remote["vat"], remote["country"]) or False,
-            "match_email": normalise_email(remote["email"]) or False,
+            "match_name": matching.xero_key(remote["name"]) or False,
+            "match_vat": matching.vat_key(remote["vat"], remote["country"]) or False,
+            "match_email": matching.normalise_email(remote["email"]) or False,
         }
 
     def _follow_merges(self, contacts):
@@ -608,7 +609,7 @@ class XeroContact(models.Model):
                 continue
             remote = contact.remote_values or {}
             before = contact._local_values()
-            contact.partner_id.with_context(xero_pulling=True)._xero_write_values({k: remote.get(k) for k in keys})
+            contact.partner_id._xero_write_values({k: remote.get(k) for k in keys})
             contact.synced_values = dict(contact.synced_values or {}, **{k: remote.get(k) for k in keys})
             contact.sync_error = False
             contact.partner_id.message_post(
@@ -623,7 +624,12 @@ class XeroContact(models.Model):
             keys = differences.filtered(lambda d, contact=contact: d.contact_id == contact and d.can_push).mapped("key")
             if keys:
                 work.append((contact, keys))
-        refused = self._push_to_xero(work, self.env._("Pushed to Xero"))
+        try:
+            refused = self._push_to_xero(work, self.env._("Pushed to Xero"))
+        except XeroError as exc:
+            # The request is undone, nothing recorded: Xero's words, and pushing again is safe
+            # (an update lands the same however often it is sent).
+            raise UserError(translate(self.env, exc.message)) from exc
         if refused:
             # Nothing changed on either side: say so where the user looks.
             return {
@@ -643,49 +649,30 @@ class XeroContact(models.Model):
         self._push_to_xero(work, self.env._("Xero's change overwritten (Odoo is the master)"))
 
     def _push_to_xero(self, work, title):
-        """Push (contact, keys) pairs, 50 contacts a request; return the refusals."""
-        refused = []
-        for start in range(0, len(work), 50):
-            chunk = work[start : start + 50]
-            payloads = []
-            for contact, keys in chunk:
-                local = contact._local_values()
-                payloads.append(
-                    fieldmap.to_xero(
-                        {k: local.get(k) for k in keys}, base=contact.xero_data or {"ContactID": contact.xero_id}
+        """Push (contact, keys) pairs through the outbox, one batch of 50 contacts a request,
+        sent within this request (updates: Xero applies them the same however often they
+        are sent); return the refusals."""
+        Outbox = self.env["xero.outbox"]
+        for connection in {contact.connection_id for contact, _keys in work}:
+            mine = [(contact, keys) for contact, keys in work if contact.connection_id == connection]
+            size = outbox.batch_size("contact_save")
+            for start in range(0, len(mine), size):
+                chunk = mine[start : start + size]
+                payloads = []
+                for contact, keys in chunk:
+                    local = contact._local_values()
+                    payloads.append(
+                        fieldmap.to_xero(
+                            {k: local.get(k) for k in keys}, base=contact.xero_data or {"ContactID": contact.xero_id}
+                        )
                     )
-                )
-            connection = chunk[0][0].connection_id
-            # The contacts' Xero versions are part of the operation: the same
-            # values pushed again after a change in Xero are a new write.
-            operation = "contacts-push:" + ",".join(
-                f"{contact.id}@{contact.xero_updated_at}" for contact, _keys in chunk
-            )
-            result = connection._gateway().save_contacts(payloads, operation=operation)
-            answers = self.env["xero.contact"]._answers_by_key(payloads, result)
-            for (contact, keys), item in zip(chunk, answers, strict=True):
-                if item is None or not item.ok:
-                    message = (
-                        "; ".join(p.message for p in item.problems)
-                        if item
-                        else self.env._("Xero gave no answer for this contact: push it again.")
-                    )
-                    contact.sync_error = message
-                    contact.partner_id.message_post(body=self.env._("Push to Xero refused: %s", message))
-                    refused.append(message)
-                    continue
-                before = contact.remote_values or {}
-                local = contact._local_values()
-                contact.write(
-                    dict(
-                        self._values_from_xero(item.record),
-                        synced_values=dict(contact.synced_values or {}, **{k: local.get(k) for k in keys}),
-                        sync_error=False,
-                    )
-                )
-                contact.partner_id.message_post(body=self._changes_message(title, keys, before, local))
-        self.browse([c.id for c, _k in work])._refresh_differences()
-        return refused
+                infos = [
+                    {"binding": contact.id, "keys": keys, "title": title, "report": "binding"}
+                    for contact, keys in chunk
+                ]
+                partners = self.env["res.partner"].browse([contact.partner_id.id for contact, _keys in chunk])
+                Outbox._plan(connection, "contact_save", partners, payloads, infos=infos, queue="request")._deliver()
+        return [contact.sync_error for contact, _keys in work if contact.sync_error]
 
     def _changes_message(self, title, keys, old, new):
         rows = "; ".join(

@@ -1,20 +1,23 @@
 from datetime import timedelta
 
-from odoo import fields, models
+from odoo import api, fields, models
 
-from ..xero_connector import outbox, push
-from ..xero_connector.errors import XeroValidationError
-from ..xero_connector.gateway import ItemResult, parse_xero_datetime
-from ..xero_connector.matching import normalise_email
+from ..xero_connector import matching, outbox, push
+from ..xero_connector.errors import XeroRequestError
+from ..xero_connector.gateway import parse_xero_datetime
+from ..xero_connector.outbox import Answer
 
-PUSH_BATCH = 50  # Xero's recommended contacts per request
-GROUP_BATCH = 500  # contacts added to a group per request
 ARCHIVED_REFUSAL = "Unable to assign an Archived contact."  # Xero's words
-NAME_TAKEN = "is already assigned to another contact"  # Xero's words
 
 
 class XeroContact(models.Model):
-    """The background push of customers and suppliers into Xero."""
+    """The background push of customers and suppliers into Xero, through the outbox.
+
+    Every contact write (this push, the customers the accounting push creates,
+    the differences pushed and Xero's changes overwritten) is a `contact_save`
+    batch of `xero.outbox`; groups and their members are batches too. This
+    model records Xero's answers for all of them (`_outbox_record`).
+    """
 
     _inherit = "xero.contact"
 
@@ -30,36 +33,58 @@ class XeroContact(models.Model):
     # -- the job ------------------------------------------------------------------------
 
     def _xero_job_contacts_push(self, job):
-        """Step 1 reads Xero and plans; then 50 partners a step; the last step fills the groups."""
-        payload = dict(job.payload or {})
+        """Each step sends the batch the step before planned, or plans the next one: the
+        groups (step 1 reads Xero first), then 50 partners a step, then the groups' members.
+
+        The job's payload stays small (the groups' ids): the frozen batches live in the outbox."""
+        connection = job.connection_id
+        batch = self.env["xero.outbox"]._open(connection, "contacts")
+        if batch:
+            # Planned and committed by an earlier step: sent now, as it was planned.
+            batch._deliver()
+            return False
+        payload = job.payload or {}
         if "groups" not in payload:
             return self._push_prepare(job, payload)
         ids = (job.res_ids or [])[job.progress_done : job.progress_done + job.batch_size]
-        partners = self.env["res.partner"].browse(ids)
-        if partners:
-            self._push_batch(job, payload, partners.exists())
-            job._batch_done()
-            job.payload = payload
+        if ids:
+            self._push_plan(connection, self.env["res.partner"].browse(ids).exists(), queue="contacts")
+            job.progress_done = min(job.progress_done + len(ids), job.progress_total)
             return False
-        self._push_fill_groups(job, payload)
-        job.connection_id.sudo().contacts_pushed_at = fields.Datetime.now()
+        if not payload.get("members"):
+            self._push_plan_groups(job, payload)
+            job.payload = dict(payload, members=True)
+            return False
+        connection.sudo().contacts_pushed_at = fields.Datetime.now()
         return True
 
     def _push_prepare(self, job, payload):
         connection = job.connection_id
-        # Fresh knowledge of Xero first: what exists is linked, not created again.
-        self._fetch_changes(connection)
-        gateway = connection._gateway()
-        groups = {g["Name"].casefold(): g["ContactGroupID"] for g in gateway.get_contact_groups() if g.get("Name")}
-        group_ids = {}
-        for kind, name in (
-            ("customer", connection.customers_group_name),
-            ("supplier", connection.suppliers_group_name),
-        ):
-            if name and name.casefold() not in groups:
-                created = gateway.create_contact_group(name, operation=f"contact-group:{connection.id}:{name}")
-                groups[name.casefold()] = created["ContactGroupID"]
-            group_ids[kind] = groups.get((name or "").casefold())
+        if not payload.get("read"):
+            # Fresh knowledge of Xero first: what exists is linked, not created again.
+            self._fetch_changes(connection)
+        groups = {
+            g["Name"].casefold(): g["ContactGroupID"]
+            for g in connection._gateway().get_contact_groups()
+            if g.get("Name") and g.get("Status", "ACTIVE") == "ACTIVE"
+        }
+        wanted = {"customer": connection.customers_group_name, "supplier": connection.suppliers_group_name}
+        missing = [name for name in wanted.values() if name and name.casefold() not in groups]
+        asked = payload.get("groups_asked") or []
+        refused = [name for name in missing if name in asked]
+        if refused:
+            # Its batch was sent and refused (Xero's words are on no record): the job stops here.
+            raise XeroRequestError(self.env._('Xero did not create the contact group "%s".', refused[0]))
+        if missing:
+            self.env["xero.outbox"]._plan(
+                connection,
+                "contact_group",
+                connection.browse([connection.id] * len(missing)),
+                [{"Name": name} for name in missing],
+                queue="contacts",
+            )
+            job.payload = dict(payload, read=True, groups_asked=asked + missing)
+            return False  # the step ends: the batch is committed before it is sent
         partners = self.env["res.partner"].search(connection._push_domain(), order="id")
         job.write(
             {
@@ -67,40 +92,55 @@ class XeroContact(models.Model):
                 "res_ids": partners.ids,
                 "progress_total": len(partners),
                 "progress_done": 0,
-                "batch_size": PUSH_BATCH,
-                "payload": dict(payload, groups=group_ids, members={"customer": [], "supplier": []}),
+                "batch_size": outbox.batch_size("contact_save"),
+                "payload": {"groups": {kind: groups.get((name or "").casefold()) for kind, name in wanted.items()}},
             }
         )
-        return not partners and self._push_fill_groups(job, job.payload)
+        return False
 
-    def _push_batch(self, job, payload, partners):
-        """Link, update or create these partners in Xero: one request for the batch."""
+    def _push_plan(self, connection, partners, queue):
+        """Link these partners to the Xero contacts they match; plan the batch that updates or
+        creates the rest in Xero (returned; empty when there is nothing to write)."""
+        writes = [target for target in self._push_targets(connection, partners) if target[2] or target[3]]
+        if not writes:
+            return self.env["xero.outbox"]
+        return self.env["xero.outbox"]._plan(
+            connection,
+            "contact_save",
+            self.env["res.partner"].browse([partner.id for partner, *_rest in writes]),
+            [self._push_payload(*target) for target in writes],
+            infos=[
+                {"binding": binding.id if binding else None, "keys": keys or [], "name": name, "report": "partner"}
+                for _partner, binding, keys, name in writes
+            ],
+            queue=queue,
+        )
+
+    def _push_plan_groups(self, job, payload):
+        """One batch a group and 500 members: every linked partner of the push, not archived."""
         connection = job.connection_id
-        # The job and its step name the write: a retry of this step sends the
-        # same key, and Xero answers it without creating anything twice.
-        self._push_partners(connection, partners, operation=f"contacts-push:job-{job.id}:from-{job.progress_done}")
-        bindings = self.search([("connection_id", "=", connection.id), ("partner_id", "in", partners.ids)])
-        # Xero refuses archived contacts in groups (the whole request): leave them out.
-        for binding in bindings.filtered(lambda b: b.xero_status != "ARCHIVED"):
-            if binding.partner_id.customer_rank:
-                payload["members"]["customer"].append(binding.xero_id)
-            if binding.partner_id.supplier_rank:
-                payload["members"]["supplier"].append(binding.xero_id)
-
-    def _push_partners(self, connection, partners, operation):
-        """Link, update or create `partners` in Xero (one request); refusals are noted on each partner."""
-        targets = self._push_targets(connection, partners)
-        writes = [target for target in targets if target[2] or target[3]]
-        if writes:
-            payloads = [self._push_payload(*target) for target in writes]
-            result = connection._gateway().save_contacts(payloads, operation=operation)
-            self._push_record(connection, writes, self._answers_by_key(payloads, result))
-
-    def _answers_by_key(self, payloads, result):
-        """Xero's answer of each contact written, matched by its id or (new) name, not by
-        position: Xero does not promise the request's order. None: Xero said nothing of it."""
-        keys = [outbox.item_key("contact_save", p) for p in payloads]
-        return outbox.match("contact_save", keys, [(item.echo, item) for item in result.items])
+        bindings = self.search(
+            [
+                ("connection_id", "=", connection.id),
+                ("partner_id", "in", job.res_ids or []),
+                ("xero_status", "!=", "ARCHIVED"),  # Xero refuses archived contacts in groups
+            ],
+            order="xero_id",
+        )
+        size = outbox.batch_size("contact_group_members")
+        for kind, group_id in (payload.get("groups") or {}).items():
+            rank = "customer_rank" if kind == "customer" else "supplier_rank"
+            members = bindings.filtered(lambda b, rank=rank: b.partner_id[rank])
+            for start in range(0, len(members), size):
+                chunk = members[start : start + size]
+                self.env["xero.outbox"]._plan(
+                    connection,
+                    "contact_group_members",
+                    chunk,
+                    [{"ContactID": b.xero_id} for b in chunk],
+                    target=group_id,
+                    queue="contacts",
+                )
 
     def _push_targets(self, connection, partners):
         """[(partner, binding, keys to update, name to create under)] for each partner.
@@ -123,9 +163,9 @@ class XeroContact(models.Model):
             for p in partners
         ]
         fresh = [item for item in to_push if not item.contact_id]
-        vats = [v for v in {push.vat_key(i.values.get("vat"), i.values.get("country")) for i in fresh} if v]
-        emails = [e for e in {normalise_email(i.values.get("email")) for i in fresh} if e]
-        names = list({push.name_key(n) for i in fresh for n in push.candidate_names(i)})
+        vats = [v for v in {matching.vat_key(i.values.get("vat"), i.values.get("country")) for i in fresh} if v]
+        emails = [e for e in {matching.normalise_email(i.values.get("email")) for i in fresh} if e]
+        names = list({matching.xero_key(n) for i in fresh for n in push.candidate_names(i)})
         relevant = (
             self.search(
                 [
@@ -175,38 +215,59 @@ class XeroContact(models.Model):
         local = binding._local_values()
         return push.payload({k: local.get(k) for k in keys}, base=binding.xero_data or {"ContactID": binding.xero_id})
 
-    def _push_record(self, connection, writes, results):
-        """Keep what Xero answered: each contact, or each refusal on its partner."""
-        results = self._read_back_created(connection, writes, results)
-        to_create, updated, messages = [], self.browse(), {}
-        for (partner, binding, keys, _name), item in zip(writes, results, strict=True):
-            if item is None:
-                partner.xero_push_error = self.env._("Xero gave no answer for this contact: it goes again next time.")
-                continue
-            if not item.ok:
-                partner.xero_push_error = "; ".join(p.message for p in item.problems)
+    # -- Xero's answers (the outbox's callback) ---------------------------------------------------
+
+    @api.model
+    def _outbox_record(self, batch, records, answers, partial=False):
+        """Record Xero's answer for each item of a contact, group or members batch."""
+        if batch.kind == "contact_save":
+            self._record_saved(batch, records, answers)
+        elif batch.kind == "contact_group_members":
+            self._record_members(batch, records, answers)
+        # A group created needs no record here: the push reads the groups again.
+
+    def _record_saved(self, batch, partners, answers):
+        """Keep what Xero answered: each contact, or each refusal where its user looks."""
+        connection = batch.connection_id
+        to_create, updated, messages, refused = [], self.browse(), {}, self.env["res.partner"]
+        for partner, info, answer in zip(partners, batch.info, answers, strict=True):
+            binding = self.browse(info.get("binding") or [])
+            keys = info.get("keys") or []
+            if answer is None or not answer.ok:
+                why = (
+                    "; ".join(answer.problems)
+                    if answer
+                    else self.env._("Xero gave no answer for this contact: it goes again next time.")
+                )
+                if info.get("report") == "binding":
+                    binding.sync_error = why
+                    messages[partner.id] = self.env._("Push to Xero refused: %s", why)
+                else:
+                    partner.xero_push_error = why
+                refused |= partner
                 continue
             if partner.xero_push_error:
                 partner.xero_push_error = False
-            values = self._values_from_xero(item.record)
+            values = self._values_from_xero(answer.record)
             if binding:
                 before, local = binding.remote_values or {}, binding._local_values()
-                synced = dict(binding.synced_values or {}, **{k: local[k] for k in keys})
-                binding.write(dict(values, synced_values=synced))
+                synced = dict(binding.synced_values or {}, **{k: local.get(k) for k in keys})
+                binding.write(dict(values, synced_values=synced, sync_error=False))
                 updated |= binding
-                messages[partner.id] = self._changes_message(self.env._("Pushed to Xero"), keys, before, local)
+                title = info.get("title") or self.env._("Pushed to Xero")
+                messages[partner.id] = self._changes_message(title, keys, before, local)
             else:
                 to_create.append(
                     dict(
                         values,
                         connection_id=connection.id,
-                        xero_id=item.record["ContactID"],
+                        xero_id=answer.record["ContactID"],
                         partner_id=partner.id,
-                        pushed_name=item.record.get("Name"),
+                        pushed_name=answer.record.get("Name"),
                         synced_values=values["remote_values"],
                     )
                 )
-                messages[partner.id] = self.env._('Created in Xero as "%s".', item.record.get("Name"))
+                messages[partner.id] = self.env._('Created in Xero as "%s".', answer.record.get("Name"))
         # A read of Xero running at the same time may have recorded some of
         # the new contacts already: complete those instead of adding twice.
         seen = {
@@ -222,77 +283,93 @@ class XeroContact(models.Model):
         (created | updated)._refresh_differences()
         # One chatter line per partner, written in one go (thousands per job).
         self.env["res.partner"].browse(list(messages))._message_log_batch(bodies=messages)
+        if refused and batch.queue == "accounting":
+            self.env["xero.document"]._customers_not_created(connection, refused)
 
-    def _read_back_created(self, connection, writes, results):
-        """`results`, where Xero refused a new contact's name because an earlier try whose answer
-        was lost created it (Xero had forgotten that request's key): that contact read back by its
-        exact name, linked to no partner here and changed since the partner was made, is ours."""
-        lost = [
-            (index, partner, name)
-            for index, ((partner, binding, _keys, name), item) in enumerate(zip(writes, results, strict=True))
-            if not binding and name and item is not None and any(NAME_TAKEN in p.xero_message for p in item.problems)
-        ]
-        if not lost:
-            return results
-        quoted = [name.replace("\\", "\\\\").replace('"', '\\"') for _i, _p, name in lost]
+    def _record_members(self, batch, bindings, answers):
+        """Members added; a request Xero refused for an archived contact (it names none): those
+        now archived in Xero are left out, each partner told, and the others go again."""
+        refused = [b for b, answer in zip(bindings, answers, strict=True) if answer is None or not answer.ok]
+        if not refused:
+            return
+        words = next((a.problems[0] for a in answers if a and a.problems), "")
+        archived = set()
+        if ARCHIVED_REFUSAL in words:
+            ids = [b.xero_id for b in refused]
+            archived = {
+                c["ContactID"]
+                for c in batch.connection_id._gateway().get_contacts(ids=ids, include_archived=True)
+                if c.get("ContactStatus") == "ARCHIVED"
+            }
+        rest = self.browse()
+        for binding in refused:
+            if binding.xero_id in archived:
+                binding.xero_status = "ARCHIVED"
+                binding.partner_id.xero_push_error = self.env._(
+                    "%s is archived in Xero: Xero takes no archived contact into a contact group.",
+                    binding.partner_id.display_name,
+                )
+            elif archived:
+                rest |= binding
+            else:
+                binding.partner_id.xero_push_error = words or self.env._("Xero gave no answer for this contact.")
+        if rest:
+            # The others were refused with them: a new batch, committed before it is sent.
+            self.env["xero.outbox"]._plan(
+                batch.connection_id,
+                batch.kind,
+                rest,
+                [{"ContactID": b.xero_id} for b in rest],
+                target=batch.target,
+                queue=batch.queue,
+            )
+
+    @api.model
+    def _outbox_read_back(self, batch, gateway, indexes):
+        """{item index: Answer} of what Xero holds already: the groups, by name; the contacts
+        created by us, by their exact name, when an earlier try whose answer was lost made them
+        (Xero had forgotten that request's key, and refuses the name as taken)."""
+        if batch.kind == "contact_group":
+            held = {
+                (g.get("Name") or "").casefold(): g
+                for g in gateway.get_contact_groups()
+                if g.get("Status", "ACTIVE") == "ACTIVE"
+            }
+            return {
+                i: Answer(record=held[key], found=True)
+                for i in indexes
+                if (key := (batch.payload[i].get("Name") or "").casefold()) in held
+            }
+        if batch.kind != "contact_save":
+            return {}  # members added again are members once
+        names = {i: batch.info[i].get("name") for i in indexes if batch.info[i].get("name")}
+        if not names:
+            return {}  # an update sent again changes nothing more
+        quoted = sorted({name.replace("\\", "\\\\").replace('"', '\\"') for name in names.values()})
         found = {}
         for start in range(0, len(quoted), 20):
             where = " OR ".join(f'Name=="{name}"' for name in quoted[start : start + 20])
-            for contact in connection._gateway().get_contacts(where=where):
-                found.setdefault((contact.get("Name") or "").casefold(), contact)
+            for contact in gateway.get_contacts(where=where):
+                if contact.get("ContactStatus", "ACTIVE") == "ACTIVE":
+                    found.setdefault(matching.xero_key(contact.get("Name")), contact)
         taken = set(
             self.search(
                 [
-                    ("connection_id", "=", connection.id),
+                    ("connection_id", "=", batch.connection_id.id),
                     ("partner_id", "!=", False),
                     ("xero_id", "in", [c["ContactID"] for c in found.values()]),
                 ]
             ).mapped("xero_id")
         )
-        results = list(results)
-        for index, partner, name in lost:
-            contact = found.get(name.casefold())
+        answers = {}
+        for i, name in names.items():
+            contact = found.get(matching.xero_key(name))
             if not contact or contact["ContactID"] in taken:
-                continue
+                continue  # another's contact: the refusal stands
+            partner = self.env["res.partner"].browse(batch.record_ids[i])
             changed = parse_xero_datetime(contact.get("UpdatedDateUTC"))
             made = partner.create_date - timedelta(minutes=1)  # clocks apart by seconds, not minutes
             if changed and changed.replace(tzinfo=None) < made:
                 continue  # older than the partner: another's contact, not our lost creation
-            results[index] = ItemResult(index, contact, [], echo=contact)
-        return results
-
-    def _push_fill_groups(self, job, payload):
-        connection = job.connection_id
-        gateway = connection._gateway()
-        for kind, contact_ids in (payload.get("members") or {}).items():
-            group_id = (payload.get("groups") or {}).get(kind)
-            members = sorted(set(contact_ids))
-            for start in range(0, len(members), GROUP_BATCH):
-                chunk = members[start : start + GROUP_BATCH]
-                try:
-                    gateway.add_contacts_to_group(group_id, chunk, operation=f"contact-group-members:{group_id}")
-                except XeroValidationError as exc:
-                    if ARCHIVED_REFUSAL not in str(exc):
-                        raise
-                    self._fill_without_archived(connection, gateway, group_id, chunk, exc)
-        return True
-
-    def _fill_without_archived(self, connection, gateway, group_id, chunk, refusal):
-        """Xero refused a group request for an archived contact without naming it: ask Xero
-        which of them are archived now, fail those partners alone and add the others."""
-        archived = {
-            c["ContactID"]
-            for c in gateway.get_contacts(ids=chunk, include_archived=True)
-            if c.get("ContactStatus") == "ARCHIVED"
-        }
-        if not archived:
-            raise refusal
-        bindings = self.search([("connection_id", "=", connection.id), ("xero_id", "in", list(archived))])
-        bindings.write({"xero_status": "ARCHIVED"})
-        for partner in bindings.partner_id:
-            partner.xero_push_error = self.env._(
-                "%s is archived in Xero: Xero takes no archived contact into a contact group.", partner.display_name
-            )
-        rest = [c for c in chunk if c not in archived]
-        if rest:
-            gateway.add_contacts_to_group(group_id, rest, operation=f"contact-group-members:{group_id}")
+            answers[i] = Answer(record=contact, found=True)
+        return answers

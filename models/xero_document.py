@@ -13,8 +13,6 @@ STATES = [
     ("sent", "In Xero"),
     ("linked", "Already in Xero"),
 ]
-# Work left for the sending job.
-TO_DO_STATES = ("to_send", "to_update", "to_void")
 # The words data/neutralize.sql puts on what a copied database holds back.
 NEUTRALIZED_HOLD = "this database is a neutralized copy"
 

@@ -142,7 +142,8 @@ class XeroDocument(models.Model):
 
     def _contacts_for(self, connection, docs):
         """({partner id: Xero ContactID}, {partner id: why it has none}); missing customers
-        are created in Xero or linked to the Xero contact they match, never duplicated."""
+        are linked to the Xero contact they match, or a batch creating them is planned and
+        (None, None) returned: the step ends, and the next one sends that batch."""
         Contact = self.env["xero.contact"].sudo()
         partners = docs.partner_id
         wanted = partners.filtered(lambda p: not p.xero_do_not_sync)
@@ -154,12 +155,9 @@ class XeroDocument(models.Model):
         found = linked()
         missing = wanted.filtered(lambda p: p.id not in found)
         if missing:
-            # Named by the partners and the documents' attempts: sent again, it is a new write.
-            ids = ",".join(str(i) for i in missing.ids)
-            attempts = ",".join(f"{d.id}.{d.attempt}" for d in docs)
-            operation = f"accounting-contacts:{connection.id}:{ids}:{attempts}"
-            Contact._push_partners(connection, missing, operation=operation)
-            found = linked()
+            if Contact._push_plan(connection, missing, queue="accounting"):
+                return None, None
+            found = linked()  # linked to the Xero contacts they match
         reasons = {}
         for partner in partners.filtered(lambda p: p.id not in found):
             if partner.xero_do_not_sync:
@@ -167,18 +165,37 @@ class XeroDocument(models.Model):
                     'The customer "%s" is marked "Do not sync to Xero": its documents cannot be sent.', partner.name
                 )
             else:
-                reasons[partner.id] = self.env._(
-                    'The customer "%(name)s" could not be created in Xero: %(why)s',
-                    name=partner.name,
-                    why=partner.xero_push_error or self.env._("Xero gave no answer."),
-                )
+                reasons[partner.id] = self._customer_refused(partner)
         return found, reasons
+
+    def _customer_refused(self, partner):
+        return self.env._(
+            'The customer "%(name)s" could not be created in Xero: %(why)s',
+            name=partner.name,
+            why=partner.xero_push_error or self.env._("Xero gave no answer."),
+        )
+
+    @api.model
+    def _customers_not_created(self, connection, partners):
+        """Xero refused (or did not answer for) these customers, planned for documents: the
+        documents waiting for them are held back with why (not planned again and again)."""
+        waiting = self.sudo().search(
+            [
+                ("connection_id", "=", connection.id),
+                ("state", "in", ("to_send", "to_update")),
+                ("partner_id", "in", partners.ids),
+            ]
+        )
+        for binding in waiting:
+            binding.write({"state": "blocked", "error": self._customer_refused(binding.partner_id)})
 
     # -- documents --------------------------------------------------------------------------
 
     def _build(self, connection):
         """{binding: Document} of these bindings; those that cannot go are held back with why."""
         contacts, reasons = self._contacts_for(connection, self)
+        if contacts is None:
+            return None  # their customers go to Xero first, in a batch of their own
         maps = connection._accounting_mappings()
         built = {}
         for binding in self:
@@ -240,6 +257,8 @@ class XeroDocument(models.Model):
         if not todo:
             return 0
         built = todo._build(connection)
+        if built is None:
+            return len(todo)
         existing = self.env["xero.ledger.entry"]._as_xero_records(connection, [d.number for d in built.values()])
         plan = accounting.preview(list(built.values()), existing)
         by_move = {b.move_id.id: b for b in built}
@@ -269,6 +288,8 @@ class XeroDocument(models.Model):
             return 0
         kind = todo[:1].kind
         built = todo._build(connection)
+        if built is None:
+            return len(todo)
         _type, _number, id_field, _words = accounting.KINDS[kind]
         sending, payloads = [], []
         for binding, doc in built.items():

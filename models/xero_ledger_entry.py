@@ -121,8 +121,8 @@ class XeroLedgerEntry(models.Model):
         if not connection.sudo().payments_from_xero:
             job.payload = dict(payload, ledger=None)
             return True
-        since = connection.sudo().payments_read_to
-        job.payload = dict(payload, ledger=None, payments={"page": 1, "since": since.isoformat() if since else None})
+        # The payments' read starts at their own watermark (see xero.payment's _xero_read_step).
+        job.payload = dict(payload, ledger=None, payments={})
         return False
 
     @api.model

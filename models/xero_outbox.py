@@ -12,7 +12,7 @@ from ..xero_connector.outbox import Answer
 REFUSALS = (XeroValidationError, XeroRequestError)
 # Kinds Xero would write twice if sent again once it forgot the key: what it holds
 # is read back and linked before every send of their batch.
-READ_BACK_FIRST = ("payment", "allocation")
+READ_BACK_FIRST = ("payment", "allocation", "contact_group")
 KIND_SELECTION = [
     ("invoice_create", "Create invoices"),
     ("credit_note_create", "Create credit notes"),
@@ -24,7 +24,13 @@ KIND_SELECTION = [
     ("allocation", "Allocate a credit note"),
     ("payment_delete", "Delete payments"),
     ("allocation_delete", "Delete allocations"),
+    ("contact_save", "Create or update contacts"),
+    ("contact_group", "Create contact groups"),
+    ("contact_group_members", "Add contacts to a group"),
 ]
+# The model that records a kind's answers, when it is not the model of the records written
+# (contacts are written for partners, groups for the connection, members for bindings).
+RECORDERS = {"contact_save": "xero.contact", "contact_group": "xero.contact", "contact_group_members": "xero.contact"}
 
 
 class XeroOutbox(models.Model):
@@ -36,6 +42,12 @@ class XeroOutbox(models.Model):
     key, and new work waits for the next batch. Xero's answers are matched to
     the records by a key each item carries, and recorded by the records' model
     (`_outbox_record(batch, records, answers)`, one small callback a model).
+
+    Each job delivers the batches of its own queue (`queue`): the accounting push
+    those it planned (its customers' contacts included), the contacts push its
+    own. A push a user asks for (differences, "Odoo is the master") is planned
+    and delivered within the request (`request`): those are updates of existing
+    contacts, which Xero applies the same however often they are sent.
     """
 
     _name = "xero.outbox"
@@ -50,7 +62,16 @@ class XeroOutbox(models.Model):
     payload = fields.Json(readonly=True, help="The items as sent to Xero.")
     item_keys = fields.Json(readonly=True, help="What names each item in Xero's answer.")
     info = fields.Json(readonly=True, help="What recording each item's answer needs (e.g. Odoo's totals).")
-    target = fields.Char(readonly=True, help="The Xero record written under (a credit note's allocations).")
+    target = fields.Char(
+        readonly=True, help="The Xero record written under (a credit note's allocations, a group's members)."
+    )
+    queue = fields.Selection(
+        [("accounting", "Accounting push"), ("contacts", "Contacts push"), ("request", "A user's request")],
+        default="accounting",
+        required=True,
+        readonly=True,
+        help="Who delivers the batch: the job that planned it, or the request itself.",
+    )
     operation = fields.Char(readonly=True)
     idempotency_key = fields.Char(readonly=True)
     state = fields.Selection(
@@ -61,7 +82,7 @@ class XeroOutbox(models.Model):
     # -- planning ---------------------------------------------------------------------
 
     @api.model
-    def _plan(self, connection, kind, records, payloads, infos=None, target=None, revisions=()):
+    def _plan(self, connection, kind, records, payloads, infos=None, target=None, revisions=(), queue="accounting"):
         """Freeze one batch; the caller's step ends so that it is committed before it is sent."""
         payloads = json.loads(json.dumps(payloads, default=str))
         batch = self.sudo().create(
@@ -74,6 +95,7 @@ class XeroOutbox(models.Model):
                 "item_keys": [outbox.item_key(kind, p) for p in payloads],
                 "info": infos or [{} for _p in payloads],
                 "target": target,
+                "queue": queue,
             }
         )
         batch._name_write(outbox.operation(kind, connection.id, batch.id, revisions))
@@ -85,9 +107,10 @@ class XeroOutbox(models.Model):
         self.write({"operation": operation, "idempotency_key": key})
 
     @api.model
-    def _open(self, connection):
-        """The batch of this organisation not yet settled (new work waits for it)."""
-        return self.sudo().search([("connection_id", "=", connection.id), ("state", "=", "planned")], limit=1)
+    def _open(self, connection, queue="accounting"):
+        """The batch of this organisation and queue not yet settled (new work waits for it)."""
+        domain = [("connection_id", "=", connection.id), ("queue", "=", queue), ("state", "=", "planned")]
+        return self.sudo().search(domain, limit=1)
 
     @api.model
     def _in_flight(self, records):
@@ -101,8 +124,8 @@ class XeroOutbox(models.Model):
     def _deliver(self):
         """Send this batch and record Xero's answers; return how many records it settled."""
         self.ensure_one()
-        Model = self.env[self.res_model].sudo()
-        records = [Model.browse(i) for i in self.record_ids]
+        Model = self.env[RECORDERS.get(self.kind, self.res_model)].sudo()
+        records = [self.env[self.res_model].sudo().browse(i) for i in self.record_ids]
         gateway = self.connection_id._gateway()
         if self.kind in READ_BACK_FIRST:
             found = Model._outbox_read_back(self, gateway, list(range(len(records))))
@@ -118,13 +141,14 @@ class XeroOutbox(models.Model):
         try:
             answers = outbox.match(self.kind, self.item_keys, self._send(gateway))
         except REFUSALS as exc:
-            answers = [Answer(problems=[str(exc)]) for _r in records]
-        missing = [i for i, answer in enumerate(answers) if answer is None]
-        if missing:
-            # Xero did not answer for them: what it holds is read back; the rest goes again later.
-            found = Model._outbox_read_back(self, gateway, missing)
-            for i in missing:
-                answers[i] = found.get(i)
+            answers = [Answer(problems=[str(exc)], xero_words=[str(exc)]) for _r in records]
+        unsure = [i for i, answer in enumerate(answers) if answer is None or outbox.may_be_held(self.kind, answer)]
+        if unsure:
+            # Xero did not answer for them, or refused what it may hold already: what it
+            # holds is read back; the rest goes again later (or keeps Xero's refusal).
+            found = Model._outbox_read_back(self, gateway, unsure)
+            for i in unsure:
+                answers[i] = found.get(i, answers[i])
         Model._outbox_record(self, records, answers)
         self._settle()
         return len(records)
@@ -134,6 +158,12 @@ class XeroOutbox(models.Model):
         kind, payload, operation = self.kind, self.payload, self.operation
         if kind in ("payment_delete", "allocation_delete"):
             return self._send_deletions(gateway)
+        if kind == "contact_group":
+            return self._send_groups(gateway)
+        if kind == "contact_group_members":
+            ids = [item["ContactID"] for item in payload]
+            added = gateway.add_contacts_to_group(self.target, ids, operation=operation)
+            return [(item, Answer(record=item)) for item in added]
         write = {
             "invoice_create": gateway.create_invoices,
             "credit_note_create": gateway.create_credit_notes,
@@ -142,6 +172,7 @@ class XeroOutbox(models.Model):
             "credit_note_update": gateway.save_credit_notes,
             "credit_note_void": gateway.save_credit_notes,
             "payment": gateway.save_payments,
+            "contact_save": gateway.save_contacts,
         }.get(kind)
         if kind == "allocation":
             result = gateway.allocate_credit_note(self.target, payload, operation=operation)
@@ -174,6 +205,17 @@ class XeroOutbox(models.Model):
             except REFUSALS as exc:
                 answer = Answer(problems=[str(exc)])
             answered.append((item, answer))
+        return answered
+
+    def _send_groups(self, gateway):
+        """Xero creates one contact group a call: each under the batch's name and its place."""
+        answered = []
+        for index, item in enumerate(self.payload):
+            try:
+                created = gateway.create_contact_group(item["Name"], operation=f"{self.operation}:{index}")
+                answered.append((created, Answer(record=created)))
+            except REFUSALS as exc:
+                answered.append((item, Answer(problems=[str(exc)])))
         return answered
 
     def _keep_only(self, indexes):

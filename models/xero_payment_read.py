@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import float_compare
 
+from ..xero_connector import reading
 from ..xero_connector.gateway import parse_xero_datetime
 from .xero_document import SENT_STATES
 from .xero_ledger_entry import XERO_APP_URL
@@ -71,36 +72,34 @@ class XeroPayment(models.Model):
     @api.model
     def _xero_read_step(self, job):
         """Read one page of the payments changed in Xero since the last read and register
-        them; True when the last page is done (the watermark then moves)."""
+        them; True when the last page is done (the watermark then moves).
+
+        The same resumable reading as the ledger's (xero_connector/reading.py): one
+        `since` for the whole read, oldest change first, so a payment changed while
+        the read goes on is read again, none is skipped."""
         connection = job.connection_id.sudo()
         payload = dict(job.payload or {})
-        cursor = dict(payload.get("payments") or {})
-        gateway = connection._gateway()
+        cursor = (payload.get("payments") or {}).get("cursor") or reading.start(connection.payments_read_to)
         if not connection.short_code:
             connection._refresh_organisation()
-        page = cursor.get("page", 1)
-        records, more = gateway.get_payments_page(
-            page=page, modified_since=cursor.get("since"), where=SALES_PAYMENTS, page_size=READ_PAGE_SIZE
+        asked = reading.request(cursor, READ_PAGE_SIZE)
+        records, left = connection._gateway().read_page(
+            "payments", asked[0], cursor["since"], page_size=asked[1], where=SALES_PAYMENTS
         )
+        records, cursor, finished = reading.advance(cursor, records, asked, lambda r: r.get("PaymentID"), left)
         self._take_from_xero(connection, records)
-        newest = max(
-            [parse_xero_datetime(r.get("UpdatedDateUTC")) for r in records if r.get("UpdatedDateUTC")]
-            + ([parse_xero_datetime(cursor["newest"])] if cursor.get("newest") else []),
-            default=None,
-        )
-        cursor.update(page=page + 1, newest=newest.isoformat() if newest else None)
         job.write(
             {
-                "payload": dict(payload, payments=cursor),
+                "payload": dict(payload, payments={"cursor": cursor}),
                 "progress_done": job.progress_done + len(records),
-                "progress_total": job.progress_total + len(records) + (READ_PAGE_SIZE if more else 0),
+                "progress_total": job.progress_done + len(records) + (left or 0),
             }
         )
-        if more:
+        if not finished:
             return False
         values = {"payments_read_at": fields.Datetime.now()}
-        if newest:
-            values["payments_read_to"] = newest.replace(tzinfo=None)
+        if cursor["latest"]:
+            values["payments_read_to"] = parse_xero_datetime(cursor["latest"]).replace(tzinfo=None)
         connection.write(values)
         job.progress_total = job.progress_done
         # What a missing journal mapping held back goes once it is mapped.

@@ -16,11 +16,13 @@ Scenarios:
                  the incremental read and comparison that find the differences.
   first_read     the first read of an organisation of 50,000 contacts and 20,000
                  sales invoices, page by page; its worker is killed midway and
-                 another one resumes at its page.
+                 another one resumes at its page: every HTTP call of both workers
+                 against the distinct pages Xero served (sandbox request log).
   core_overhead  Odoo's own partner writes, invoice posting and payment registration
                  on records the addon does not sync: with the addon installed and
-                 connected against the same modules without it (same process,
-                 alternate rounds), as ratios.
+                 connected against the same modules without it (same process, the
+                 two sides taking turns every 10 operations), as ratios, with each
+                 side's seconds and SQL queries.
   runners        4 organisations pushing customers at once, run by a real Odoo server
                  with 2 cron workers: organisations progressing at the same time,
                  each organisation's busiest (compressed) minute.
@@ -48,7 +50,7 @@ import devenv
 def bench_contacts_read(n=1000):
     # Imported once `main` made sure the engine's requirements are installed.
     from xero_connector.gateway import StaticToken, XeroGateway
-    from xero_connector.sandbox import XeroSandbox
+    from xero_sandbox import XeroSandbox
 
     sandbox = XeroSandbox(port=0, seed="empty")
     sandbox.start()
@@ -164,7 +166,7 @@ def bench_runners(orgs=4, workers=2, n=400, minute_seconds=3):
     import subprocess
     import tempfile
 
-    from xero_connector.sandbox import XeroSandbox
+    from xero_sandbox import XeroSandbox
 
     python, odoo_addons = devenv.check_odoo()
     db = devenv.check_postgres(python)
@@ -283,7 +285,7 @@ def odoo_scenario(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [python, "-m", "xero_connector.sandbox", "--port", str(port), "--seed", "empty"]
+    command = [python, "-m", "xero_sandbox", "--port", str(port), "--seed", "empty"]
     command += ["--minute-limit", "60", "--minute-seconds", str(constants.get("MINUTE_SECONDS", 60))]
     command += ["--contacts", str(sandbox_contacts), "--invoices", str(sandbox_invoices)]
     sandbox = subprocess.Popen(command, cwd=devenv.REPO, stdout=subprocess.PIPE, text=True)

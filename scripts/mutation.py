@@ -2,7 +2,7 @@
 
 Mutates only gateway.py, fieldmap.py, push.py, accounting.py, ratelimit.py
 and oauth.py, and runs only the engine tests that exercise them (not the
-sandbox's own tests). Ends with one line:
+sandbox's own long suite). Ends with one line:
 
     MUTATION killed=K survived=S timeout=T score=(K+T)/(K+S+T)
 
@@ -32,19 +32,27 @@ import devenv
 REPO = devenv.REPO
 WORK = REPO / ".mutation"
 MODULES = ("gateway.py", "fieldmap.py", "push.py", "accounting.py", "ratelimit.py", "oauth.py")
-# Every engine test file but the sandbox's own (slow, and it tests the sandbox, not these modules)
-# and those of the repository's tooling (they read files the copy does not hold);
-# mutmut runs, for each mutant, only the tests that call the mutated function.
-SKIPPED_TESTS = ("test_sandbox.py", "test_lint_pins.py", "test_python_versions.py", "test_run_ports.py")
+# Every engine test file, and the sandbox's contract tests that go through the gateway, but
+# the sandbox's own long suite (it tests the sandbox, not these modules) and those of the
+# repository's tooling (they read files the copy does not hold); mutmut runs, for each
+# mutant, only the tests that call the mutated function.
+SKIPPED_TESTS = (
+    "test_sandbox.py",
+    "test_lint_pins.py",
+    "test_layout.py",
+    "test_python_versions.py",
+    "test_run_ports.py",
+)
 EQUIVALENTS = REPO / "xero_connector" / "tests" / "mutation_equivalents.txt"
 RESULT = re.compile(r"^\s*(\S+): (.+)$")
 
 
 def setup_cfg(modules, tests):
-    lines = ["[mutmut]", "source_paths = xero_connector/", "only_mutate ="]
+    # The engine's tests start the sandbox, a sibling package: copied beside the mutants.
+    lines = ["[mutmut]", "source_paths = xero_connector/", "also_copy =", "    xero_sandbox/", "only_mutate ="]
     lines += [f"    xero_connector/{m}" for m in modules]
     lines += ["pytest_add_cli_args_test_selection ="]
-    lines += [f"    xero_connector/tests/{t}" for t in tests]
+    lines += [f"    {t}" for t in tests]
     # The package's pytest.ini (importlib mode, no cache); -x: one failure kills the mutant.
     lines += ["pytest_add_cli_args =", "    -c", "    xero_connector/tests/pytest.ini", "    -x", "    -q"]
     return "\n".join(lines) + "\n"
@@ -71,13 +79,19 @@ def main(argv):
     unknown = set(modules) - set(MODULES)
     if unknown:
         devenv.fail(f"Not a mutated module: {', '.join(sorted(unknown))} (choose among {', '.join(MODULES)}).")
-    tests = sorted(p.name for p in (REPO / "xero_connector" / "tests").glob("test_*.py") if p.name not in SKIPPED_TESTS)
+    tests = sorted(
+        str(p.relative_to(REPO))
+        for folder in ("xero_connector", "xero_sandbox")
+        for p in (REPO / folder / "tests").glob("test_*.py")
+        if p.name not in SKIPPED_TESTS
+    )
 
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir()
     shutil.copytree(
         REPO / "xero_connector", WORK / "xero_connector", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
     )
+    shutil.copytree(REPO / "xero_sandbox", WORK / "xero_sandbox", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (WORK / "setup.cfg").write_text(setup_cfg(modules, tests))
     env = dict(os.environ)
     # The sandbox finds Xero's OpenAPI file beside the repository, not beside the copy.
@@ -110,6 +124,9 @@ def main(argv):
             status[match.group(1)] = match.group(2).strip()
     if not status:
         devenv.fail(f"mutmut gave no results (run exit {run.returncode}); see {log}.")
+    if all(s == "not checked" for s in status.values()):
+        # mutmut runs the tests once first: a failing test stops it before any mutant.
+        devenv.fail(f"mutmut checked no mutant (run exit {run.returncode}): a test fails unmutated; see {log}.")
     killed = sum(1 for s in status.values() if s == "killed")
     timeout = sum(1 for s in status.values() if s == "timeout")
     survived = len(status) - killed - timeout

@@ -152,7 +152,7 @@ def main():
         devenv.fail(f"Installing the addon failed; see {log}")
 
     sandbox = subprocess.Popen(
-        [python, "-m", "xero_connector.sandbox", "--port", str(sandbox_port), "--seed", "demo"],
+        [python, "-m", "xero_sandbox", "--port", str(sandbox_port), "--seed", "demo"],
         cwd=devenv.REPO,
     )
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"

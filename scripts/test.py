@@ -1,6 +1,6 @@
 """Run every test suite and end with one line: `N passed, N failed`.
 
-1. the engine tests (pytest, the pure-Python package and the Xero sandbox);
+1. the engine tests and the sandbox's contract tests (pytest);
 2. Odoo's own test runner on a fresh database with the addon installed
    (`--test-enable --test-tags /xero_connector`), browser tours included;
    then the addon is uninstalled from that database and checked gone;
@@ -71,7 +71,7 @@ def check_tools(python):
     # Without Xero's OpenAPI description the sandbox would validate nothing:
     # the tests would pass against a sandbox kinder than Xero.
     spec = subprocess.run(
-        [python, "-c", "from xero_connector.sandbox import validation as v; print(v.load_spec() is not None)"],
+        [python, "-c", "from xero_sandbox import validation as v; print(v.load_spec() is not None)"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -91,20 +91,28 @@ COVERAGE_FLOOR = {"gateway.py": 95.0, "oauth.py": 95.0}
 
 
 def run_engine_tests(python, tally):
-    banner("Engine tests (pytest, under coverage)")
-    report = LOGS / "engine-junit.xml"
+    banner("Engine and sandbox tests (pytest, under coverage)")
     data = LOGS / "engine.coverage"
-    measure = [python, "-m", "coverage", "run", f"--data-file={data}", "--branch", "--source=xero_connector"]
-    measure += ["--omit=*/tests/*,*/sandbox/*"]
-    command = [*measure, "-m", "pytest", "-c", "xero_connector/tests/pytest.ini", "-q", "-rfEs"]
-    proc = subprocess.run([*command, f"--junitxml={report}", "xero_connector/tests"], cwd=REPO, check=False)
+    data.unlink(missing_ok=True)
+    # Two tiers, each with its own pytest.ini (its folder is the rootdir: the
+    # repository root is an Odoo addon that pytest must not import).
+    for suite, folder in (("engine", "xero_connector/tests"), ("sandbox", "xero_sandbox/tests")):
+        run_pytest(python, tally, suite, folder, data)
     check_coverage(python, data, tally)
+
+
+def run_pytest(python, tally, suite, folder, data):
+    report = LOGS / f"{suite}-junit.xml"
+    measure = [python, "-m", "coverage", "run", "--append", f"--data-file={data}", "--branch"]
+    measure += ["--source=xero_connector", "--omit=*/tests/*"]
+    command = [*measure, "-m", "pytest", "-c", f"{folder}/pytest.ini", "-q", "-rfEs"]
+    proc = subprocess.run([*command, f"--junitxml={report}", folder], cwd=REPO, check=False)
     try:
-        suite = ET.parse(report).getroot()
-        suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
-        total, failures, errors, skipped = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+        root = ET.parse(report).getroot()
+        root = root if root.tag == "testsuite" else root.find("testsuite")
+        total, failures, errors, skipped = (int(root.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
     except (OSError, ET.ParseError):
-        tally.add("engine", 0, 1, f"pytest produced no report (exit {proc.returncode})")
+        tally.add(suite, 0, 1, f"pytest produced no report (exit {proc.returncode})")
         return
     bad = failures + errors + skipped
     note = f"{skipped} skipped (not allowed)" if skipped else ""
@@ -112,7 +120,7 @@ def run_engine_tests(python, tally):
         bad, note = 1, "pytest ran no test"
     if proc.returncode not in (0, 1) and not bad:
         bad, note = 1, f"pytest exited {proc.returncode}"
-    tally.add("engine", total - failures - errors - skipped, bad, note)
+    tally.add(suite, total - failures - errors - skipped, bad, note)
 
 
 def check_coverage(python, data, tally):

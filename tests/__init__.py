@@ -11,6 +11,7 @@ from . import (
     test_packaging,
     test_payments_from_xero,
     test_places,
+    test_preview_job,
     test_push,
     test_queue,
     test_queue_safety,

@@ -1,16 +1,22 @@
+import sys
+import threading
 import time
+import traceback
+import uuid
 from collections import Counter
 from unittest.mock import patch
 
 import requests
 
 from odoo import SUPERUSER_ID, Command, api, fields
-from odoo.tests import TransactionCase
+from odoo.modules.registry import Registry
+from odoo.orm.environments import Transaction
+from odoo.tests import BaseCase, TransactionCase, get_db_name
 from odoo.tests.test_cursor import TestCursor
 
 from odoo.addons.xero_connector.models.xero_job import STALE_AFTER
 from odoo.addons.xero_connector.xero_connector import oauth
-from odoo.addons.xero_connector.xero_connector.sandbox import XeroSandbox
+from odoo.addons.xero_connector.xero_sandbox import XeroSandbox
 
 
 def start_sandbox(case_class, **options):
@@ -153,6 +159,84 @@ class XeroCase(TransactionCase):
         broken = self.sandbox.response_violations
         self.sandbox.clear_response_violations()
         self.assertFalse(broken, "sandbox answers that break Xero's OpenAPI description")
+
+
+def stuck_threads_report():
+    """Where every other thread stands: said when a thread of a test does not end."""
+    frames = sys._current_frames()
+    return "\n".join(
+        f"--- {t.name}\n" + "".join(traceback.format_stack(frames[t.ident]))
+        for t in threading.enumerate()
+        if t.ident in frames and t is not threading.current_thread()
+    )
+
+
+class RealCursorCase(BaseCase):
+    """Tests whose work commits in transactions of its own (the runner, workers, threads).
+
+    One company connected to its own sandbox for the class; what the class
+    made for it (jobs, contacts, the connection, its budget) is removed after,
+    and its partners are never pushed by a later class. Subclasses set
+    `sandbox_options`, `company_prefix`, `remove_company` and may override
+    `_make_company` and `_set_up_connection`.
+    """
+
+    sandbox_options = {"seed": "demo"}
+    company_prefix = "Xero Test Co"
+    # A company left behind makes every later class's database one of several companies.
+    remove_company = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+        cls.sandbox = start_sandbox(cls, **cls.sandbox_options)
+        with cls.registry.cursor() as cr:
+            env = cls._env(cr)
+            company = cls._make_company(env, f"{cls.company_prefix} {uuid.uuid4().hex[:8]}")
+            cls.company_id = company.id
+            connection = connect(env(context={"allowed_company_ids": company.ids}), cls.sandbox, company)
+            cls.connection_id = connection.id
+            cls._set_up_connection(connection)
+            cr.commit()
+        cls.addClassCleanup(cls._cleanup)
+
+    @classmethod
+    def _make_company(cls, env, name):
+        return env["res.company"].create({"name": name})
+
+    @classmethod
+    def _set_up_connection(cls, connection):
+        """What the whole class shares (mappings, imported partners...), committed with the connection."""
+
+    @classmethod
+    def _env(cls, cr, uid=SUPERUSER_ID, company_id=None):
+        # The test runner holds the registry's lock: a worker thread must not
+        # look the registry up by name, so its transaction is set here.
+        if cr.transaction is None:
+            cr.transaction = Transaction(cls.registry)
+        return api.Environment(cr, uid, {"allowed_company_ids": [company_id]} if company_id else {})
+
+    @classmethod
+    def _cleanup(cls):
+        with cls.registry.cursor() as cr:
+            env = cls._env(cr)
+            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
+            env["xero.contact"].search([("connection_id", "=", cls.connection_id)]).unlink()
+            env["res.partner"].search([("company_id", "=", cls.company_id)]).xero_do_not_sync = True
+            env["xero.connection"].browse(cls.connection_id).unlink()
+            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
+            for name in ("minute_seconds", "job_stale_seconds"):
+                env["ir.config_parameter"].set_param(f"xero_connector.{name}", False)
+            if cls.remove_company:
+                env["res.company"].browse(cls.company_id).unlink()
+            cr.commit()
+
+    def env_of(self, cr, uid=SUPERUSER_ID):
+        return self._env(cr, uid)
+
+    def connection(self, cr):
+        return self.env_of(cr)["xero.connection"].browse(self.connection_id)
 
 
 def setup_nz_company(env, name="Xero NZ Test Ltd"):

@@ -11,6 +11,7 @@ from odoo.modules.neutralize import get_neutralization_queries
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tools import misc
 
+from odoo.addons.base.models.ir_autovacuum import is_autovacuum
 from odoo.addons.xero_connector.models.xero_connection import OAUTH_STATE_SCOPE
 from odoo.addons.xero_connector.models.xero_document import NEUTRALIZED_HOLD
 from odoo.addons.xero_connector.models.xero_job import XeroJob
@@ -301,6 +302,8 @@ class TestConnection(XeroCase):
 
     def test_autovacuum_removes_old_finished_jobs_only(self):
         Job = self.env["xero.job"]
+        # Odoo's daily autovacuum calls it (the methods marked @api.autovacuum).
+        self.assertTrue(is_autovacuum(type(Job)._gc_finished_jobs))
 
         def check(state, **values):
             return Job._enqueue(self.connection, "ping", f"Check {state}", identity_key=f"gc-{state}", **values)
@@ -322,7 +325,7 @@ class TestConnection(XeroCase):
         self.env.cr.execute("UPDATE xero_job SET write_date = now() - interval '31 days' WHERE id = ANY(%s)", [old])
         self.env.cr.execute("UPDATE xero_job SET write_date = now() - interval '1 hour' WHERE id = %s", [recent.id])
         self.env.invalidate_all()
-        Job._gc_finished_jobs()
+        self.assertEqual(Job._gc_finished_jobs(), (2, 0), "two removed, none left for another call")
         self.assertFalse(jobs["done"].exists(), "finished a month ago: removed")
         self.assertFalse(jobs["cancelled"].exists())
         self.assertTrue(jobs["failed"].exists(), "a failed job waits for someone to look at it")

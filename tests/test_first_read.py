@@ -3,54 +3,23 @@ stopped midway resumes at its page (contacts, then the sales ledger)."""
 
 # pylint: disable=invalid-commit
 
-import uuid
 from datetime import timedelta
 from unittest.mock import patch
 from urllib.parse import parse_qs
 
-from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
-from odoo.orm.environments import Transaction
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import tagged
 
 from odoo.addons.xero_connector.models import xero_ledger_entry
 from odoo.addons.xero_connector.models.xero_contact import XeroContact
 from odoo.addons.xero_connector.models.xero_ledger_entry import XeroLedgerEntry
 
-from .common import connect, start_sandbox
+from .common import RealCursorCase
 
 
 @tagged("post_install", "-at_install")
-class TestFirstReadResumes(BaseCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls.sandbox = start_sandbox(cls, seed="demo")
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].create({"name": f"First Read Co {uuid.uuid4().hex[:8]}"})
-            cls.connection_id = connect(env, cls.sandbox, company).id
-            cr.commit()
-        cls.addClassCleanup(cls._cleanup)
-
-    @classmethod
-    def _cleanup(cls):
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
-            connection = env["xero.connection"].browse(cls.connection_id)
-            company = connection.company_id
-            connection.unlink()
-            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
-            # A company left behind makes every later class's database one of several companies.
-            company.unlink()
-            cr.commit()
-
-    def env_of(self, cr):
-        if cr.transaction is None:
-            cr.transaction = Transaction(self.registry)
-        return api.Environment(cr, SUPERUSER_ID, {})
+class TestFirstReadResumes(RealCursorCase):
+    company_prefix = "First Read Co"
+    remove_company = True
 
     def killed_in_second_step(self, model, method):
         """Run the queue with a worker that dies in the second step of `method`,

@@ -14,88 +14,65 @@ import uuid
 
 import requests
 
-from odoo import SUPERUSER_ID, Command, api, fields
-from odoo.modules.registry import Registry
-from odoo.orm.environments import Transaction
-from odoo.tests import BaseCase, get_db_name, new_test_user, tagged
+from odoo import SUPERUSER_ID, Command, fields
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.gateway import parse_xero_datetime
-from odoo.addons.xero_connector.xero_connector.sandbox import extras
-from odoo.addons.xero_connector.xero_connector.sandbox.server import DEFAULT_SCOPE
+from odoo.addons.xero_connector.xero_sandbox import extras
+from odoo.addons.xero_connector.xero_sandbox.server import DEFAULT_SCOPE
 
-from .common import connect, give_token, invoice_line, setup_nz_company, start_sandbox
+from .common import RealCursorCase, give_token, invoice_line, setup_nz_company
 
 
 @tagged("post_install", "-at_install")
-class TestFollowups(BaseCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls.sandbox = start_sandbox(cls, seed="demo")
-        # One organisation for the whole class (its accounts are mapped once): Xero's calls a
-        # minute are not what these tests are about (test_queue and the engine's are).
-        cls.sandbox.minute_limit = 10000
-        with cls.registry.cursor() as cr:
-            env = cls._env(cr)
-            company = setup_nz_company(env, name=f"Followup NZ {uuid.uuid4().hex[:6]}")
-            cls.company_id = company.id
-            env = env(context={"allowed_company_ids": [company.id]})
-            conn = connect(env, cls.sandbox, company)
-            cls.connection_id = conn.id
-            gst = env["account.tax"].search(
-                [("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("amount", "=", 15)], limit=1
-            )
-            cls.gst_id = gst.id
-            sales = (
-                env["account.account"]
-                .with_company(company)
-                .search([("company_ids", "in", company.id), ("account_type", "=", "income")], limit=1)
-            )
-            cls.sales_id = sales.id
-            bank = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
-            cls.bank_id = bank.id
-            conn._read_accounting_reference()
-            xero = {a.code: a for a in conn.xero_account_ids}
-            rates = {r.tax_type: r for r in conn.xero_tax_rate_ids}
-            conn.account_mapping_ids.filtered(lambda m: m.account_id == sales).xero_account_id = xero["200"]
-            for mapping in conn.tax_mapping_ids:
-                mapping.xero_tax_rate_id = rates["OUTPUT"]
-            conn.journal_mapping_ids.filtered(lambda m: m.journal_id == bank).xero_account_id = xero["090"]
-            env["xero.contact"]._fetch_changes(conn)
-            bayside = env["xero.contact"].search([("connection_id", "=", conn.id), ("name", "=", "Bayside Club")])
-            bayside.action_import()
-            cls.bayside_id = bayside.partner_id.id
-            conn.accounting_start_date = "2026-01-01"
-            preview = env["xero.accounting.preview"].browse(conn.action_accounting_preview()["res_id"])
-            preview.action_confirm()
-            cls.manager_id = new_test_user(
-                env,
-                login=f"xero_starter_{uuid.uuid4().hex[:6]}",
-                groups="base.group_user,account.group_account_invoice,xero_connector.group_xero_manager",
-                company_id=company.id,
-                company_ids=[Command.set([company.id])],
-            ).id
-            cr.commit()
-        cls.addClassCleanup(cls._cleanup)
+class TestFollowups(RealCursorCase):
+    # One organisation for the whole class (its accounts are mapped once): Xero's calls a
+    # minute are not what these tests are about (test_queue and the engine's are).
+    sandbox_options = {"seed": "demo", "minute_limit": 10000}
+    company_prefix = "Followup NZ"
 
     @classmethod
-    def _env(cls, cr, uid=SUPERUSER_ID, company_id=None):
-        # The test runner holds the registry's lock: the transaction is set here.
-        if cr.transaction is None:
-            cr.transaction = Transaction(cls.registry)
-        context = {"allowed_company_ids": [company_id]} if company_id else {}
-        return api.Environment(cr, uid, context)
+    def _make_company(cls, env, name):
+        return setup_nz_company(env, name=name)
 
     @classmethod
-    def _cleanup(cls):
-        with cls.registry.cursor() as cr:
-            env = cls._env(cr)
-            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
-            env["xero.connection"].browse(cls.connection_id).unlink()
-            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
-            cr.commit()
+    def _set_up_connection(cls, conn):
+        env = conn.env
+        company = conn.company_id
+        gst = env["account.tax"].search(
+            [("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("amount", "=", 15)], limit=1
+        )
+        cls.gst_id = gst.id
+        sales = (
+            env["account.account"]
+            .with_company(company)
+            .search([("company_ids", "in", company.id), ("account_type", "=", "income")], limit=1)
+        )
+        cls.sales_id = sales.id
+        bank = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
+        cls.bank_id = bank.id
+        conn._read_accounting_reference()
+        xero = {a.code: a for a in conn.xero_account_ids}
+        rates = {r.tax_type: r for r in conn.xero_tax_rate_ids}
+        conn.account_mapping_ids.filtered(lambda m: m.account_id == sales).xero_account_id = xero["200"]
+        for mapping in conn.tax_mapping_ids:
+            mapping.xero_tax_rate_id = rates["OUTPUT"]
+        conn.journal_mapping_ids.filtered(lambda m: m.journal_id == bank).xero_account_id = xero["090"]
+        env["xero.contact"]._fetch_changes(conn)
+        bayside = env["xero.contact"].search([("connection_id", "=", conn.id), ("name", "=", "Bayside Club")])
+        bayside.action_import()
+        cls.bayside_id = bayside.partner_id.id
+        conn.accounting_start_date = "2026-01-01"
+        preview = env["xero.accounting.preview"].browse(conn.action_accounting_preview()["res_id"])
+        preview.action_confirm()
+        cls.manager_id = new_test_user(
+            env,
+            login=f"xero_starter_{uuid.uuid4().hex[:6]}",
+            groups="base.group_user,account.group_account_invoice,xero_connector.group_xero_manager",
+            company_id=company.id,
+            company_ids=[Command.set([company.id])],
+        ).id
 
     def setUp(self):
         super().setUp()
@@ -123,9 +100,6 @@ class TestFollowups(BaseCase):
 
     def env_of(self, cr, uid=SUPERUSER_ID):
         return self._env(cr, uid, self.company_id)
-
-    def connection(self, cr):
-        return self.env_of(cr)["xero.connection"].browse(self.connection_id)
 
     def refresh_organisation(self):
         with self.registry.cursor() as cr:

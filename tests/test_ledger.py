@@ -6,7 +6,7 @@ from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from odoo.addons.xero_connector.xero_connector.gateway import XeroGateway
-from odoo.addons.xero_connector.xero_connector.sandbox.query import ms_date
+from odoo.addons.xero_connector.xero_sandbox.query import ms_date
 
 from .common import XeroCase, connect, run_queue, start_sandbox
 

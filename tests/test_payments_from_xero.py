@@ -102,7 +102,7 @@ class TestPaymentsFromXero(XeroAccountingCase):
         self.assertEqual(asked, list(range(1, len(asked) + 1)), "one page after the other, each once")
         self.assertGreaterEqual(len(asked), 2)
         job = self.env["xero.job"].search([("kind", "=", "ledger_fetch")], limit=1)
-        self.assertEqual((job.state, job.payload["payments"]["page"]), ("done", len(asked) + 1))
+        self.assertEqual(job.state, "done")
         self.assertTrue(self.connection.payments_read_to, "the next read asks only for newer changes")
 
     def test_a_partial_payment_leaves_the_invoice_partially_paid(self):

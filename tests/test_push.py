@@ -127,15 +127,15 @@ class TestPush(XeroCase):
 
     def test_a_read_of_xero_at_the_same_time_adds_no_second_binding(self):
         partner = self.env["res.partner"].create({"name": "Racing Customer", "customer_rank": 1})
-        original = XeroContactPush._push_record
+        original = XeroContactPush._outbox_record
 
-        def read_meanwhile(records, connection, writes, results):
+        def read_meanwhile(records, batch, partners, answers, partial=False):
             # Another worker reads Xero between the creation and this step's bookkeeping.
-            connection._enqueue_contacts_fetch()
-            run_queue(connection.env)
-            return original(records, connection, writes, results)
+            batch.connection_id._enqueue_contacts_fetch()
+            run_queue(batch.env)
+            return original(records, batch, partners, answers, partial)
 
-        with patch.object(XeroContactPush, "_push_record", read_meanwhile):
+        with patch.object(XeroContactPush, "_outbox_record", read_meanwhile):
             self.push()
         bindings = self.env["xero.contact"].search([("name", "=", "Racing Customer")])
         self.assertEqual(len(bindings), 1)
@@ -154,15 +154,15 @@ class TestPush(XeroCase):
         self.push()  # reads Xero first: the archived contact is known and left out
         self.assertEqual(second.xero_status, "ARCHIVED")
         self.assertFalse(any(partners.mapped("xero_push_error")))
-        original = XeroContactPush._push_fill_groups
+        original = XeroContactPush._push_plan_groups
 
         def archive_meanwhile(records, job, payload):
             # Archived in Xero after this push read it: Xero refuses the group request.
+            original(records, job, payload)
             self.sandbox.update_contact(third.xero_id, ContactStatus="ARCHIVED")
-            return original(records, job, payload)
 
         late = self.env["res.partner"].create({"name": "Group Customer late", "customer_rank": 1})
-        with patch.object(XeroContactPush, "_push_fill_groups", archive_meanwhile):
+        with patch.object(XeroContactPush, "_push_plan_groups", archive_meanwhile):
             job = self.push()
         self.assertIn(self.binding(late).xero_id, self.group_members("Odoo Customers"))
         self.assertIn("archived in Xero", partners[2].xero_push_error)

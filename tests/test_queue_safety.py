@@ -10,69 +10,27 @@ words, and a job be given back with its next try.
 
 # pylint: disable=invalid-commit
 
-import sys
 import threading
 import time
-import traceback
 import uuid
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import UserError
-from odoo.modules.registry import Registry
-from odoo.orm.environments import Transaction
-from odoo.tests import BaseCase, get_db_name, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.xero_connector.models import xero_rate_budget
 from odoo.addons.xero_connector.models.xero_connection import XeroConnection
 from odoo.addons.xero_connector.xero_connector import gateway
 
-from .common import connect, give_token, start_sandbox
-
-
-def stuck_threads_report():
-    frames = sys._current_frames()
-    return "\n".join(
-        f"--- {t.name}\n" + "".join(traceback.format_stack(frames[t.ident]))
-        for t in threading.enumerate()
-        if t.ident in frames and t is not threading.current_thread()
-    )
+from .common import RealCursorCase, give_token, stuck_threads_report
 
 
 @tagged("post_install", "-at_install")
-class TestQueueSafety(BaseCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        cls.sandbox = start_sandbox(cls, seed="demo")
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].create({"name": f"Queue Safety Co {uuid.uuid4().hex[:8]}"})
-            cls.connection_id = connect(env, cls.sandbox, company).id
-            cr.commit()
-        cls.addClassCleanup(cls._cleanup)
-
-    @classmethod
-    def _cleanup(cls):
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
-            env["xero.contact"].search([("connection_id", "=", cls.connection_id)]).unlink()
-            env["xero.connection"].browse(cls.connection_id).unlink()
-            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
-            env["ir.config_parameter"].set_param("xero_connector.job_stale_seconds", False)
-            cr.commit()
-
-    def env_of(self, cr):
-        if cr.transaction is None:
-            cr.transaction = Transaction(self.registry)
-        return api.Environment(cr, SUPERUSER_ID, {})
-
-    def connection(self, cr):
-        return self.env_of(cr)["xero.connection"].browse(self.connection_id)
+class TestQueueSafety(RealCursorCase):
+    company_prefix = "Queue Safety Co"
 
     def setUp(self):
         super().setUp()
@@ -84,6 +42,7 @@ class TestQueueSafety(BaseCase):
             cr.execute("DELETE FROM xero_rate_budget")
             cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
             cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
+            cr.execute("DELETE FROM xero_outbox WHERE connection_id = %s", [self.connection_id])
             cr.commit()
 
     def set_stale_seconds(self, seconds):
@@ -312,37 +271,20 @@ class TestQueueSafety(BaseCase):
 
 
 @tagged("post_install", "-at_install")
-class TestLostAnswers(BaseCase):
+class TestLostAnswers(RealCursorCase):
     """Xero's answer to a write lost by a TLS failure, through the runner: retried, written once."""
+
+    # Xero over HTTPS: a TLS failure is then the SDK's own (status 0), as in production.
+    sandbox_options = {"seed": "demo", "tls": True}
+    company_prefix = "Lost Answers Co"
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry = Registry(get_db_name())
-        # Xero over HTTPS: a TLS failure is then the SDK's own (status 0), as in production.
-        cls.sandbox = start_sandbox(cls, seed="demo", tls=True)
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company = env["res.company"].create({"name": f"Lost Answers Co {uuid.uuid4().hex[:8]}"})
-            cls.company_id = company.id
-            cls.connection_id = connect(env, cls.sandbox, company).id
-            cr.commit()
-        cls.addClassCleanup(cls._cleanup)
         # The gateway trusts the sandbox's own certificate (the SDK reads certifi's bundle).
         trust = patch.object(gateway.certifi, "where", return_value=cls.sandbox.ca_file)
         trust.start()
         cls.addClassCleanup(trust.stop)
-
-    @classmethod
-    def _cleanup(cls):
-        with cls.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            env["xero.job"].search([("connection_id", "=", cls.connection_id)]).unlink()
-            env["xero.contact"].search([("connection_id", "=", cls.connection_id)]).unlink()
-            env["res.partner"].search([("company_id", "=", cls.company_id)]).xero_do_not_sync = True
-            env["xero.connection"].browse(cls.connection_id).unlink()
-            env["xero.rate.budget"].search([("tenant_id", "=", cls.sandbox.tenant_id)]).unlink()
-            cr.commit()
 
     def setUp(self):
         super().setUp()
@@ -352,6 +294,7 @@ class TestLostAnswers(BaseCase):
             give_token(connection, self.sandbox)
             cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
             cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
+            cr.execute("DELETE FROM xero_outbox WHERE connection_id = %s", [self.connection_id])
             cr.commit()
 
     def test_a_tls_error_after_xero_saved_then_success_writes_one_contact(self):

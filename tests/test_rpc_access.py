@@ -38,7 +38,9 @@ PUBLIC_METHODS = {
     ("xero.connection", "action_accounting_preview"): MANAGER,
     ("xero.connection", "action_accounting_stop"): MANAGER,
     ("xero.connection", "action_read_payments_from_xero"): MANAGER,
+    ("xero.connection", "create"): ORM,
     ("xero.connection", "write"): ORM,
+    ("xero.connection", "unlink"): ORM,
     ("res.config.settings", "action_xero_connect"): SETTINGS,
     ("res.config.settings", "action_xero_start_push"): SETTINGS,
     ("res.config.settings", "action_xero_disconnect"): SETTINGS,
@@ -67,6 +69,7 @@ PUBLIC_METHODS = {
     ("xero.job", "action_retry"): MANAGER,
     ("xero.job", "action_cancel"): MANAGER,
     ("xero.accounting.preview", "action_confirm"): MANAGER,
+    ("xero.accounting.preview", "action_refresh"): MANAGER,
     ("xero.mapping.mixin", "create"): ORM,
     ("xero.mapping.mixin", "write"): ORM,
     ("xero.account.mapping", "create"): ORM,
@@ -271,6 +274,36 @@ class TestPublicMethods(RpcCase):
 
 @tagged("post_install", "-at_install")
 class TestTechnicalFields(RpcCase):
+    def test_unmatching_a_payment_over_rpc_is_refused_before_its_binding_changes(self):
+        """Unlinking a reconciliation is Odoo's own check: a refused caller leaves the Xero payment as it was."""
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=self.move.ids).create(
+            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
+        )._create_payments()
+        partial = self.move.line_ids.matched_credit_ids
+        self.assertTrue(partial)
+        payment = self.env["xero.payment"].create(
+            {
+                "connection_id": self.connection.id,
+                "kind": "payment",
+                "document_id": self.document.id,
+                "partial_id": partial.id,
+                "state": "sent",
+                "xero_id": "00000000-0000-0000-0000-0000000000b2",
+            }
+        )
+        for user in (self.portal, self.employee, self.manager_b):
+            with self.subTest(user=user.login):
+                # Not assertRaises: Odoo's rolls back to a savepoint, which would hide writes made
+                # before the refusal (as would the request's rollback, unless server code catches it).
+                try:
+                    call_kw(self.as_user(user)["account.partial.reconcile"], "unlink", [partial.ids], {})
+                    refused = False
+                except AccessError:
+                    refused = True
+                self.assertTrue(refused)
+                self.env.invalidate_all()
+                self.assertEqual((payment.state, partial.exists()), ("sent", partial))
+
     def test_technical_fields_cannot_be_written_over_rpc(self):
         billing = new_test_user(
             self.env,

@@ -1,11 +1,15 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
 from ..models.access import XERO_MANAGER, xero_check_access
 from ..models.xero_i18n import translate
-from ..xero_connector import accounting
+from ..xero_connector import accounting, reading
 
 KIND_WORDS = {accounting.INVOICE: "Invoices", accounting.CREDIT_NOTE: "Credit notes"}
+# A preview of more documents than this (ir.config_parameter xero_connector.preview_inline_limit)
+# is built by a job: reading Xero first may take minutes, longer than an HTTP request may.
+PREVIEW_INLINE_LIMIT = 200
 
 
 class XeroAccountingPreview(models.TransientModel):
@@ -35,6 +39,16 @@ class XeroAccountingPreview(models.TransientModel):
     link_count = fields.Integer(string="Already in Xero", readonly=True)
     problem_count = fields.Integer(string="Cannot be sent yet", readonly=True)
     new_customer_count = fields.Integer(string="Customers to create in Xero", readonly=True)
+    state = fields.Selection(
+        [("building", "Being prepared"), ("ready", "Ready")],
+        default="ready",
+        readonly=True,
+        help="A large preview is prepared in the background (Xero is read first): it opens when ready.",
+    )
+    job_id = fields.Many2one("xero.job", readonly=True, help="The background job preparing this preview.")
+    job_state = fields.Selection(related="job_id.state", string="Preparation")
+    job_progress = fields.Float(related="job_id.progress", string="Prepared (%)")
+    job_error = fields.Text(related="job_id.error", string="Problem")
     line_ids = fields.One2many("xero.accounting.preview.line", "preview_id")
     send_line_ids = fields.One2many(
         "xero.accounting.preview.line", "preview_id", domain=[("category", "=", "send")], string="To send"
@@ -65,15 +79,88 @@ class XeroAccountingPreview(models.TransientModel):
         )
 
     def _build(self):
+        """Prepare the preview now, or, when it is large, queue the job that prepares it."""
         self.ensure_one()
         connection = self.connection_id.sudo()
         if connection.accounting_start_date > fields.Date.context_today(self):
             self.future = True
             return
+        limit = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("xero_connector.preview_inline_limit", PREVIEW_INLINE_LIMIT)
+        )
+        if len(self._in_scope(connection)) > limit:
+            self.state = "building"
+            self.job_id = self.env["xero.job"]._enqueue(
+                connection,
+                "accounting_preview",
+                self.env._("Prepare the preview of the accounting data sent to Xero"),
+                records=self,
+                identity_key=f"accounting_preview:{self.id}",
+                payload={"phase": "reference"},
+            )
+            return
         # Xero as it is now: what it already holds is linked, not sent again.
         connection._read_accounting_reference()
         self.env["xero.contact"]._fetch_changes(connection)
         self.env["xero.ledger.entry"]._read_changes(connection)
+        self._plan(connection)
+
+    def _xero_job_accounting_preview(self, job):
+        """One step of a large preview: Xero's accounts and tax rates, then one page of its
+        changed contacts, then one page of its sales ledger, then the plan (each step committed,
+        so a stopped worker resumes at its page)."""
+        preview = self.sudo().browse(job.res_ids or []).exists()
+        if not preview:
+            return True  # closed and vacuumed meanwhile: nothing to prepare
+        connection = job.connection_id.sudo()
+        payload = dict(job.payload or {})
+        phase, read, left = payload.get("phase") or "reference", 0, 0
+        if phase == "reference":
+            connection._read_accounting_reference()
+            if not connection.short_code:
+                connection._refresh_organisation()
+            payload.update(phase="contacts", cursor=reading.start(connection.contacts_fetched_at))
+        elif phase == "contacts":
+            cursor, finished, read, left = self.env["xero.contact"]._fetch_page(connection, payload["cursor"])
+            payload.update(cursor=cursor)
+            if finished:
+                ledger = self.env["xero.ledger.entry"]
+                payload.update(phase="ledger", cursor=None, position=ledger._ledger_start(connection))
+        elif phase == "ledger":
+            position, finished, read, left = self.env["xero.ledger.entry"]._read_page(connection, payload["position"])
+            payload.update(position=position, phase="plan" if finished else "ledger")
+        else:
+            preview._plan(connection)
+            job.progress_total = job.progress_done
+            preview._tell_ready()
+            return True
+        job.payload = payload
+        job.progress_done += read
+        # The records Xero said are left in the list being read, and a step for the plan.
+        job.progress_total = job.progress_done + (left or 0) + 1
+        preview.write({"state": "building"})  # a sign of life: a transient record kept while prepared
+        return False
+
+    def _tell_ready(self):
+        """The manager who asked is told in their browser (the preview itself opens from its button)."""
+        self.ensure_one()
+        self.env["bus.bus"]._sendone(
+            self.create_uid.partner_id,
+            "simple_notification",
+            {
+                "type": "success",
+                "title": self.env._("Xero preview ready"),
+                "message": self.env._(
+                    "The preview of the accounting data sent to Xero is ready: open it from Settings > Xero "
+                    "(Preview and start sending)."
+                ),
+            },
+        )
+
+    def _plan(self, connection):
+        """What would be sent, linked or held back, from Xero as the bindings now mirror it."""
         moves = self._in_scope(connection)
         contacts = {
             c.partner_id.id: c.xero_id
@@ -121,6 +208,7 @@ class XeroAccountingPreview(models.TransientModel):
                 "link_count": len(plan.already_in_xero),
                 "problem_count": len([x for x in lines if x["category"] in ("blocked", "taken")]),
                 "new_customer_count": len(sending.commercial_partner_id.filtered(lambda p: p.id not in contacts)),
+                "state": "ready",
             }
         )
 
@@ -137,10 +225,30 @@ class XeroAccountingPreview(models.TransientModel):
             for (words, currency), amount in sorted(totals.items(), key=lambda item: (item[0][0], item[0][1].name))
         )
 
+    def action_refresh(self):
+        """The preview again, as far as it is prepared (ready: the whole preview)."""
+        self.ensure_one()
+        xero_check_access(self, XERO_MANAGER)
+        xero_check_access(self.connection_id, XERO_MANAGER)
+        return self._open()
+
+    @api.private
+    def _open(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Send accounting data to Xero"),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
     def action_confirm(self):
         """Switch sending on: the back-sync starts now (or on the start date)."""
         self.ensure_one()
         xero_check_access(self, XERO_MANAGER, "write")
+        if self.state != "ready":
+            raise UserError(self.env._("The preview is still being prepared: confirm it once it is ready."))
         xero_check_access(self.connection_id, XERO_MANAGER, "write")
         connection = self.connection_id.sudo()
         connection.accounting_active = True

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from . import matching
 from .messages import Message, _lt
 
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
@@ -87,11 +88,6 @@ def _rate(value):
 
 def _amount(value):
     return _json_number(money(value))
-
-
-def _key(text):
-    """How Xero tells document numbers apart (case and spacing do not count)."""
-    return " ".join(str(text or "").split()).casefold()
 
 
 # -- what the Odoo side hands over ----------------------------------------------
@@ -234,22 +230,8 @@ def _document_payload(doc):
     return out
 
 
-def invoice_payload(doc):
-    """The Xero Invoice (Type ACCREC) for an Odoo customer invoice, approved."""
-    if doc.kind != INVOICE:
-        raise ValueError(f"{doc.label} is not an invoice.")
-    return _document_payload(doc)
-
-
-def credit_note_payload(doc):
-    """The Xero CreditNote (Type ACCRECCREDIT) for an Odoo customer credit note, approved."""
-    if doc.kind != CREDIT_NOTE:
-        raise ValueError(f"{doc.label} is not a credit note.")
-    return _document_payload(doc)
-
-
 def document_payload(doc):
-    """`invoice_payload` or `credit_note_payload`, whichever fits the document."""
+    """The Xero Invoice (Type ACCREC) or CreditNote (Type ACCRECCREDIT) of an Odoo customer document, approved."""
     return _document_payload(doc)
 
 
@@ -500,11 +482,6 @@ def missing_mappings(doc, account_codes, tax_types):
     return list(dict.fromkeys(problems))
 
 
-def active_codes(records, field_name, status_field="Status"):
-    """The `field_name` of every active account or tax rate the gateway returned."""
-    return {r[field_name] for r in records if r.get(field_name) and r.get(status_field, "ACTIVE") == "ACTIVE"}
-
-
 # -- previews and batches --------------------------------------------------------
 
 
@@ -543,7 +520,7 @@ def preview(docs, existing):
         xero_type, number_field, id_field, words = KINDS[kind]
         if (record.get("Type") or xero_type) != xero_type or not record.get(number_field):
             continue  # bills and supplier credit notes share no numbers with sales documents
-        number_key = _key(record[number_field])
+        number_key = matching.xero_key(record[number_field])
         contact = str((record.get("Contact") or {}).get("ContactID") or "").lower()
         if record.get("Status") == "DELETED":
             continue  # a deleted document frees its number
@@ -556,7 +533,7 @@ def preview(docs, existing):
         taken[(xero_type, number_key)] = f"Xero already gives this number to {_A[kind]} of {owner}"
     result = Preview()
     for doc in docs:
-        number_key = _key(doc.number)
+        number_key = matching.xero_key(doc.number)
         xero_id = held.get((doc.xero_type, number_key, str(doc.contact_id).lower()))
         if xero_id:
             result.already_in_xero.append((doc, xero_id))
@@ -571,14 +548,6 @@ def preview(docs, existing):
         result.oldest = when if result.oldest is None else min(result.oldest, when)
         result.newest = when if result.newest is None else max(result.newest, when)
     return result
-
-
-def batches(items, size=BATCH_SIZE):
-    """`items` in lists of at most `size` (Xero recommends 50 records a request)."""
-    if size < 1:
-        raise ValueError("A batch holds at least one item.")
-    items = list(items)
-    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 LOCKED = _lt(

@@ -12,8 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from . import phones, places
-from .matching import normalise_vat
+from . import matching, phones, places
 from .messages import _lt
 
 PHONE_TYPE = "DEFAULT"
@@ -169,7 +168,7 @@ def normalise(key, value, region=None):
         # Not a number at all ("n/a"): compare the text rather than hide it.
         return digits or text
     if key == "vat":
-        return normalise_vat(text, region) or None
+        return matching.normalise_vat(text, region) or None
     return text
 
 

@@ -251,6 +251,7 @@ class XeroGateway:
         "contacts": ("get_contacts", "Contacts", {"include_archived": True}),
         "invoices": ("get_invoices", "Invoices", {}),
         "credit_notes": ("get_credit_notes", "CreditNotes", {}),
+        "payments": ("get_payments", "Payments", {}),
     }
 
     def read_page(self, kind, page, modified_since=None, page_size=100, **filters):
@@ -258,6 +259,7 @@ class XeroGateway:
         method, key, defaults = self.PAGED_LISTS[kind]
         data = self._call(
             method,
+            record_type=key,
             page=page,
             page_size=page_size,
             if_modified_since=modified_since,

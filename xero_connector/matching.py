@@ -1,11 +1,19 @@
-"""Suggested Odoo partners for a Xero contact: exact tax number first, then
-exact email, then the same normalised name."""
+"""Matching keys, in one place: how two records are told to be the same.
+
+Xero's own rule for contact names and document numbers (case and spacing do
+not count); the looser name of suggestions (accents and legal forms
+dropped); tax numbers in python-stdnum's compact form, as Odoo's base_vat
+reads them; emails; bank account numbers. And the suggested Odoo partners
+for a Xero contact: exact tax number first, then exact email, then the same
+normalised name."""
 
 import re
 import unicodedata
 
 from stdnum.exceptions import ValidationError
 from stdnum.util import get_cc_module
+
+from .places import country_code
 
 # Legal forms that do not tell two organisations apart.
 _LEGAL_FORMS = {
@@ -36,6 +44,11 @@ _LEGAL_FORMS = {
 }
 
 REASONS = {"vat": "same tax number", "email": "same email", "name": "same name"}
+
+
+def xero_key(text):
+    """How Xero tells contact names and document numbers apart (case and spacing do not count)."""
+    return " ".join(str(text or "").split()).casefold()
 
 
 def normalise_name(text):
@@ -84,8 +97,19 @@ def normalise_vat(text, country=None):
     return compact
 
 
+def vat_key(vat, country):
+    """The tax number as compared: stdnum's compact form for the country (a name or an ISO code)."""
+    return normalise_vat(vat, country_code(country))
+
+
 def normalise_email(text):
+    """Emails compare without case or surrounding spaces."""
     return (text or "").strip().casefold()
+
+
+def bank_account_key(number):
+    """A bank account number as both sides can match it (no spaces, dashes or dots)."""
+    return "".join(c for c in (number or "") if c.isalnum())
 
 
 class PartnerIndex:

@@ -13,7 +13,11 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-BATCH_SIZE = 50  # records a request: Xero's recommendation, for every kind
+from . import matching
+
+BATCH_SIZE = 50  # records a request: Xero's recommendation, for every kind but one
+# Adding contacts to a group names only their ids: Xero takes far more of them a request.
+BATCH_SIZES = {"contact_group_members": 500}
 
 # kind: (Xero list key, what names an item in the request and in the answer)
 KINDS = {
@@ -27,10 +31,28 @@ KINDS = {
     "allocation": ("Allocations", "Allocation"),
     "payment_delete": ("Payments", "PaymentID"),
     "allocation_delete": ("Allocations", "AllocationID"),
-    # Contacts are written by their own paths (not yet batches of the outbox), matched the same way:
-    # an update by its ContactID, a creation by its (unique) name.
+    # A contact updated is named by its ContactID, one created by its name (Xero keeps names unique).
     "contact_save": ("Contacts", "ContactID"),
+    "contact_group": ("ContactGroups", "Name"),
+    "contact_group_members": ("Contacts", "ContactID"),
 }
+
+# Xero's words when a new contact's name is taken: by another contact, or by this very
+# contact, created by an earlier try whose answer was lost once Xero forgot its key.
+NAME_TAKEN = "is already assigned to another contact"
+
+
+def batch_size(kind):
+    """How many items one batch of `kind` holds."""
+    return BATCH_SIZES.get(kind, BATCH_SIZE)
+
+
+def may_be_held(kind, answer):
+    """True when Xero's refusal of an item may mean Xero already holds it (read it back)."""
+    if kind != "contact_save" or answer is None:
+        return False
+    return any(NAME_TAKEN in (words or "") for words in answer.xero_words)
+
 
 # The Odoo payment's own id, carried by the Reference Xero keeps with the payment:
 # a payment Xero holds is found again by it even once Xero forgot the request.
@@ -83,7 +105,7 @@ def item_key(kind, item):
         return None
     if key_field.endswith("ID"):
         return str(value).lower()
-    return " ".join(str(value).split()).casefold()  # how Xero tells numbers apart
+    return matching.xero_key(value)
 
 
 def _contact_keys(item):
@@ -92,7 +114,7 @@ def _contact_keys(item):
     if item.get("ContactID"):
         keys.append(f"id:{str(item['ContactID']).lower()}")
     if item.get("Name"):
-        keys.append("name:" + " ".join(str(item["Name"]).split()).casefold())
+        keys.append("name:" + matching.xero_key(item["Name"]))
     return keys
 
 

@@ -13,9 +13,7 @@ often already holds some of the partners. So before creating anything:
 
 from dataclasses import dataclass, field
 
-from . import fieldmap
-from .matching import normalise_email, normalise_vat
-from .places import country_code
+from . import fieldmap, matching
 
 
 @dataclass
@@ -56,44 +54,34 @@ def candidate_names(partner):
     return candidates
 
 
-def name_key(name):
-    """How Xero tells names apart (case and spacing do not count)."""
-    return " ".join((name or "").split()).casefold()
-
-
 def unique_name(partner, taken):
     """The first candidate name that no active Xero contact (nor this push) uses."""
     candidates = candidate_names(partner)
     for candidate in candidates:
-        if name_key(candidate) not in taken:
+        if matching.xero_key(candidate) not in taken:
             return candidate
     return candidates[-1]
-
-
-def vat_key(vat, country):
-    """The tax number as compared: stdnum's compact form for the country (a name or an ISO code)."""
-    return normalise_vat(vat, country_code(country))
 
 
 def plan(partners, xero_contacts):
     """Decide, for partners not linked yet, whether to link or create (and the name)."""
     free = [c for c in xero_contacts if not c.linked and c.active]
-    by_vat = {vat_key(c.vat, c.country): c for c in free if vat_key(c.vat, c.country)}
-    by_email = {normalise_email(c.email): c for c in free if normalise_email(c.email)}
-    taken = {name_key(c.name) for c in xero_contacts if c.active}
+    by_vat = {matching.vat_key(c.vat, c.country): c for c in free if matching.vat_key(c.vat, c.country)}
+    by_email = {matching.normalise_email(c.email): c for c in free if matching.normalise_email(c.email)}
+    taken = {matching.xero_key(c.name) for c in xero_contacts if c.active}
     result, claimed = Plan(), set()
     for partner in sorted(partners, key=lambda p: p.partner_id):
         if partner.contact_id:
             continue
-        match = by_vat.get(vat_key(partner.values.get("vat"), partner.values.get("country"))) or by_email.get(
-            normalise_email(partner.values.get("email"))
+        match = by_vat.get(matching.vat_key(partner.values.get("vat"), partner.values.get("country"))) or by_email.get(
+            matching.normalise_email(partner.values.get("email"))
         )
         if match and match.contact_id not in claimed:
             claimed.add(match.contact_id)
             result.link[partner.partner_id] = match.contact_id
             continue
         name = unique_name(partner, taken)
-        taken.add(name_key(name))
+        taken.add(matching.xero_key(name))
         result.names[partner.partner_id] = name
     return result
 

@@ -121,14 +121,14 @@ def test_tax_included_lines_mapped_to_another_rate_are_held_back():
 
 
 def test_tax_included_payload_says_inclusive_and_sends_the_amounts_as_they_are():
-    payload = acc.invoice_payload(document(INCLUSIVE, tax_included=True))
+    payload = acc.document_payload(document(INCLUSIVE, tax_included=True))
     assert payload["LineAmountTypes"] == "Inclusive"
     assert [(x["Quantity"], x["UnitAmount"], x.get("TaxAmount")) for x in payload["LineItems"]] == [
         (2, 57.5, 15),
         (1, 20, 0),
         (3, 9.99, 3.91),
     ]
-    assert acc.invoice_payload(document(INCLUSIVE))["LineAmountTypes"] == "Exclusive"
+    assert acc.document_payload(document(INCLUSIVE))["LineAmountTypes"] == "Exclusive"
 
 
 @pytest.fixture
@@ -147,7 +147,7 @@ def test_xero_computes_the_totals_the_engine_predicts_for_tax_included_lines(gat
         amount_tax="18.91",
         amount_total="164.97",
     )
-    result = gateway.create_invoices([acc.invoice_payload(doc)], operation="taxes:inclusive")
+    result = gateway.create_invoices([acc.document_payload(doc)], operation="taxes:inclusive")
     record = result.items[0].record
     assert acc.check_totals(doc, record) == []
     predicted = acc.xero_totals(doc, gateway.get_tax_rates())

@@ -235,7 +235,7 @@ def keys_of(sandbox, method, path):
 
 def test_created_invoices_retried_are_created_once(sandbox, gateway, contact_id):
     lose_the_answer_of_the_next(sandbox, "PUT", "/Invoices")
-    result = gateway.create_invoices([acc.invoice_payload(document("INV-1", contact_id))], operation="send:1")
+    result = gateway.create_invoices([acc.document_payload(document("INV-1", contact_id))], operation="send:1")
     assert [item.ok for item in result.items] == [True]
     assert len(gateway.get_invoices(numbers=["INV-1"])) == 1
     keys_of(sandbox, "PUT", "/Invoices")
@@ -243,7 +243,7 @@ def test_created_invoices_retried_are_created_once(sandbox, gateway, contact_id)
 
 def test_saved_invoices_and_voids_carry_a_key(sandbox, gateway, contact_id):
     lose_the_answer_of_the_next(sandbox, "POST", "/Invoices")
-    record = gateway.save_invoices([acc.invoice_payload(document("INV-2", contact_id))], "send:2").items[0].record
+    record = gateway.save_invoices([acc.document_payload(document("INV-2", contact_id))], "send:2").items[0].record
     keys_of(sandbox, "POST", "/Invoices")
     lose_the_answer_of_the_next(sandbox, "POST", "/Invoices")
     voided = gateway.save_invoices([acc.void_payload("invoice", record["InvoiceID"])], "void:2")
@@ -254,11 +254,11 @@ def test_saved_invoices_and_voids_carry_a_key(sandbox, gateway, contact_id):
 
 def test_credit_notes_retried_are_created_once(sandbox, gateway, contact_id):
     lose_the_answer_of_the_next(sandbox, "PUT", "/CreditNotes")
-    result = gateway.create_credit_notes([acc.credit_note_payload(document("CN-1", contact_id, "credit_note"))], "cn")
+    result = gateway.create_credit_notes([acc.document_payload(document("CN-1", contact_id, "credit_note"))], "cn")
     assert [item.ok for item in result.items] == [True]
     keys_of(sandbox, "PUT", "/CreditNotes")
     lose_the_answer_of_the_next(sandbox, "POST", "/CreditNotes")
-    gateway.save_credit_notes([acc.credit_note_payload(document("CN-2", contact_id, "credit_note"))], "cn2")
+    gateway.save_credit_notes([acc.document_payload(document("CN-2", contact_id, "credit_note"))], "cn2")
     keys_of(sandbox, "POST", "/CreditNotes")
     numbers = sorted(c["CreditNoteNumber"] for c in gateway.get_credit_notes())
     assert numbers == ["CN-1", "CN-2"]
@@ -266,8 +266,8 @@ def test_credit_notes_retried_are_created_once(sandbox, gateway, contact_id):
 
 def test_payments_and_allocations_retried_are_made_once(sandbox, gateway, contact_id):
     # The invoice is 100.00 + 15 % = 115.00.
-    invoice = gateway.create_invoices([acc.invoice_payload(document("INV-3", contact_id))], "send:3").items[0].record
-    note = gateway.create_credit_notes([acc.credit_note_payload(document("CN-3", contact_id, "credit_note"))], "cn3")
+    invoice = gateway.create_invoices([acc.document_payload(document("INV-3", contact_id))], "send:3").items[0].record
+    note = gateway.create_credit_notes([acc.document_payload(document("CN-3", contact_id, "credit_note"))], "cn3")
     note_id = note.items[0].record["CreditNoteID"]
 
     lose_the_answer_of_the_next(sandbox, "PUT", "/Payments")
@@ -300,10 +300,10 @@ def test_contact_groups_writes_carry_a_key(sandbox, gateway, contact_id):
 
 
 def test_every_write_the_gateway_sent_carried_a_distinct_key(sandbox, gateway, contact_id):
-    invoice = gateway.create_invoices([acc.invoice_payload(document("INV-4", contact_id))], "send:4").items[0].record
+    invoice = gateway.create_invoices([acc.document_payload(document("INV-4", contact_id))], "send:4").items[0].record
     pay = acc.PaymentDoc("pay,4", invoice["InvoiceID"], "090", "2024-06-01", Decimal("10.00"))
     gateway.save_payments([acc.payment_payload(pay)], operation="pay:4")
-    gateway.save_invoices([acc.invoice_payload(document("INV-5", contact_id))], "send:5")
+    gateway.save_invoices([acc.document_payload(document("INV-5", contact_id))], "send:5")
     writes = [r for r in sandbox.request_log if r["method"] in ("PUT", "POST")]
     assert len(writes) == 4
     keys = [r["headers"].get("idempotency-key") for r in writes]

@@ -245,7 +245,7 @@ def test_credit_notes_saved_keep_four_decimal_unit_amounts(make_gateway):
     contact = gateway.save_contacts([{"Name": "Screws Ltd"}], operation="cn4:contact").items[0].record
     line = acc.Line("Screws", Decimal(1000), Decimal("0.0125"), "200", "NONE")
     note = acc.Document("k", "credit_note", "CN-4", contact["ContactID"], "2024-05-01", lines=(line,))
-    record = gateway.save_credit_notes([acc.credit_note_payload(note)], operation="cn4").items[0].record
+    record = gateway.save_credit_notes([acc.document_payload(note)], operation="cn4").items[0].record
     assert record["LineItems"][0]["UnitAmount"] == 0.0125 and record["Total"] == 12.5
 
 
@@ -266,12 +266,12 @@ def two_customers(make_gateway):
     def document(kind, number, contact):
         return acc.Document(f"k-{number}", kind, number, contact, "2024-05-01", "2024-05-31", lines=(line,))
 
-    invoices = [acc.invoice_payload(document("invoice", "INV-A", alpha))]
-    invoices.append(acc.invoice_payload(document("invoice", "INV-B", beta)))
+    invoices = [acc.document_payload(document("invoice", "INV-A", alpha))]
+    invoices.append(acc.document_payload(document("invoice", "INV-B", beta)))
     gateway.save_invoices(invoices, operation="read:invoices")
-    notes = [acc.credit_note_payload(document("credit_note", "CN-A", alpha))]
+    notes = [acc.document_payload(document("credit_note", "CN-A", alpha))]
     gateway.create_credit_notes(notes, operation="read:cn-a")
-    gateway.save_credit_notes([acc.credit_note_payload(document("credit_note", "CN-B", beta))], operation="read:cn-b")
+    gateway.save_credit_notes([acc.document_payload(document("credit_note", "CN-B", beta))], operation="read:cn-b")
     return gateway, alpha, beta
 
 
@@ -346,7 +346,7 @@ def test_created_invoices_keep_four_decimal_unit_amounts(sandbox, make_gateway):
     contact = gateway.save_contacts([{"Name": "Nails Ltd"}], operation="inv4:contact").items[0].record
     line = acc.Line("Nails", Decimal(1000), Decimal("0.0125"), "200", "NONE")
     invoice = acc.Document("k", "invoice", "INV-4", contact["ContactID"], "2024-05-01", "2024-05-31", lines=(line,))
-    record = gateway.create_invoices([acc.invoice_payload(invoice)], operation="inv4").items[0].record
+    record = gateway.create_invoices([acc.document_payload(invoice)], operation="inv4").items[0].record
     assert record["LineItems"][0]["UnitAmount"] == 0.0125 and record["Total"] == 12.5
     assert "unitdp=4" in [r for r in sandbox.request_log if r["method"] == "PUT"][-1]["query"]
 

@@ -16,7 +16,7 @@ import pytest
 from xero_connector import errors
 from xero_connector.gateway import MAX_RETRY_AFTER, StaticToken, XeroGateway
 from xero_connector.ratelimit import MemoryRateLimiter
-from xero_connector.sandbox import XeroSandbox
+from xero_sandbox import XeroSandbox
 
 
 def statuses(sandbox, path_part, method=None):

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from xero_connector import accounting as acc
-from xero_connector import push
+from xero_connector import matching
 from xero_connector.fieldmap import clean_for_odoo
 from xero_connector.ratelimit import Budget, Limits, MemoryRateLimiter
 
@@ -62,22 +62,10 @@ def test_missing_mappings_of_a_line_without_description_or_labels():
     ]
 
 
-def test_records_without_a_status_are_active():
-    records = [{"Code": "200"}, {"Code": "201", "Status": "ARCHIVED"}, {"Code": "", "Status": "ACTIVE"}]
-    assert acc.active_codes(records, "Code") == {"200"}
-
-
-def test_batches_of_one_and_the_refusal_of_none():
-    assert acc.batches([1, 2], size=1) == [[1], [2]]
-    assert acc.batches(range(5), size=2) == [[0, 1], [2, 3], [4]]
-    with pytest.raises(ValueError, match=r"^A batch holds at least one item\.$"):
-        acc.batches([1], size=0)
-
-
 def test_a_changed_document_gets_another_signature():
     doc = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(acc.Line("A", 1, 10, "200", "OUTPUT"),))
-    payload = acc.invoice_payload(doc)
-    assert acc.signature(payload) == acc.signature(acc.invoice_payload(doc))
+    payload = acc.document_payload(doc)
+    assert acc.signature(payload) == acc.signature(acc.document_payload(doc))
     assert len(acc.signature(payload)) == 32 and int(acc.signature(payload), 16) >= 0
     changed = dict(payload, Reference="PO 7")
     assert acc.signature(changed) != acc.signature(payload)
@@ -154,8 +142,8 @@ def test_memory_limiter_pause_counts_from_now():
 
 
 def test_name_keys_of_nothing_are_empty():
-    assert push.name_key(None) == "" and push.name_key("") == ""
-    assert push.name_key("  Acme \t Ltd ") == "acme ltd"
+    assert matching.xero_key(None) == "" and matching.xero_key("") == ""
+    assert matching.xero_key("  Acme \t Ltd ") == "acme ltd"
 
 
 # -- more accounting ----------------------------------------------------------------------
@@ -265,13 +253,13 @@ def test_check_totals_only_some_fields_and_who_gives_nothing():
 def test_payload_numbers_and_lines_as_xero_reads_them():
     with pytest.raises(ValueError, match=r"^'abc' is not a number\.$"):
         acc.number("abc")
-    whole = acc.invoice_payload(
+    whole = acc.document_payload(
         acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(acc.Line(None, 2, 10, "200", "OUTPUT"),))
     )["LineItems"][0]
     assert whole["Description"] == "" and isinstance(whole["Quantity"], int) and isinstance(whole["UnitAmount"], int)
     one_percent = acc.Line("A", 1, 10, "200", "OUTPUT", discount_rate=1)
     doc = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(one_percent,))
-    assert acc.invoice_payload(doc)["LineItems"][0]["DiscountRate"] == 1
+    assert acc.document_payload(doc)["LineItems"][0]["DiscountRate"] == 1
     empty = acc.Document("k", "invoice", "INV-1", "c", "2024-05-01", lines=(acc.Line("Odd", None, None, "200", "X"),))
     with pytest.raises(ValueError, match=r'^Line "Odd" has neither quantity and unit amount nor an amount\.$'):
-        acc.invoice_payload(empty)
+        acc.document_payload(empty)

@@ -32,8 +32,8 @@ def default_openapi_dir():
     env = os.environ.get("XERO_OPENAPI_DIR")
     if env:
         return Path(env)
-    # sandbox/ -> xero_connector/ -> repository -> its parent, which holds shared/
-    return Path(__file__).resolve().parents[3] / "shared" / "xero-openapi"
+    # xero_sandbox/ -> repository -> its parent, which holds shared/
+    return Path(__file__).resolve().parents[2] / "shared" / "xero-openapi"
 
 
 def _strip_security(data):

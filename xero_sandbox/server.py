@@ -1501,6 +1501,15 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_sandbox/stats" and method == "GET":
             # For a sandbox run as its own process (benchmarks): its counters.
             return _json(200, {k: dict(v) if k == "per_path" else v for k, v in sb.stats.items()})
+        if path == "/_sandbox/log" and method == "GET":
+            # Every request it answered since the `start`-th (benchmarks count calls and pages).
+            start = int(dict(query).get("start") or 0)
+            entries = [
+                {k: e[k] for k in ("method", "path", "query", "status")}
+                | {"if_modified_since": e["headers"].get("if-modified-since")}
+                for e in sb.request_log[start:]
+            ]
+            return _json(200, {"entries": entries})
         fault = sb._take_fault(method, path, "before", False)
         if fault and fault["kind"] == "timeout":
             time.sleep(sb.fault_delay)

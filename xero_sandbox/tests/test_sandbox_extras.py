@@ -6,8 +6,8 @@ import requests
 
 from xero_connector import errors
 from xero_connector.gateway import StaticToken, XeroGateway
-from xero_connector.sandbox import extras
-from xero_connector.sandbox.server import DEFAULT_SCOPE
+from xero_sandbox import extras
+from xero_sandbox.server import DEFAULT_SCOPE
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 WITH_FILES = DEFAULT_SCOPE + " accounting.attachments"
@@ -112,3 +112,18 @@ def test_online_invoice_link_for_approved_sales_invoices_only(sandbox):
     _gw, draft_id = documents(sandbox, status="DRAFT")
     with pytest.raises(errors.XeroError, match="approved"):
         gw.get_online_invoice_url(draft_id)
+
+
+def test_the_request_log_is_served_to_benchmarks_run_in_another_process(sandbox):
+    # `make bench` counts every call and every page Xero served from it (scripts/bench_first_read_odoo.py).
+    sandbox.seed_contacts(3)
+    gw = gateway(sandbox)
+    gw.read_page("contacts", 1, "2026-01-01T00:00:00", page_size=10)
+    gw.read_page("contacts", 2, page_size=10)
+    entries = requests.get(f"{sandbox.base_url}/_sandbox/log", timeout=10).json()["entries"]
+    contacts = [e for e in entries if e["path"].endswith("/Contacts")]
+    assert [(e["method"], e["status"]) for e in contacts] == [("GET", 200), ("GET", 200)]
+    assert "page=1" in contacts[0]["query"] and "page=2" in contacts[1]["query"]
+    assert contacts[0]["if_modified_since"] and not contacts[1]["if_modified_since"]
+    later = requests.get(f"{sandbox.base_url}/_sandbox/log", params={"start": len(entries)}, timeout=10).json()
+    assert [e["path"] for e in later["entries"]] == ["/_sandbox/log"], "from the n-th on: the first call to the log"

@@ -38,22 +38,14 @@ from xero_python.api_client import ApiClient, Configuration
 from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import HTTPStatusException
 
-from xero_connector.sandbox import XeroSandbox
-
 REPO = Path(__file__).resolve().parents[2]
 BAYSIDE = "Bayside Club"
 
 
-@pytest.fixture(scope="module")
-def server():
-    sandbox = XeroSandbox(port=0, seed="demo")
-    sandbox.start()
-    yield sandbox
-    sandbox.stop()
-
-
 @pytest.fixture
-def sb(server):
+def sb(sandbox_server):
+    """The demo organisation, with every knob a test may turn set back."""
+    server = sandbox_server
     server.reset("demo")
     server.auto_consent = False
     server.legacy_app = False
@@ -696,7 +688,7 @@ def test_schema_violations_are_refused(sb):
 
 def test_without_spec_nothing_is_validated(tmp_path):
     code = (
-        "from xero_connector.sandbox import XeroSandbox\n"
+        "from xero_sandbox import XeroSandbox\n"
         f"sb = XeroSandbox(seed='empty', openapi_dir={str(tmp_path)!r}); sb.start()\n"
         "import requests\n"
         "t = sb.issue_token()\n"
@@ -716,7 +708,7 @@ def test_without_spec_nothing_is_validated(tmp_path):
 
 def test_cli_serves_and_exits_on_sigterm():
     process = subprocess.Popen(
-        [sys.executable, "-m", "xero_connector.sandbox", "--port", "0", "--seed", "empty"],
+        [sys.executable, "-m", "xero_sandbox", "--port", "0", "--seed", "empty"],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""python -m xero_connector.sandbox --port 8765 --seed demo"""
+"""python -m xero_sandbox --port 8765 --seed demo"""
 
 import argparse
 import signal
@@ -8,7 +8,7 @@ from .server import XeroSandbox
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m xero_connector.sandbox", description="Serve the Xero API sandbox.")
+    parser = argparse.ArgumentParser(prog="python -m xero_sandbox", description="Serve the Xero API sandbox.")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--seed", choices=("demo", "empty"), default="demo")
     parser.add_argument("--minute-limit", type=int, default=60)

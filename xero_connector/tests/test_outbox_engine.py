@@ -81,3 +81,30 @@ def test_contacts_are_matched_by_id_when_updated_and_by_name_when_created():
     ]
     matched = outbox.match("contact_save", keys, answered)
     assert [m.record["ContactID"] if m.ok else "refused" for m in matched] == ["id-1", "refused", "new-2"]
+
+
+def test_groups_and_members_are_matched_by_name_and_by_id():
+    groups = [{"Name": "Odoo Customers"}, {"Name": "Odoo  Suppliers"}]
+    keys = [outbox.item_key("contact_group", g) for g in groups]
+    answered = [
+        ({"ContactGroupID": "g2", "Name": "odoo suppliers"}, Answer(record={"ContactGroupID": "g2"})),
+        ({"ContactGroupID": "g1", "Name": "Odoo Customers"}, Answer(record={"ContactGroupID": "g1"})),
+    ]
+    assert [m.record["ContactGroupID"] for m in outbox.match("contact_group", keys, answered)] == ["g1", "g2"]
+    members = [{"ContactID": "A-1"}, {"ContactID": "b-2"}]
+    keys = [outbox.item_key("contact_group_members", m) for m in members]
+    answered = [({"ContactID": "b-2"}, Answer(record={"ContactID": "b-2"}))]
+    assert [m and m.record["ContactID"] for m in outbox.match("contact_group_members", keys, answered)] == [None, "b-2"]
+
+
+def test_one_batch_size_a_kind_members_many_more():
+    assert outbox.batch_size("invoice_create") == outbox.batch_size("contact_save") == 50
+    assert outbox.batch_size("contact_group_members") == 500
+
+
+def test_a_contact_name_refused_as_taken_may_be_ours_already():
+    taken = Answer(problems=["refused"], xero_words=["The contact name Acme is already assigned to another contact."])
+    assert outbox.may_be_held("contact_save", taken)
+    assert not outbox.may_be_held("contact_save", Answer(problems=["bad email"], xero_words=["Email is invalid"]))
+    assert not outbox.may_be_held("contact_save", None)
+    assert not outbox.may_be_held("invoice_create", taken)
