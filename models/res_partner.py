@@ -271,7 +271,7 @@ class ResPartner(models.Model):
             problems.append(self.env._('Country "%s" is unknown to Odoo: left empty.', values["country"]))
         key = ("state", country.id, values.get("state"))
         if key not in places:
-            places[key] = self._xero_find_state(country, values.get("state"))
+            places[key] = self._xero_find_state(country, values.get("state"), places)
         state = places[key]
         if values.get("state") and not state:
             problems.append(self.env._('Region "%s" is unknown to Odoo: left empty.', values["state"]))
@@ -292,13 +292,28 @@ class ResPartner(models.Model):
         }
         return result, problems
 
+    def _xero_child_synced_values(self):
+        """What Odoo writes on a new contact person of this company after creating it: the
+        commercial fields that are set (tax number...) and the address (res.partner._fields_sync),
+        and the company's language (res.partner.create, _compute_lang)."""
+        self.ensure_one()
+        values = {**self._get_commercial_values(), **self._get_address_values()}
+        if self.lang:
+            values["lang"] = self.lang
+        return values
+
     @api.model
-    def _xero_find_state(self, country, text):
-        """The region of `country` Xero names `text`: by code, or by name whatever its prefix ("Co. Cork")."""
+    def _xero_find_state(self, country, text, places=None):
+        """The region of `country` Xero names `text`: by code, or by name whatever its prefix ("Co. Cork").
+        `places` memoises each country's regions across a batch."""
         States = self.env["res.country.state"]
         if not (country and text and text.strip()):
             return States
-        states = States.search([("country_id", "=", country.id)])
+        places = {} if places is None else places
+        key = ("states", country.id)
+        if key not in places:
+            places[key] = States.search([("country_id", "=", country.id)])
+        states = places[key]
         wanted = text.strip().casefold()
         by_code = states.filtered(lambda s: (s.code or "").casefold() == wanted)
         if by_code:

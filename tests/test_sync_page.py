@@ -80,6 +80,38 @@ class TestSyncPage(XeroCase):
         self.assertFalse(person.partner_id.is_company)
         self.assertFalse(person.partner_id.child_ids)
 
+    def test_imported_main_contact_is_as_odoo_makes_it(self):
+        # The import creates the main contacts in a batch with what Odoo's own create would
+        # sync onto them: compared with a company and contact person made by hand in Odoo.
+        self.fetch()
+        bayside = self.contact("Bayside Club")
+        bayside.action_import()
+        partner = bayside.partner_id
+        child = partner.child_ids
+        Partner = self.env["res.partner"]
+        by_hand = Partner.create(
+            {
+                name: partner._fields[name].convert_to_write(partner[name], partner)
+                for name in (
+                    *("name", "is_company", "email", "phone", "street", "street2", "city", "zip"),
+                    *("state_id", "country_id", "vat", "company_id"),
+                )
+            }
+        )
+        by_hand_child = Partner.create({"parent_id": by_hand.id, "type": "contact", "name": child.name})
+        synced = Partner._address_fields() + Partner._commercial_fields() + ["lang", "commercial_partner_id"]
+        for name in synced:
+            mine, theirs = child[name], by_hand_child[name]
+            if name == "commercial_partner_id":
+                mine, theirs = mine == partner, theirs == by_hand
+            self.assertEqual(mine, theirs, name)
+        self.assertTrue(child.street and child.vat, "the company's address and tax number")
+        self.assertEqual(child.street, partner.street)
+        self.assertEqual(child.vat, partner.vat)
+        # The one line in the chatter says where the partner comes from.
+        self.assertEqual(len(partner.message_ids), 1)
+        self.assertIn('Imported from the Xero contact "Bayside Club"', partner.message_ids.body)
+
     def test_suggestions_rank_tax_number_then_email_then_name(self):
         Partner = self.env["res.partner"]
         by_name = Partner.create({"name": "The Bayside Club Ltd", "is_company": True})
