@@ -251,8 +251,9 @@ def run_linters(python, tally):
     ruff = subprocess.run([python, "-m", "ruff", "check", "."], cwd=REPO, check=False)
     tally.add("ruff", int(ruff.returncode == 0), int(ruff.returncode != 0))
     banner("pylint-odoo")
-    # pylint-odoo reviews the addon and its engine; scripts/ are plain CLI tools.
-    files = ["__init__.py", "__manifest__.py", "models", "wizard", "controllers", "tests", "xero_connector"]
+    # pylint-odoo reviews the addon, its engine and the sandbox; scripts/ are plain CLI tools.
+    files = ["__init__.py", "__manifest__.py", "models", "wizard", "controllers", "tests"]
+    files += ["xero_connector", "xero_sandbox"]
     pylint = subprocess.run([python, "-m", "pylint", "--rcfile=.pylintrc", *files], cwd=REPO, check=False)
     tally.add("pylint-odoo", int(pylint.returncode == 0), int(pylint.returncode != 0))
     banner("vermin (Python 3.10+)")
