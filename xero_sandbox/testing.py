@@ -87,3 +87,20 @@ def make_gateway(sandbox):
         return XeroGateway(sandbox.tenant_id, StaticToken(token), base_url=sandbox.accounting_url, **kwargs)
 
     return make
+
+
+class _Answer:
+    """An HTTP answer as the SDK keeps it in its ApiException."""
+
+    def __init__(self, status, data, reason):
+        self.status, self.data, self.reason = status, data, reason
+
+    def getheaders(self):
+        return {}
+
+
+def sdk_error(status, body=None, reason="Reason"):
+    """The SDK's ApiException for an answer the sandbox cannot give (status 0, an HTML page...)."""
+    from xero_python.exceptions import ApiException
+
+    return ApiException(http_resp=_Answer(status, body, reason))

@@ -8,11 +8,11 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from xero_python.exceptions import ApiException
 
 from xero_connector import errors
 from xero_connector import gateway as gw
 from xero_connector.gateway import BatchResult, ItemResult, StaticToken, XeroGateway, parse_xero_datetime
+from xero_sandbox.testing import sdk_error
 
 
 def api_requests(sandbox, path_part):
@@ -132,20 +132,6 @@ def test_a_concurrent_limit_429_is_named(sandbox, make_gateway):
         assert info.value.problem == "concurrent" and info.value.retry_after == 1.0
     finally:
         sandbox.concurrent_limit = 5
-
-
-class Answer:
-    """An HTTP answer as the SDK keeps it in its ApiException."""
-
-    def __init__(self, status, data, reason):
-        self.status, self.data, self.reason = status, data, reason
-
-    def getheaders(self):
-        return {}
-
-
-def sdk_error(status, body=None, reason="Reason"):
-    return ApiException(http_resp=Answer(status, body, reason))
 
 
 def test_answers_the_sandbox_never_gives_are_translated_too():

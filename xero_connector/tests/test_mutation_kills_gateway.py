@@ -15,6 +15,7 @@ from xero_python.exceptions import ApiException
 from xero_connector import errors
 from xero_connector import gateway as gw
 from xero_connector.gateway import StaticToken, XeroGateway
+from xero_sandbox.testing import sdk_error
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -42,20 +43,6 @@ def an_invoice(gateway, status="AUTHORISED", amount=100):
     }
     [saved] = gateway.create_invoices([doc], operation=f"i-{status}-{amount}").saved
     return saved.record
-
-
-class Answer:
-    """An HTTP answer as the SDK keeps it in its ApiException."""
-
-    def __init__(self, status, data, reason):
-        self.status, self.data, self.reason = status, data, reason
-
-    def getheaders(self):
-        return {}
-
-
-def sdk_error(status, body=None, reason="Reason"):
-    return ApiException(http_resp=Answer(status, body, reason))
 
 
 # -- reading lists ----------------------------------------------------------------------
