@@ -8,6 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
+from .. import synchronizers
 from ..xero_connector.errors import XeroAuthError, XeroError, XeroRateLimitError
 from .access import XERO_MANAGER, xero_check_access
 
@@ -364,7 +365,9 @@ class XeroJob(models.Model):
             # In the job's company: company-dependent values (an account's code) are that company's,
             # not those of the cron user's main company.
             job = job.with_company(self.company_id)
-            handler = getattr(job.env[self.res_model or self._name], f"_xero_job_{self.kind}")
+            handler = synchronizers.job_step(job) or getattr(
+                job.env[self.res_model or self._name], f"_xero_job_{self.kind}"
+            )
             while True:
                 before = job.progress_done
                 finished = handler(job)

@@ -2,6 +2,7 @@ import json
 
 from odoo import api, fields, models
 
+from .. import synchronizers
 from ..xero_connector import outbox
 from ..xero_connector.errors import XeroNotFoundError, XeroRequestError, XeroValidationError
 from ..xero_connector.gateway import idempotency_key
@@ -124,7 +125,7 @@ class XeroOutbox(models.Model):
     def _deliver(self):
         """Send this batch and record Xero's answers; return how many records it settled."""
         self.ensure_one()
-        Model = self.env[RECORDERS.get(self.kind, self.res_model)].sudo()
+        Model = synchronizers.writer(self) or self.env[RECORDERS.get(self.kind, self.res_model)].sudo()
         records = [self.env[self.res_model].sudo().browse(i) for i in self.record_ids]
         gateway = self.connection_id._gateway()
         if self.kind in READ_BACK_FIRST:
