@@ -424,6 +424,15 @@ class Mappings:
         return self.taxes.get(tax_ids[0]) if len(tax_ids) == 1 else None
 
 
+def _line_part(line, named, of_line, of_a_line):
+    """A line's account or tax in words: by its Odoo name, else by the line's description."""
+    if named:
+        return named
+    if line.description:
+        return Message(of_line, line=line.description)
+    return Message(of_a_line)
+
+
 def missing_mappings(doc, account_codes, tax_types):
     """What must be mapped (in settings) before `doc` can go to Xero, in plain words.
 
@@ -434,18 +443,18 @@ def missing_mappings(doc, account_codes, tax_types):
     problems = []
     for line in doc.lines:
         # Each part is a Message of its own, so the Odoo layer translates the sentence whole.
-        if line.odoo_account_label:
-            account = Message(_lt("Account %(account)s"), account=line.odoo_account_label)
-        elif line.description:
-            account = Message(_lt('The account of line "%(line)s"'), line=line.description)
-        else:
-            account = Message(_lt("The account of a line"))
-        if line.odoo_tax_label:
-            tax = Message(_lt("Tax %(tax)s"), tax=line.odoo_tax_label)
-        elif line.description:
-            tax = Message(_lt('The tax of line "%(line)s"'), line=line.description)
-        else:
-            tax = Message(_lt("The tax of a line"))
+        account = _line_part(
+            line,
+            line.odoo_account_label and Message(_lt("Account %(account)s"), account=line.odoo_account_label),
+            _lt('The account of line "%(line)s"'),
+            _lt("The account of a line"),
+        )
+        tax = _line_part(
+            line,
+            line.odoo_tax_label and Message(_lt("Tax %(tax)s"), tax=line.odoo_tax_label),
+            _lt('The tax of line "%(line)s"'),
+            _lt("The tax of a line"),
+        )
         if not line.account_code:
             problems.append(Message(_lt("%(account)s is not mapped to a Xero account."), account=account))
         elif line.account_code not in account_codes:

@@ -299,23 +299,6 @@ class XeroGateway:
             )
         )
 
-    def get_payments_page(self, page=1, modified_since=None, where=None, page_size=100):
-        """One page of payments (oldest change first), or only those changed since
-        `modified_since`; returns (payments, more pages to read)."""
-        data = self._call(
-            "get_payments",
-            record_type="Payments",
-            if_modified_since=modified_since,
-            where=where,
-            order="UpdatedDateUTC ASC",
-            page=page,
-            page_size=page_size,
-        )
-        records = self._records(data, "Payments")
-        page_count = getattr(getattr(data, "pagination", None), "page_count", None)
-        more = len(records) >= page_size and (page_count is None or page < page_count)
-        return records, more
-
     def get_credit_note(self, credit_note_id):
         """One credit note with its payments and allocations."""
         return self._records(self._call("get_credit_note", credit_note_id=credit_note_id), "CreditNotes")[0]

@@ -107,13 +107,13 @@ def payments(sandbox, gateway, n):
 def test_payments_pages_ask_the_oldest_change_first_and_stop_at_the_last_page(sandbox, make_gateway):
     gateway = make_gateway()
     payments(sandbox, gateway, 2)
-    records, more = gateway.get_payments_page()
-    assert (len(records), more) == (2, False)
-    # A full page that is the last one (pageCount says so): nothing more to read.
-    records, more = gateway.get_payments_page(page=1, page_size=2)
-    assert (len(records), more) == (2, False)
-    records, more = gateway.get_payments_page(page=1, page_size=1)
-    assert (len(records), more) == (1, True)
+    records, left = gateway.read_page("payments", 1)
+    assert (len(records), left) == (2, 0)
+    # A full page that is the last one (itemCount says so): nothing more to read.
+    records, left = gateway.read_page("payments", 1, page_size=2)
+    assert (len(records), left) == (2, 0)
+    records, left = gateway.read_page("payments", 1, page_size=1)
+    assert (len(records), left) == (1, 1)
     asked = queries(sandbox, "/Payments")
     assert [q["pageSize"] for q in asked] == [["100"], ["2"], ["1"]]
     assert all(q["order"] == ["UpdatedDateUTC ASC"] for q in asked)

@@ -81,14 +81,14 @@ def test_payments_changed_since_and_filtered_by_type(sb, make_gateway):
     finally:
         sb.freeze_clock(None)
     gateway = make_gateway()
-    everything, more = gateway.get_payments_page(where=SALES_PAYMENTS)
-    assert not more
+    everything, left = gateway.read_page("payments", 1, where=SALES_PAYMENTS)
+    assert left == 0
     assert {p["PaymentID"] for p in everything} >= {first["PaymentID"], second["PaymentID"]}
     assert all(p["PaymentType"] in ("ACCRECPAYMENT", "ARCREDITPAYMENT") for p in everything), "no bill payments"
-    changed, _more = gateway.get_payments_page(modified_since=later - timedelta(minutes=1), where=SALES_PAYMENTS)
+    changed, _left = gateway.read_page("payments", 1, later - timedelta(minutes=1), where=SALES_PAYMENTS)
     assert [p["PaymentID"] for p in changed] == [second["PaymentID"]]
-    nothing, more = gateway.get_payments_page(modified_since=later + timedelta(hours=1))
-    assert (nothing, more) == ([], False)
+    nothing, left = gateway.read_page("payments", 1, later + timedelta(hours=1))
+    assert (nothing, left) == ([], None)
     assert sb.request_log[-1]["status"] == 304
     assert seen < later
 
@@ -97,10 +97,10 @@ def test_payments_come_a_page_at_a_time_oldest_change_first(sb, make_gateway):
     invoice_id = invoice(sb, 1000)
     ids = [sb.record_payment(invoice_id, 1)["PaymentID"] for _ in range(5)]
     gateway = make_gateway()
-    pages, page, more = [], 1, True
-    while more:
+    pages, page, left = [], 1, None
+    while left != 0:
         where = f'Invoice.InvoiceID==guid("{invoice_id}")'
-        records, more = gateway.get_payments_page(page=page, page_size=2, where=where)
+        records, left = gateway.read_page("payments", page, page_size=2, where=where)
         pages.append([p["PaymentID"] for p in records])
         page += 1
     assert [len(p) for p in pages] == [2, 2, 1]
@@ -123,7 +123,7 @@ def test_a_payment_deleted_in_xero_is_listed_deleted_and_the_invoice_is_due_agai
     doc = raw(sb, "GET", f"/Invoices/{invoice_id}").json()["Invoices"][0]
     assert (doc["AmountDue"], doc["Status"]) == (100, "AUTHORISED")
     # Read incrementally, the deletion shows as the payment with Status DELETED.
-    changed, _more = make_gateway().get_payments_page(modified_since=later - timedelta(minutes=1))
+    changed, _left = make_gateway().read_page("payments", 1, later - timedelta(minutes=1))
     assert [(p["PaymentID"], p["Status"]) for p in changed] == [(paid["PaymentID"], "DELETED")]
     # Nothing else may change on a payment.
     refused = raw(sb, "POST", f"/Payments/{paid['PaymentID']}", json={"Amount": 5})
