@@ -4,6 +4,7 @@ import contextlib
 import json
 import re
 import threading
+from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from email.utils import parsedate_to_datetime
@@ -153,6 +154,9 @@ def _lookup(record, dotted):
     for part in dotted.split("."):
         if not isinstance(value, dict):
             return None
+        if part in value:  # Xero's own spelling: no scan of the keys
+            value = value[part]
+            continue
         key = next((k for k in value if k.lower() == part.lower()), None)
         value = value.get(key) if key else None
     return value
@@ -256,3 +260,32 @@ def order_records(records, order, default_key):
         present.sort(key=key, reverse=descending)
         result = present + missing
     return result
+
+
+class Shaped(Sequence):
+    """Stored records, shaped for the answer only when read: a page of a long list
+    costs its page, not the whole list (a first read of 50,000 contacts asks 50 pages)."""
+
+    def __init__(self, stored, shape):
+        self.stored, self.shape = stored, shape
+
+    def __len__(self):
+        return len(self.stored)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.shape(record) for record in self.stored[index]]
+        return self.shape(self.stored[index])
+
+
+def select(stored, shape, where, order, default_key, derived):
+    """The records of a list in Xero's order, filtered by `where`. Sorted as stored (then
+    shaped lazily) unless `where` or the order names a field the shaping makes (`derived`,
+    lower case): those see the answer's records, as Xero's filters do."""
+    fields = {clause.split()[0].split(".")[0].lower() for clause in (order or "").split(",") if clause.strip()}
+    if not where and not fields & derived:
+        return Shaped(order_records(stored, order, default_key), shape)
+    records = [shape(record) for record in stored]
+    if where:
+        records = [r for r in records if where_filter(where)(r)]
+    return order_records(records, order, default_key)

@@ -1023,7 +1023,7 @@ class XeroSandbox:
             return None
         page = query.get("page")
         if page is None:
-            return self.envelope(key, records)
+            return self.envelope(key, list(records))
         try:
             page = max(1, int(page))
             size = min(max(1, int(query.get("pageSize") or 100)), 1000)

@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from .query import UTC, money, now, order_records, parse_date, where_filter
+from .query import UTC, money, now, parse_date, select
 
 ACTIVE, ARCHIVED = "ACTIVE", "ARCHIVED"
 EMPTY_ID = "00000000-0000-0000-0000-000000000000"
@@ -43,6 +43,31 @@ PHONE_FIELDS = ("PhoneNumber", "PhoneAreaCode", "PhoneCountryCode")
 SEARCHED_FIELDS = ("Name", "FirstName", "LastName", "ContactNumber", "EmailAddress")
 PHONE_TYPES = ("DEFAULT", "DDI", "MOBILE", "FAX")
 ADDRESS_TYPES = ("POBOX", "STREET")
+# Top-level fields whose value in an answer is made by contact_out / document_out, not
+# stored as it is: a list filtered or ordered on them sees the answer's records.
+CONTACT_SHAPED = {
+    "addresses",
+    "phones",
+    "issupplier",
+    "iscustomer",
+    "balances",
+    "contactgroups",
+    "contactpersons",
+    "hasattachments",
+    "hasvalidationerrors",
+}
+DOCUMENT_SHAPED = {
+    "contactid",
+    "contact",
+    "lineitems",
+    "payments",
+    "allocations",
+    "amountallocated",
+    "creditnotes",
+    "isdiscounted",
+    "hasattachments",
+    "haserrors",
+}
 LOCKED_MESSAGE = "The document date cannot be before the period lock date"
 POSTED = ("AUTHORISED", "PAID", "VOIDED")
 CLASS_FLAGS = {
@@ -255,10 +280,15 @@ class Tenant:
                 haystack = " ".join(str(contact.get(f) or "") for f in SEARCHED_FIELDS).casefold()
                 if needle not in haystack:
                     continue
-            records.append(self.contact_out(contact, roles, groups))
-        if where:
-            records = [r for r in records if where_filter(where)(r)]
-        return order_records(records, order, lambda r: (norm(r["Name"]), r["ContactID"]))
+            records.append(contact)
+        return select(
+            records,
+            lambda contact: self.contact_out(contact, roles, groups),
+            where,
+            order,
+            lambda r: (norm(r["Name"]), r["ContactID"]),
+            CONTACT_SHAPED,
+        )
 
     def get_contact(self, contact_id):
         contact = self.contacts.get(str(contact_id).lower())
@@ -925,10 +955,15 @@ class Tenant:
                 continue
             if since is not None and doc["UpdatedDateUTC"] <= since:
                 continue
-            records.append(self.document_out(doc, with_lines))
-        if where:
-            records = [r for r in records if where_filter(where)(r)]
-        return order_records(records, order, lambda r: (r["Date"], r.get(meta["number"]) or "", r[meta["id"]]))
+            records.append(doc)
+        return select(
+            records,
+            lambda doc: self.document_out(doc, with_lines),
+            where,
+            order,
+            lambda r: (r["Date"], r.get(meta["number"]) or "", r[meta["id"]]),
+            DOCUMENT_SHAPED,
+        )
 
     # -- payments and allocations -------------------------------------------
 
