@@ -1,22 +1,14 @@
-import logging
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 
-from ..xero_connector import fieldmap, matching, outbox, reading
-from ..xero_connector.errors import XeroError
-from ..xero_connector.gateway import parse_xero_datetime
+from ..synchronizers.contact_reader import ContactReader
+from ..xero_connector import fieldmap
 from ..xero_connector.matching import PartnerIndex
 from ..xero_connector.messages import Message
 from ..xero_connector.places import country_code
 from .access import XERO_MANAGER, XERO_USER, xero_check_access
 from .xero_i18n import translate
-
-# Contacts a call reads (Xero's largest page).
-FETCH_PAGE_SIZE = 1000
-
-_logger = logging.getLogger(__name__)
+from .xero_ledger_entry import XERO_APP_URL
 
 # Bulk actions on more rows than this run as a background job.
 INLINE_LIMIT = 200
@@ -81,6 +73,12 @@ class XeroContact(models.Model):
     difference_ids = fields.One2many("xero.difference", "contact_id", string="Differences")
     ignored_signatures = fields.Json(readonly=True, help="Differences the user chose to ignore, until a value changes.")
     sync_error = fields.Text(readonly=True, help="Xero's words on the last refused push.")
+    pushed_name = fields.Char(readonly=True, help="The name Odoo gave this contact in Xero to keep names unique.")
+    # The contact's sales ledger, and how its last refresh went.
+    ledger_entry_ids = fields.One2many("xero.ledger.entry", "contact_id", string="Sales ledger")
+    ledger_refreshed_at = fields.Datetime(string="Ledger refreshed", readonly=True)
+    ledger_error = fields.Text(readonly=True, help="Why the last refresh of the ledger failed, in plain words.")
+    xero_contact_url = fields.Char(string="Contact in Xero", compute="_compute_xero_contact_url")
 
     _xero_id_uniq = models.UniqueIndex("(connection_id, xero_id)", "A Xero contact is recorded once.")
     _partner_uniq = models.UniqueIndex(
@@ -93,6 +91,12 @@ class XeroContact(models.Model):
         for contact in self:
             contact.main_contact = " ".join(filter(None, [contact.first_name, contact.last_name]))
 
+    @api.depends("connection_id.short_code", "xero_id")
+    def _compute_xero_contact_url(self):
+        for contact in self:
+            code = contact.connection_id.short_code
+            contact.xero_contact_url = f"{XERO_APP_URL}/{code}/contacts/contact/{contact.xero_id}" if code else False
+
     @api.depends("partner_id", "ignored")
     def _compute_state(self):
         for contact in self:
@@ -104,133 +108,6 @@ class XeroContact(models.Model):
                 contact.state = "to_review"
 
     # -- fetching from Xero ---------------------------------------------------
-
-    def _xero_job_contacts_fetch(self, job):
-        """Read one page of new and changed Xero contacts into bindings: each page is
-        a committed step, so a first read of any size holds one page in memory and a
-        stopped worker resumes at its page (the cursor is in the job's payload)."""
-        connection = job.connection_id
-        cursor = (job.payload or {}).get("cursor") or reading.start(connection.contacts_fetched_at)
-        cursor, finished, read, left = self._fetch_page(connection, cursor)
-        job.progress_done += read
-        job.progress_total = job.progress_done + (left or 0)
-        job.payload = dict(job.payload or {}, cursor=None if finished else cursor)
-        return finished
-
-    @api.model
-    def _fetch_changes(self, connection):
-        """Read every contact changed since the last read, now (one call when nothing changed)."""
-        cursor, finished = reading.start(connection.contacts_fetched_at), False
-        while not finished:
-            cursor, finished, _read, _left = self._fetch_page(connection, cursor)
-
-    @api.model
-    def _fetch_page(self, connection, cursor):
-        """One page of the read at `cursor`; (next cursor, finished, contacts stored, contacts left)."""
-        asked = reading.request(cursor, FETCH_PAGE_SIZE)
-        contacts, left = connection._gateway().read_page("contacts", asked[0], cursor["since"], page_size=asked[1])
-        contacts, cursor, finished = reading.advance(cursor, contacts, asked, lambda c: c["ContactID"], left)
-        # Xero's second of the last change is read again: contacts known exactly as
-        # Xero sends them are skipped.
-        known = {
-            b.xero_id: b.xero_data
-            for b in self.search(
-                [("connection_id", "=", connection.id), ("xero_id", "in", [c["ContactID"] for c in contacts])]
-            )
-        }
-        contacts = [c for c in contacts if known.get(c["ContactID"]) != c]
-        self._store_fetched(connection, contacts)
-        values = {"last_sync_at": fields.Datetime.now()}
-        if finished and cursor["latest"]:
-            # Only a read to its end moves the watermark: a stopped one starts again from its cursor.
-            values["contacts_fetched_at"] = parse_xero_datetime(cursor["latest"]).replace(tzinfo=None)
-        connection.sudo().write(values)
-        return cursor, finished, len(contacts), left
-
-    @api.model
-    def _store_fetched(self, connection, contacts):
-        existing = {
-            c.xero_id: c
-            for c in self.search(
-                [("connection_id", "=", connection.id), ("xero_id", "in", [x["ContactID"] for x in contacts])]
-            )
-        }
-        to_create = []
-        for data in contacts:
-            values = self._values_from_xero(data)
-            binding = existing.get(data["ContactID"])
-            if binding:
-                binding.write(values)
-            else:
-                to_create.append(dict(values, connection_id=connection.id, xero_id=data["ContactID"]))
-        # Read, not made by anyone: no creation message nor follower on each binding (a
-        # first read creates thousands; its job says when the organisation was read).
-        created = self.with_context(tracking_disable=True).create(to_create).with_env(self.env)
-        touched = created | self.browse([b.id for b in existing.values()])
-        touched._follow_merges(contacts)
-        touched.filtered(lambda c: c.state == "to_review")._compute_suggestions()
-        synced = touched.filtered("partner_id")
-        synced._refresh_differences()
-        if connection.odoo_is_master:
-            synced._overwrite_xero_changes()
-        return touched
-
-    @api.model
-    def _values_from_xero(self, data):
-        remote = fieldmap.from_xero(data)
-        return {
-            "name": remote["name"] or data.get("ContactID"),
-            "first_name": remote["first_name"],
-            "last_name": remote["last_name"],
-            "email": remote["email"],
-            "phone": remote["phone"],
-            "tax_number": remote["vat"],
-            "city": remote["city"],
-            "country": remote["country"],
-            "xero_status": data.get("ContactStatus") or "ACTIVE",
-            "xero_updated_at": (parse_xero_datetime(data.get("UpdatedDateUTC")) or fields.Datetime.now()).replace(
-                tzinfo=None
-            )
-            if data.get("UpdatedDateUTC")
-            else fields.Datetime.now(),
-            "remote_values": remote,
-            "xero_data": data,
-            "match_name": matching.xero_key(remote["name"]) or False,
-            "match_vat": matching.vat_key(remote["vat"], remote["country"]) or False,
-            "match_email": matching.normalise_email(remote["email"]) or False,
-        }
-
-    def _follow_merges(self, contacts):
-        """A contact merged in Xero hands its link to the surviving contact."""
-        merged = {c["ContactID"]: c["MergedToContactID"] for c in contacts if c.get("MergedToContactID")}
-        if not merged:
-            return
-        survivors = {
-            s.xero_id: s
-            for s in self.search(
-                [("connection_id", "in", self.connection_id.ids), ("xero_id", "in", list(merged.values()))]
-            )
-        }
-        for binding in self.filtered(lambda b: b.xero_id in merged):
-            survivor = survivors.get(merged[binding.xero_id])
-            if not survivor:
-                continue
-            binding.merged_to_id = survivor
-            if binding.partner_id and not survivor.partner_id:
-                partner = binding.partner_id
-                synced = binding.synced_values
-                binding.partner_id = False
-                # Released in the database before the survivor takes it (one link per partner).
-                binding.flush_recordset(["partner_id"])
-                survivor.write({"partner_id": partner.id, "synced_values": synced})
-                survivor._refresh_differences()
-                partner.message_post(
-                    body=self.env._(
-                        'Xero merged contact "%(old)s" into "%(new)s": the link now points to "%(new)s".',
-                        old=binding.name,
-                        new=survivor.name,
-                    )
-                )
 
     @api.model
     def _cron_fetch(self):
@@ -298,7 +175,8 @@ class XeroContact(models.Model):
         todo._check_reviewable()
         if len(todo) > INLINE_LIMIT:
             return todo._enqueue_import()
-        todo._import_partners()
+        for connection in todo.connection_id:
+            ContactReader(connection).import_partners(todo.filtered(lambda c, conn=connection: c.connection_id == conn))
         return self._notify(self.env._("%s contact(s) imported from Xero.", len(todo)))
 
     def action_import_all(self):
@@ -330,94 +208,6 @@ class XeroContact(models.Model):
                 "%(count)s contacts will be imported in the background (job %(job)s).", count=len(self), job=job.id
             )
         )
-
-    def _xero_job_contacts_import(self, job):
-        # A contact imported by an earlier, interrupted run is synced: skipped.
-        job._next_batch().filtered(lambda c: c.state != "synced" and not c.merged_to_id)._import_partners()
-        return job._batch_done()
-
-    def _import_partners(self):
-        """Create the partners of these contacts in batches: the companies, then their main
-        contacts, the links, and one chatter line each (as Odoo's own batched create would)."""
-        # Checked by the caller (a Xero User, or a job): the partners made here are linked below,
-        # so the partner hooks that compare with Xero have nothing to do for them. No creation
-        # message nor tracking, as Odoo's own import of a file by default (tracking_disable):
-        # the chatter line below says where each partner comes from.
-        Partner = self.env["res.partner"].sudo().with_context(xero_importing=True, tracking_disable=True)
-        places = {}  # country / region lookups, once per batch
-        rows = []
-        for contact in self:
-            connection = contact.connection_id.sudo()
-            values, problems = fieldmap.clean_for_odoo(contact.remote_values or {})
-            partner_values, more = Partner._xero_partner_values(values, places)
-            main = " ".join(filter(None, (values.get("first_name"), values.get("last_name"))))
-            # A person in Xero ("Ana Souza", main contact Ana Souza) is one
-            # individual partner; an organisation gets its main contact as a child.
-            person = bool(main) and fieldmap.same("name", main, partner_values["name"])
-            # The connection's company owns what is imported from its organisation.
-            company = False if connection.imported_partners_shared else connection.company_id.id
-            partner_values.update(is_company=not person, company_id=company)
-            rows.append((contact, partner_values, "" if person else main, values.get("email"), problems + more))
-        # New partners without a parent nor children: Odoo's sync of the partner tree has
-        # nothing to do for them. Their main contacts get what that sync would write (the
-        # company's address and commercial fields) in their create values, as Odoo's own
-        # data import does (res.partner._load_records_create), not one sync per contact.
-        Partner = Partner.with_context(_partners_skip_fields_sync=True)
-        partners = Partner.create([partner_values for _c, partner_values, _m, _e, _p in rows])
-        children = [
-            dict(
-                partner._xero_child_synced_values(),
-                parent_id=partner.id,
-                type="contact",
-                name=main,
-                email=email,
-                company_id=partner.company_id.id,
-            )
-            for partner, (_c, _v, main, email, _p) in zip(partners, rows, strict=True)
-            if main
-        ]
-        Partner.create(children)
-        bodies, links = {}, []
-        for partner, (contact, _v, _m, _e, problems) in zip(partners, rows, strict=True):
-            links.append((contact.id, partner.id, "\n".join(problems) or None))
-            body = self.env._('Imported from the Xero contact "%s".', contact.name)
-            if problems:
-                body += " " + self.env._("Not imported as in Xero: %s", "; ".join(problems))
-            bodies[partner.id] = body
-        self._link_imported(links)
-        partners._message_log_batch(bodies)
-
-    def _link_imported(self, links):
-        """Link each binding to the partner just made from it, its values as Xero has them now
-        synced: one UPDATE for the batch (a write() per binding took a tenth of the import's
-        time). write()'s checks have nothing to refuse: the partners are new, made
-        in the binding's company (or shared), and the unique index still refuses a partner
-        linked twice. The ORM is told what changed (cache, stored `state`).
-
-        links: [(binding id, partner id, import notes or None)]
-        """
-        if not links:
-            return
-        fnames = ["partner_id", "synced_values", "import_notes"]
-        bindings = self.browse([binding_id for binding_id, _p, _n in links])
-        bindings.flush_recordset()
-        self.env.execute_query(
-            SQL(
-                """
-                UPDATE xero_contact AS c
-                   SET partner_id = v.partner_id, synced_values = c.remote_values, import_notes = v.notes,
-                       write_uid = %s, write_date = %s
-                  FROM (VALUES %s) AS v(id, partner_id, notes)
-                 WHERE c.id = v.id
-                """,
-                self.env.uid,
-                self.env.cr.now(),
-                SQL(", ").join(SQL("(%s, %s, %s::text)", *link) for link in links),
-            )
-        )
-        bindings.invalidate_recordset([*fnames, "write_uid", "write_date"])
-        self.env["res.partner"].invalidate_model(["xero_contact_ids"])
-        bindings.modified(fnames)
 
     def action_open_link_wizard(self):
         self.ensure_one()
@@ -545,7 +335,11 @@ class XeroContact(models.Model):
 
     def _local_values(self):
         self.ensure_one()
-        return self.partner_id._xero_local_values((self.remote_values or {}).get("last_name"))
+        values = self.partner_id._xero_local_values((self.remote_values or {}).get("last_name"))
+        # A name made unique at creation ("Acme (Napier)") is this partner's name in Xero.
+        if self.pushed_name and values.get("name") and self.pushed_name.startswith(values["name"] + " ("):
+            values["name"] = self.pushed_name
+        return values
 
     def _refresh_differences(self):
         """Bring the difference lines of these synced contacts up to date (no call to Xero).
@@ -585,94 +379,6 @@ class XeroContact(models.Model):
                 line.write(values)
         stale.unlink()
         self.env["xero.difference"].create(list(wanted.values()))
-
-    def _ignore_differences(self, differences):
-        # Read everything first: refreshing rewrites the difference lines.
-        contacts = differences.contact_id
-        for contact in contacts:
-            mine = differences.filtered(lambda d, contact=contact: d.contact_id == contact)
-            contact.ignored_signatures = sorted(set(contact.ignored_signatures or []) | set(mine.mapped("signature")))
-            contact.partner_id.message_post(
-                body=self.env._("Difference with Xero ignored: %s.", ", ".join(mine.mapped("label")))
-            )
-        contacts._refresh_differences()
-
-    def _pull_fields(self, differences):
-        """Write Xero's values into the partners, for these difference lines."""
-        # Read everything first: writing the partner rewrites the difference lines.
-        todo = [
-            (contact, differences.filtered(lambda d, c=contact: d.contact_id == c and d.can_pull).mapped("key"))
-            for contact in differences.contact_id
-        ]
-        for contact, keys in todo:
-            if not keys:
-                continue
-            remote = contact.remote_values or {}
-            before = contact._local_values()
-            contact.partner_id._xero_write_values({k: remote.get(k) for k in keys})
-            contact.synced_values = dict(contact.synced_values or {}, **{k: remote.get(k) for k in keys})
-            contact.sync_error = False
-            contact.partner_id.message_post(
-                body=self._changes_message(self.env._("Pulled from Xero"), keys, before, remote)
-            )
-        self.browse([contact.id for contact, _keys in todo])._refresh_differences()
-
-    def _push_fields(self, differences):
-        """Send Odoo's values to Xero, for these difference lines (one call per 50 contacts)."""
-        work = []
-        for contact in differences.contact_id:
-            keys = differences.filtered(lambda d, contact=contact: d.contact_id == contact and d.can_push).mapped("key")
-            if keys:
-                work.append((contact, keys))
-        try:
-            refused = self._push_to_xero(work, self.env._("Pushed to Xero"))
-        except XeroError as exc:
-            # The request is undone, nothing recorded: Xero's words, and pushing again is safe
-            # (an update lands the same however often it is sent).
-            raise UserError(translate(self.env, exc.message)) from exc
-        if refused:
-            # Nothing changed on either side: say so where the user looks.
-            return {
-                "type": "ir.actions.client",
-                "tag": "display_notification",
-                "params": {"message": "\n".join(refused), "type": "danger", "sticky": True},
-            }
-        return True
-
-    def _overwrite_xero_changes(self):
-        """Odoo is the master: put Odoo's values back where Xero changed them."""
-        work = []
-        for contact in self:
-            keys = [d.key for d in contact.difference_ids if d.kind in ("pull", "conflict", "unsynced")]
-            if keys:
-                work.append((contact, keys))
-        self._push_to_xero(work, self.env._("Xero's change overwritten (Odoo is the master)"))
-
-    def _push_to_xero(self, work, title):
-        """Push (contact, keys) pairs through the outbox, one batch of 50 contacts a request,
-        sent within this request (updates: Xero applies them the same however often they
-        are sent); return the refusals."""
-        Outbox = self.env["xero.outbox"]
-        for connection in {contact.connection_id for contact, _keys in work}:
-            mine = [(contact, keys) for contact, keys in work if contact.connection_id == connection]
-            size = outbox.batch_size("contact_save")
-            for start in range(0, len(mine), size):
-                chunk = mine[start : start + size]
-                payloads = []
-                for contact, keys in chunk:
-                    local = contact._local_values()
-                    payloads.append(
-                        fieldmap.to_xero(
-                            {k: local.get(k) for k in keys}, base=contact.xero_data or {"ContactID": contact.xero_id}
-                        )
-                    )
-                infos = [
-                    {"binding": contact.id, "keys": keys, "title": title, "report": "binding"}
-                    for contact, keys in chunk
-                ]
-                partners = self.env["res.partner"].browse([contact.partner_id.id for contact, _keys in chunk])
-                Outbox._plan(connection, "contact_save", partners, payloads, infos=infos, queue="request")._deliver()
-        return [contact.sync_error for contact, _keys in work if contact.sync_error]
 
     def _changes_message(self, title, keys, old, new):
         rows = "; ".join(

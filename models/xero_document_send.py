@@ -3,6 +3,8 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..synchronizers.contact_reader import ContactReader
+from ..synchronizers.contact_writer import ContactWriter
 from ..xero_connector import accounting, outbox
 from ..xero_connector.outbox import Answer
 from .xero_connection_accounting import READ_MAX_AGE
@@ -50,7 +52,7 @@ class XeroDocument(models.Model):
             connection._read_accounting_reference(max_age=READ_MAX_AGE)
             recent = fields.Datetime.now() - READ_MAX_AGE
             if not connection.last_sync_at or connection.last_sync_at < recent:
-                self.env["xero.contact"]._fetch_changes(connection)
+                ContactReader(connection.with_env(self.env)).fetch_changes()
             if not connection.ledger_read_at or connection.ledger_read_at < recent:
                 self.env["xero.ledger.entry"]._read_changes(connection)
             self._discover(connection)
@@ -155,7 +157,7 @@ class XeroDocument(models.Model):
         found = linked()
         missing = wanted.filtered(lambda p: p.id not in found)
         if missing:
-            if Contact._push_plan(connection, missing, queue="accounting"):
+            if ContactWriter(connection.with_env(Contact.env)).plan(missing, queue="accounting"):
                 return None, None
             found = linked()  # linked to the Xero contacts they match
         reasons = {}

@@ -29,9 +29,6 @@ KIND_SELECTION = [
     ("contact_group", "Create contact groups"),
     ("contact_group_members", "Add contacts to a group"),
 ]
-# The model that records a kind's answers, when it is not the model of the records written
-# (contacts are written for partners, groups for the connection, members for bindings).
-RECORDERS = {"contact_save": "xero.contact", "contact_group": "xero.contact", "contact_group_members": "xero.contact"}
 
 
 class XeroOutbox(models.Model):
@@ -41,8 +38,9 @@ class XeroOutbox(models.Model):
     there), then sent, as it is, as many times as it takes: a retry (the same
     step, a later try, another worker) sends the same payload under the same
     key, and new work waits for the next batch. Xero's answers are matched to
-    the records by a key each item carries, and recorded by the records' model
-    (`_outbox_record(batch, records, answers)`, one small callback a model).
+    the records by a key each item carries, and recorded by the kind's synchronizer
+    (`synchronizers.writer`), else by the records' model (`_outbox_record(batch,
+    records, answers)`, one small callback).
 
     Each job delivers the batches of its own queue (`queue`): the accounting push
     those it planned (its customers' contacts included), the contacts push its
@@ -125,7 +123,7 @@ class XeroOutbox(models.Model):
     def _deliver(self):
         """Send this batch and record Xero's answers; return how many records it settled."""
         self.ensure_one()
-        Model = synchronizers.writer(self) or self.env[RECORDERS.get(self.kind, self.res_model)].sudo()
+        Model = synchronizers.writer(self) or self.env[self.res_model].sudo()
         records = [self.env[self.res_model].sudo().browse(i) for i in self.record_ids]
         gateway = self.connection_id._gateway()
         if self.kind in READ_BACK_FIRST:

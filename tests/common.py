@@ -15,6 +15,7 @@ from odoo.tests import BaseCase, TransactionCase, get_db_name
 from odoo.tests.test_cursor import TestCursor
 
 from odoo.addons.xero_connector.models.xero_job import STALE_AFTER
+from odoo.addons.xero_connector.synchronizers.contact_reader import ContactReader
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_sandbox import XeroSandbox
 
@@ -298,7 +299,7 @@ class XeroAccountingCase(XeroCase):
             mapping.xero_tax_rate_id = rates["EXEMPTOUTPUT" if mapping.tax_id == self.exempt else "OUTPUT"]
         self.connection.journal_mapping_ids.filtered(lambda m: m.journal_id == self.bank).xero_account_id = xero["090"]
         contacts = self.env["xero.contact"]
-        contacts._fetch_changes(self.connection)
+        ContactReader(self.connection.with_env(contacts.env)).fetch_changes()
         self.bayside_contact = contacts.search(
             [("connection_id", "=", self.connection.id), ("name", "=", "Bayside Club")]
         )

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs
 from odoo.tests import tagged
 
 from odoo.addons.xero_connector.models import xero_ledger_entry
-from odoo.addons.xero_connector.models.xero_contact import XeroContact
 from odoo.addons.xero_connector.models.xero_ledger_entry import XeroLedgerEntry
+from odoo.addons.xero_connector.synchronizers.contact_reader import ContactReader
 
 from .common import RealCursorCase
 
@@ -48,7 +48,7 @@ class TestFirstReadResumes(RealCursorCase):
             connection = env["xero.connection"].browse(self.connection_id)
             job = connection._enqueue_contacts_fetch()
             cr.commit()
-        self.killed_in_second_step(XeroContact, "_store_fetched")
+        self.killed_in_second_step(ContactReader, "store_fetched")
         with self.registry.cursor() as cr:
             env = self.env_of(cr)
             job = env["xero.job"].browse(job.id)

@@ -17,6 +17,7 @@ import requests
 from odoo import SUPERUSER_ID, Command, fields
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.xero_connector.synchronizers.contact_reader import ContactReader
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.gateway import parse_xero_datetime
 from odoo.addons.xero_connector.xero_sandbox import extras
@@ -59,7 +60,7 @@ class TestFollowups(RealCursorCase):
         for mapping in conn.tax_mapping_ids:
             mapping.xero_tax_rate_id = rates["OUTPUT"]
         conn.journal_mapping_ids.filtered(lambda m: m.journal_id == bank).xero_account_id = xero["090"]
-        env["xero.contact"]._fetch_changes(conn)
+        ContactReader(conn.with_env(env)).fetch_changes()
         bayside = env["xero.contact"].search([("connection_id", "=", conn.id), ("name", "=", "Bayside Club")])
         bayside.action_import()
         cls.bayside_id = bayside.partner_id.id

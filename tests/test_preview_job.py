@@ -69,7 +69,7 @@ class TestLargePreview(XeroAccountingCase):
             return commit_progress(cron, processed, remaining=remaining, deactivate=deactivate)
 
         with (
-            patch("odoo.addons.xero_connector.models.xero_contact.FETCH_PAGE_SIZE", 10),
+            patch("odoo.addons.xero_connector.synchronizers.contact_reader.FETCH_PAGE_SIZE", 10),
             patch.object(IrCron, "_commit_progress", watch),
         ):
             run_queue(self.env)

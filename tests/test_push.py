@@ -4,7 +4,7 @@ import requests
 
 from odoo.tests import tagged
 
-from odoo.addons.xero_connector.models.xero_contact_push import XeroContact as XeroContactPush
+from odoo.addons.xero_connector.synchronizers.contact_writer import ContactWriter
 
 from .common import XeroCase, run_queue
 
@@ -127,15 +127,15 @@ class TestPush(XeroCase):
 
     def test_a_read_of_xero_at_the_same_time_adds_no_second_binding(self):
         partner = self.env["res.partner"].create({"name": "Racing Customer", "customer_rank": 1})
-        original = XeroContactPush._outbox_record
+        original = ContactWriter._outbox_record
 
-        def read_meanwhile(records, batch, partners, answers, partial=False):
+        def read_meanwhile(writer, batch, partners, answers, partial=False):
             # Another worker reads Xero between the creation and this step's bookkeeping.
             batch.connection_id._enqueue_contacts_fetch()
             run_queue(batch.env)
-            return original(records, batch, partners, answers, partial)
+            return original(writer, batch, partners, answers, partial)
 
-        with patch.object(XeroContactPush, "_outbox_record", read_meanwhile):
+        with patch.object(ContactWriter, "_outbox_record", read_meanwhile):
             self.push()
         bindings = self.env["xero.contact"].search([("name", "=", "Racing Customer")])
         self.assertEqual(len(bindings), 1)
@@ -154,15 +154,15 @@ class TestPush(XeroCase):
         self.push()  # reads Xero first: the archived contact is known and left out
         self.assertEqual(second.xero_status, "ARCHIVED")
         self.assertFalse(any(partners.mapped("xero_push_error")))
-        original = XeroContactPush._push_plan_groups
+        original = ContactWriter.plan_groups
 
-        def archive_meanwhile(records, job, payload):
+        def archive_meanwhile(writer, job, payload):
             # Archived in Xero after this push read it: Xero refuses the group request.
-            original(records, job, payload)
+            original(writer, job, payload)
             self.sandbox.update_contact(third.xero_id, ContactStatus="ARCHIVED")
 
         late = self.env["res.partner"].create({"name": "Group Customer late", "customer_rank": 1})
-        with patch.object(XeroContactPush, "_push_plan_groups", archive_meanwhile):
+        with patch.object(ContactWriter, "plan_groups", archive_meanwhile):
             job = self.push()
         self.assertIn(self.binding(late).xero_id, self.group_members("Odoo Customers"))
         self.assertIn("archived in Xero", partners[2].xero_push_error)

@@ -15,9 +15,9 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import tagged
 
-from odoo.addons.xero_connector.models.xero_contact import XeroContact
 from odoo.addons.xero_connector.models.xero_job import XeroJob
 from odoo.addons.xero_connector.models.xero_outbox import XeroOutbox
+from odoo.addons.xero_connector.synchronizers.contact_reader import ContactReader
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
@@ -288,16 +288,16 @@ class TestAcrossTransactions(RealCursorCase):
 
         # The worker dies in the middle of the third batch (after creating some partners).
         calls = []
-        original = XeroContact._import_partners
+        original = ContactReader.import_partners
 
-        def dying(records):
+        def dying(reader, records):
             calls.append(len(records))
             if len(calls) == 3:
-                original(records[:40])
+                original(reader, records[:40])
                 raise KeyboardInterrupt("worker killed")
-            return original(records)
+            return original(reader, records)
 
-        with patch.object(XeroContact, "_import_partners", dying), self.registry.cursor() as cr:
+        with patch.object(ContactReader, "import_partners", dying), self.registry.cursor() as cr:
             with self.assertRaises(KeyboardInterrupt):
                 self.env_of(cr)["xero.job"]._cron_run()
             cr.rollback()

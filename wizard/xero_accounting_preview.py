@@ -4,6 +4,7 @@ from odoo.tools.misc import formatLang
 
 from ..models.access import XERO_MANAGER, xero_check_access
 from ..models.xero_i18n import translate
+from ..synchronizers.contact_reader import ContactReader
 from ..xero_connector import accounting, reading
 
 KIND_WORDS = {accounting.INVOICE: "Invoices", accounting.CREDIT_NOTE: "Credit notes"}
@@ -103,7 +104,7 @@ class XeroAccountingPreview(models.TransientModel):
             return
         # Xero as it is now: what it already holds is linked, not sent again.
         connection._read_accounting_reference()
-        self.env["xero.contact"]._fetch_changes(connection)
+        ContactReader(connection.with_env(self.env)).fetch_changes()
         self.env["xero.ledger.entry"]._read_changes(connection)
         self._plan(connection)
 
@@ -123,7 +124,7 @@ class XeroAccountingPreview(models.TransientModel):
                 connection._refresh_organisation()
             payload.update(phase="contacts", cursor=reading.start(connection.contacts_fetched_at))
         elif phase == "contacts":
-            cursor, finished, read, left = self.env["xero.contact"]._fetch_page(connection, payload["cursor"])
+            cursor, finished, read, left = ContactReader(connection.with_env(self.env)).fetch_page(payload["cursor"])
             payload.update(cursor=cursor)
             if finished:
                 ledger = self.env["xero.ledger.entry"]
