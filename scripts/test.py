@@ -252,7 +252,7 @@ def run_linters(python, tally):
     tally.add("ruff", int(ruff.returncode == 0), int(ruff.returncode != 0))
     banner("pylint-odoo")
     # pylint-odoo reviews the addon, its engine and the sandbox; scripts/ are plain CLI tools.
-    files = ["__init__.py", "__manifest__.py", "models", "wizard", "controllers", "tests"]
+    files = ["__init__.py", "__manifest__.py", "models", "synchronizers", "wizard", "controllers", "tests"]
     files += ["xero_connector", "xero_sandbox"]
     pylint = subprocess.run([python, "-m", "pylint", "--rcfile=.pylintrc", *files], cwd=REPO, check=False)
     tally.add("pylint-odoo", int(pylint.returncode == 0), int(pylint.returncode != 0))
