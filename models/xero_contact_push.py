@@ -284,7 +284,10 @@ class XeroContact(models.Model):
         # One chatter line per partner, written in one go (thousands per job).
         self.env["res.partner"].browse(list(messages))._message_log_batch(bodies=messages)
         if refused and batch.queue == "accounting":
-            self.env["xero.document"]._customers_not_created(connection, refused)
+            # Imported here: the synchronizers import the models.
+            from ..synchronizers.document_writer import DocumentWriter
+
+            DocumentWriter(connection).customers_not_created(refused)
 
     def _record_members(self, batch, bindings, answers):
         """Members added; a request Xero refused for an archived contact (it names none): those
