@@ -2,7 +2,6 @@
 from . import xero_mapping_mixin  # noqa: I001
 from . import (
     account_move,
-    account_move_followup,
     account_payment,
     account_partial_reconcile,
     res_config_settings,
@@ -18,8 +17,6 @@ from . import (
     xero_contact,
     xero_difference,
     xero_document,
-    xero_document_send,
-    xero_document_followup,
     xero_document_voided,
     xero_i18n,
     xero_job,
@@ -28,7 +25,6 @@ from . import (
     xero_ledger_entry,
     xero_outbox,
     xero_payment,
-    xero_payment_lock,
     xero_payment_read,
     xero_rate_budget,
     xero_tax_mapping,

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..xero_connector import accounting
 from .access import XERO_USER, xero_check_access
 from .xero_ledger_entry import XERO_APP_URL
 
@@ -24,6 +25,14 @@ class XeroDocument(models.Model):
     document comes in the scope of sending (posted, dated from the start
     date on). It says where the document stands: waiting, held back by a
     missing mapping, refused by Xero (with Xero's words), in Xero, voided.
+    The sending itself is synchronizers/document_writer.py's.
+
+    What follows a send, update or void (a History note in Xero, the invoice
+    PDF attached, its online link read back) is planned when the send is
+    recorded (the same transaction: see `write`), as a list of numbered steps
+    on the binding, then done by the `accounting_followup` job
+    (synchronizers/followup_writer.py). The binding's change of state is the
+    signal: the sending code itself is not touched.
     """
 
     _name = "xero.document"
@@ -73,16 +82,25 @@ class XeroDocument(models.Model):
     totals_problem = fields.Text(string="Totals differ", readonly=True)
     xero_url = fields.Char(string="Open in Xero", compute="_compute_xero_url")
     payment_ids = fields.One2many("xero.payment", "document_id", string="Payments and credits")
+    followups = fields.Json(readonly=True, copy=False, help="Still to tell Xero: history notes, the PDF, the link.")
+    followup_seq = fields.Integer(readonly=True, copy=False)
+    followup_pending = fields.Boolean(readonly=True, copy=False, index=True)
+    followup_error = fields.Text(string="Follow-up problem", readonly=True)
+    online_url = fields.Char(string="Online invoice", readonly=True, help="Where the customer sees it in Xero.")
 
     _move_uniq = models.UniqueIndex("(connection_id, move_id)", "An Odoo document is sent once per organisation.")
 
     def write(self, vals):
+        events = self._followup_events(vals) if "state" in vals else {}
         if vals.get("error"):
             # `error` is translated: a new text (Xero's words, in one language) replaces every
             # language's, so no user keeps reading an earlier held-back reason in theirs.
             changed = self.filtered(lambda doc: doc.error != vals["error"])
             super(XeroDocument, changed).write({"error": False})
-        return super().write(vals)
+        result = super().write(vals)
+        if events:
+            self._plan_followups(events)
+        return result
 
     @api.depends("connection_id.short_code", "xero_id")
     def _compute_xero_url(self):
@@ -171,6 +189,64 @@ class XeroDocument(models.Model):
     @api.model
     def _cron_send(self):
         """Start sending where the start date has come (a future date waits for it), and catch up."""
+        # Imported here: the synchronizers import this module (SENT_STATES).
+        from ..synchronizers.document_writer import DocumentWriter
+
         for conn in self.env["xero.connection"].sudo().search([("accounting_active", "=", True)]):
-            if conn._accounting_due() and self._work_pending(conn):
+            if conn._accounting_due() and DocumentWriter(conn).work_pending():
                 conn._enqueue_accounting_push()
+
+    # -- what follows a send -------------------------------------------------------------
+
+    def _followup_events(self, vals):
+        """{binding id: "sent", "updated" or "voided"} for the bindings this write records as such."""
+        events = {}
+        for doc in self:
+            if vals["state"] == "voided" and doc.state != "voided":
+                events[doc.id] = "voided"
+            elif vals["state"] == "sent" and "signature" in vals:  # what Xero answered to a send
+                events[doc.id] = "updated" if doc.xero_id else "sent"
+        return events
+
+    def _plan_followups(self, events):
+        """Number and store the steps that follow these events, and queue the job doing them."""
+        by_connection = {}
+        for doc in self.browse(list(events)):
+            conn = doc.connection_id.sudo()
+            event = events[doc.id]
+            steps = [{"do": "note", "text": doc._history_note(event)}]
+            invoice = doc.kind == accounting.INVOICE
+            if event == "sent" and invoice and conn.attach_pdf:
+                steps.append({"do": "pdf"})
+            if event != "voided" and invoice and conn.show_online_invoice and not doc.online_url:
+                steps.append({"do": "online_link"})
+            planned = list(doc.followups or [])
+            for number, step in enumerate(steps, start=doc.followup_seq + 1):
+                planned.append(dict(step, n=number))
+            doc.sudo().write(
+                {"followups": planned, "followup_seq": doc.followup_seq + len(steps), "followup_pending": True}
+            )
+            by_connection[conn.id] = conn
+        for conn in by_connection.values():
+            conn._enqueue_followups()
+
+    def _history_note(self, event):
+        """The note Xero's History shows (at most 250 characters)."""
+        self.ensure_one()
+        conn = self.connection_id.sudo()
+        name = self.move_id.name
+        if event == "voided":
+            return self.env._("Voided from Odoo: %s was cancelled there.", name)
+        if event == "updated":
+            text = self.env._("Updated from Odoo: %s was changed there.", name)
+        else:
+            text = self.env._("Sent from Odoo as %s.", name)
+        shifted = conn._shifted_date(self.move_id.invoice_date)
+        if shifted:
+            text += " " + self.env._(
+                "Dated %(odoo)s in Odoo; Xero's lock date is %(lock)s, so it is dated %(xero)s here.",
+                odoo=self.move_id.invoice_date.isoformat(),
+                lock=conn.lock_date.isoformat(),
+                xero=shifted.isoformat(),
+            )
+        return text

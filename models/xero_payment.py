@@ -1,7 +1,6 @@
 from odoo import api, fields, models
 
-from ..xero_connector import accounting, outbox
-from ..xero_connector.outbox import Answer
+from ..xero_connector import accounting
 from .xero_document import STATES
 
 
@@ -12,7 +11,10 @@ class XeroPayment(models.Model):
     One record per Odoo reconciliation (account.partial.reconcile) between a
     sent invoice or credit note and a bank or cash payment (a Xero payment into
     the mapped bank account), or between a sent invoice and a sent credit note
-    (a Xero allocation).
+    (a Xero allocation). Sent by synchronizers/payment_writer.py.
+
+    Those dated on or before Xero's lock date go dated the day after it when the
+    connection says so (`lock_date_shift`), instead of being held back.
     """
 
     _name = "xero.payment"
@@ -66,6 +68,7 @@ class XeroPayment(models.Model):
     xero_id = fields.Char(string="Xero id", readonly=True)
     attempt = fields.Integer(readonly=True, help="Raised when sent again: Xero then takes it as a new write.")
     error = fields.Text(readonly=True)
+    odoo_date = fields.Date(readonly=True, help="The Odoo date, when Xero's lock date made it go dated later.")
 
     _partial_uniq = models.UniqueIndex(
         "(connection_id, partial_id) WHERE partial_id IS NOT NULL", "A reconciliation is sent once per organisation."
@@ -73,7 +76,11 @@ class XeroPayment(models.Model):
 
     def _hold_locked(self, connection):
         """Hold back those dated on or before Xero's lock date (Xero would refuse the whole
-        request for them); return the others."""
+        request for them), or dated the day after it when the connection says so; return the others."""
+        for payment in self:
+            shifted = connection._shifted_date(payment.date)
+            if shifted:
+                payment.write({"odoo_date": payment.odoo_date or payment.date, "date": shifted})
         held = self.browse()
         for payment in self:
             reason = accounting.locked(payment.display_name, payment.date, connection.lock_date)
@@ -97,75 +104,3 @@ class XeroPayment(models.Model):
             if new_attempt:
                 values["attempt"] = payment.attempt + 1
             payment.write(values)
-
-    # -- Xero's answers (the outbox's callback) ---------------------------------------------------
-
-    @api.model
-    def _outbox_record(self, batch, records, answers, partial=False):
-        """Record Xero's answer for each payment, allocation or deletion of `batch`.
-
-        None is no answer: what Xero does not hold goes again in a later batch
-        (`partial`: read back before sending, the rest is still to be sent).
-        """
-        deleting = batch.kind.endswith("_delete")
-        logs = {}
-        for planned, answer in zip(records, answers, strict=True):
-            payment = planned.exists()
-            if not payment or (answer is None and partial):
-                continue
-            # Undone in Odoo while its batch was in flight, and not in Xero: nothing to take back.
-            gone = payment.state == "to_delete" and not payment.xero_id and not deleting
-            if answer is None or not answer.ok:
-                if gone:
-                    payment.unlink()
-                elif answer is not None:
-                    payment.write({"state": "error", "error": "\n".join(answer.problems)})
-                continue
-            if deleting:
-                payment.write({"state": "deleted", "error": False})
-                continue
-            xero_id = answer.record.get("PaymentID") or answer.record.get("AllocationID")
-            # Undone meanwhile: taken back in Xero by the next batch.
-            payment.write({"state": "to_delete" if gone else "sent", "xero_id": xero_id, "error": False})
-            if payment.kind == "payment" and not gone:
-                logs[payment.document_id.move_id.id] = self.env._(
-                    "Payment %s sent to Xero.", payment.origin_move_id.name
-                )
-        self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
-        if batch.kind == "allocation" and any(a is not None and a.ok for a in answers):
-            note = (
-                self.env["xero.document"]
-                .sudo()
-                .search([("connection_id", "=", batch.connection_id.id), ("xero_id", "=", batch.target)], limit=1)
-            )
-            note.move_id._message_log(body=self.env._("Allocated to its invoice(s) in Xero."))
-
-    @api.model
-    def _outbox_read_back(self, batch, gateway, indexes):
-        """{item index: Answer} of the payments or allocations Xero already holds: payments by
-        their document, amount and the Reference carrying the Odoo payment's id; allocations
-        by their credit note, invoice and amount (those already bound to another are not ours)."""
-        if batch.kind == "payment":
-            items = {batch.item_keys[i]: (i, batch.payload[i]) for i in indexes}
-            invoices = sorted({p["Invoice"]["InvoiceID"] for _i, p in items.values() if p.get("Invoice")})
-            notes = sorted({p["CreditNote"]["CreditNoteID"] for _i, p in items.values() if p.get("CreditNote")})
-            documents = gateway.get_invoices(ids=invoices) if invoices else []
-            documents += [gateway.get_credit_note(note) for note in notes]
-            found = {}
-            for odoo_id, payment in outbox.found_payments(documents, items).items():
-                index, item = items[odoo_id]
-                if outbox.same_amount(payment.get("Amount"), item.get("Amount")):
-                    found[index] = Answer(record=payment, found=True)
-            return found
-        if batch.kind == "allocation":
-            note = gateway.get_credit_note(batch.target)
-            known = set(
-                self.sudo()
-                .search([("connection_id", "=", batch.connection_id.id), ("kind", "=", "allocation")])
-                .filtered("xero_id")
-                .mapped("xero_id")
-            )
-            free = {"Allocations": [a for a in note.get("Allocations") or [] if a.get("AllocationID") not in known]}
-            found = outbox.found_allocations(free, [batch.item_keys[i] for i in indexes])
-            return {indexes[j]: Answer(record=allocation, found=True) for j, allocation in found.items()}
-        return {}  # a deletion sent again changes nothing more

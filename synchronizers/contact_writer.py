@@ -7,7 +7,7 @@ from ..xero_connector import fieldmap, matching, outbox, push
 from ..xero_connector.errors import XeroRequestError
 from ..xero_connector.gateway import parse_xero_datetime
 from ..xero_connector.outbox import Answer
-from . import contact_reader
+from . import contact_reader, document_writer
 from .base import Synchronizer
 
 ARCHIVED_REFUSAL = "Unable to assign an Archived contact."  # Xero's words
@@ -280,7 +280,7 @@ class ContactWriter(Synchronizer):
         # One chatter line per partner, written in one go (thousands per job).
         self.env["res.partner"].browse(list(messages))._message_log_batch(bodies=messages)
         if refused and batch.queue == "accounting":
-            self.env["xero.document"]._customers_not_created(connection, refused)
+            document_writer.DocumentWriter(connection).customers_not_created(refused)
 
     def record_members(self, batch, bindings, answers):
         """Members added; a request Xero refused for an archived contact (it names none): those

@@ -10,7 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import freeze_time
 
-from odoo.addons.xero_connector.models.xero_document_send import XeroDocument as XeroDocumentSend
+from odoo.addons.xero_connector.synchronizers.document_writer import DocumentWriter
 
 from .common import XeroAccountingCase, run_queue
 
@@ -422,7 +422,7 @@ class TestAccountingRestart(XeroAccountingCase):
         """Run the queue (a step plans the batch, the next sends it), its worker dying once
         Xero has answered: the step's transaction is lost."""
         killed = False
-        with patch.object(XeroDocumentSend, "_record_created", side_effect=KeyboardInterrupt("worker killed")):
+        with patch.object(DocumentWriter, "record_created", side_effect=KeyboardInterrupt("worker killed")):
             # Not assertRaises: Odoo's rolls back what was done inside it, the runner's commits too.
             try:
                 run_queue(self.env, wait=True)

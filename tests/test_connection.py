@@ -15,6 +15,8 @@ from odoo.addons.base.models.ir_autovacuum import is_autovacuum
 from odoo.addons.xero_connector.models.xero_connection import OAUTH_STATE_SCOPE
 from odoo.addons.xero_connector.models.xero_document import NEUTRALIZED_HOLD
 from odoo.addons.xero_connector.models.xero_job import XeroJob
+from odoo.addons.xero_connector.synchronizers.document_writer import DocumentWriter
+from odoo.addons.xero_connector.synchronizers.payment_writer import PaymentWriter
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 from odoo.addons.xero_connector.xero_connector.gateway import XeroGateway
@@ -391,7 +393,7 @@ class TestNeutralizedCopy(XeroAccountingCase):
         changed.invoice_line_ids.price_unit = 550.0
         changed.action_post()
         new = self.invoice(lines=[("Training", 2, 80.0, self.gst)])
-        Document._discover(self.connection)  # what the sending job does first
+        DocumentWriter(self.connection).discover()  # what the sending job does first
         self.assertEqual(
             (paid.xero_state, changed.xero_state, new.xero_state, payment.state),
             ("to_void", "to_update", "to_send", "to_delete"),
@@ -402,7 +404,7 @@ class TestNeutralizedCopy(XeroAccountingCase):
         bindings = Document.search([("connection_id", "=", self.connection.id)])
         self.assertFalse(bindings.filtered(lambda d: d.state in ("to_send", "to_update", "to_void")))
         self.assertFalse(Payment.search([("state", "in", ("to_send", "to_delete"))]))
-        self.assertEqual(Document._count_to_do(self.connection), 0, "nothing pending")
+        self.assertEqual(DocumentWriter(self.connection).count_to_do(), 0, "nothing pending")
         held = paid.xero_document_ids | changed.xero_document_ids | new.xero_document_ids
         for record in (*held, payment):
             self.assertEqual(record.state, "blocked")
@@ -425,7 +427,7 @@ class TestNeutralizedCopy(XeroAccountingCase):
         self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
             {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
         )._create_payments()
-        self.env["xero.document"]._discover_payments(self.connection)
+        PaymentWriter(self.connection).discover()
         payment = move.xero_document_ids.payment_ids
         self.assertEqual((move.xero_state, payment.state), ("sent", "to_send"))
         neutralize(self.env)

@@ -5,6 +5,7 @@ from odoo.tools.misc import formatLang
 from ..models.access import XERO_MANAGER, xero_check_access
 from ..models.xero_i18n import translate
 from ..synchronizers.contact_reader import ContactReader
+from ..synchronizers.document_writer import DocumentWriter
 from ..xero_connector import accounting, reading
 
 KIND_WORDS = {accounting.INVOICE: "Invoices", accounting.CREDIT_NOTE: "Credit notes"}
@@ -64,20 +65,13 @@ class XeroAccountingPreview(models.TransientModel):
         string="Problems",
     )
 
+    def _writer(self, connection):
+        """The sender this preview is a dry run of, in the preview's environment."""
+        return DocumentWriter(connection.with_env(self.env))
+
     def _in_scope(self, connection):
-        """Posted customer invoices and credit notes from the start date on, not yet in Xero."""
-        return self.env["account.move"].search(
-            [
-                ("company_id", "=", connection.company_id.id),
-                ("state", "=", "posted"),
-                ("move_type", "in", ("out_invoice", "out_refund")),
-                ("invoice_date", ">=", connection.accounting_start_date),
-                "|",
-                ("xero_document_ids", "=", False),
-                ("xero_document_ids.xero_id", "=", False),
-            ],
-            order="invoice_date, id",
-        )
+        """What sending covers (the sender's scope), not yet in Xero."""
+        return self.env["account.move"].search(self._writer(connection).unsent_domain(), order="invoice_date, id")
 
     def _build(self):
         """Prepare the preview now, or, when it is large, queue the job that prepares it."""
@@ -180,8 +174,7 @@ class XeroAccountingPreview(models.TransientModel):
                 lines.append({"move_id": move.id, "category": "blocked", "reason": reason})
             else:
                 docs.append(doc)
-        existing = self.env["xero.ledger.entry"]._as_xero_records(connection, [d.number for d in docs])
-        plan = accounting.preview(docs, existing)
+        plan = self._writer(connection).in_xero(docs)
         linked_words = self.env._("Xero holds it with the same number for the same customer: linked, not sent again.")
         for doc, _xero_id in plan.already_in_xero:
             lines.append({"move_id": doc.key, "category": "link", "reason": linked_words})
