@@ -3,9 +3,11 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..synchronizers.ledger_reader import LedgerReader
+from ..synchronizers.reference_reader import ReferenceReader
 from ..xero_connector import accounting, outbox
 from ..xero_connector.outbox import Answer
-from .xero_connection_accounting import READ_MAX_AGE
+from .xero_connection import READ_MAX_AGE
 from .xero_document import SENT_STATES
 from .xero_i18n import write_translated
 
@@ -47,12 +49,12 @@ class XeroDocument(models.Model):
             if not self._work_pending(connection):
                 return True
             # Fresh knowledge of Xero first: what it holds is linked, not sent again.
-            connection._read_accounting_reference(max_age=READ_MAX_AGE)
+            ReferenceReader(connection).read_reference(max_age=READ_MAX_AGE)
             recent = fields.Datetime.now() - READ_MAX_AGE
             if not connection.last_sync_at or connection.last_sync_at < recent:
                 self.env["xero.contact"]._fetch_changes(connection)
             if not connection.ledger_read_at or connection.ledger_read_at < recent:
-                self.env["xero.ledger.entry"]._read_changes(connection)
+                LedgerReader(connection).read_changes()
             self._discover(connection)
             job.write(
                 {
@@ -346,7 +348,7 @@ class XeroDocument(models.Model):
             return {}  # an update or a void sent again changes nothing more
         connection = batch.connection_id
         kind = batch.kind[: -len("_create")]
-        self.env["xero.ledger.entry"]._read_changes(connection)
+        LedgerReader(connection).read_changes()
         docs = {i: self._info_doc(kind, batch.info[i]) for i in indexes}
         existing = self.env["xero.ledger.entry"]._as_xero_records(connection, [d.number for d in docs.values()])
         held = dict(
@@ -410,7 +412,7 @@ class XeroDocument(models.Model):
 
     def _settle_clashes(self, connection, clashes):
         """Xero already had these numbers: read what changed in Xero, link ours, name the others."""
-        self.env["xero.ledger.entry"]._read_changes(connection)
+        LedgerReader(connection).read_changes()
         docs = [doc for _b, doc in clashes]
         existing = self.env["xero.ledger.entry"]._as_xero_records(connection, [d.number for d in docs])
         plan = accounting.preview(docs, existing)
@@ -503,7 +505,7 @@ class XeroDocument(models.Model):
             self._keep_paid(batch.connection_id, kept)
 
     def _keep_paid(self, connection, kept):
-        self.env["xero.ledger.entry"]._read_changes(connection)  # Xero's total and status as they are now
+        LedgerReader(connection).read_changes()  # Xero's total and status as they are now
         entries = {
             e.xero_id: e
             for e in self.env["xero.ledger.entry"]
