@@ -1,6 +1,7 @@
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
+from ..synchronizers.ledger_reader import LedgerReader
 from ..xero_connector import phones
 from ..xero_connector.names import split_person_name
 from ..xero_connector.places import country_code, region_key
@@ -414,5 +415,5 @@ class ResPartner(models.Model):
         binding = self._xero_ledger_binding()
         if not binding:
             raise UserError(self.env._("%s is not linked to a Xero contact of this company.", self.display_name))
-        self.env["xero.ledger.entry"]._refresh_contact(binding)
+        LedgerReader(binding.connection_id).refresh_contact(binding)
         return True

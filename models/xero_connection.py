@@ -1,15 +1,18 @@
 import logging
 import time
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from odoo import api, fields, http, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import misc
 
-from ..xero_connector import accounting, oauth
+from ..synchronizers.reference_reader import ReferenceReader
+from ..xero_connector import accounting, oauth, webhooks
 from ..xero_connector.errors import XeroAuthError
 from ..xero_connector.gateway import XeroGateway
 from .access import XERO_MANAGER, check_technical_write, xero_check_access
+from .xero_document import NEUTRALIZED_HOLD
 from .xero_rate_budget import short_transaction
 
 _logger = logging.getLogger(__name__)
@@ -47,9 +50,47 @@ OAUTH_PENDING_MAX = 5
 # What makes Odoo the master of an organisation's contacts.
 MASTER_FIELDS = frozenset({"push_started", "odoo_is_master", "state", "enabled"})
 
+# What was read from Xero this recently (accounts, tax rates, contacts, sales
+# documents) is not read again before a sending: a preview just read it. What
+# changed in Xero meanwhile is refused by Xero (an archived account) or found
+# when Xero refuses a number it already has, never written twice.
+READ_MAX_AGE = timedelta(minutes=5)
+# Postings wait this long before being sent, so that those of the next
+# moments go in the same requests (Xero's budget is per call, not per record).
+POSTING_DELAY = timedelta(minutes=1)
+# A large preview prepared in the background opens again from its button this long (Odoo keeps
+# such transient records about an hour).
+PREVIEW_KEPT = timedelta(minutes=30)
+# What sending accounting data records per organisation (in deletion order).
+ACCOUNTING_MODELS = (
+    "xero.payment",
+    "xero.document",
+    "xero.account.mapping",
+    "xero.tax.mapping",
+    "xero.journal.mapping",
+)
+
+# Xero drops a refresh token left unused this many days (the organisation must then be reconnected).
+REFRESH_TOKEN_LIFETIME_DAYS = 60
+# Below this share of the day's calls left, the managers are told.
+LOW_BUDGET_SHARE = 0.10
+# Xero's daily calls per organisation (the smallest tier has 1,000: ir.config_parameter
+# xero_connector.day_limit says so).
+DAY_LIMIT = 5000
+# One activity type per problem: a second occurrence updates the open activity of its type.
+PROBLEM_TYPES = {
+    "job_failed": "xero_connector.mail_activity_type_xero_job_failed",
+    "held_back": "xero_connector.mail_activity_type_xero_held_back",
+    "reconnect": "xero_connector.mail_activity_type_xero_reconnect",
+    "budget": "xero_connector.mail_activity_type_xero_budget",
+}
+
 
 class XeroConnection(models.Model):
-    """The link between one Odoo company and one Xero organisation."""
+    """The link between one Odoo company and one Xero organisation: its settings (sending
+    accounting data, reading payments made in Xero back), how far each read from Xero got,
+    and telling people: the connection's problems become one activity each for the Xero
+    Managers (updated, not repeated), and a notification for whoever started the work."""
 
     _name = "xero.connection"
     _description = "Xero connection"
@@ -123,6 +164,80 @@ class XeroConnection(models.Model):
     budget_text = fields.Char(string="API budget", compute="_compute_budget")
     paused_until = fields.Datetime(compute="_compute_budget", help="Xero asked to wait: no call before this time.")
     health = fields.Char(compute="_compute_health", string="Connection health")
+    refresh_token_idle_days = fields.Integer(
+        compute="_compute_refresh_token_idle_days",
+        string="Refresh token unused for (days)",
+        help="Xero drops a refresh token left unused for 60 days: the organisation must then be reconnected.",
+    )
+    webhook_seen_events = fields.Json(
+        groups="xero_connector.group_xero_manager",
+        readonly=True,
+        copy=False,
+        help="Digests of the latest webhook events received: a replayed delivery queues no new work.",
+    )
+
+    # Sending accounting data: the start date, its lock, and the mappings.
+    accounting_start_date = fields.Date(
+        string="Send accounting data from",
+        tracking=True,
+        help="Posted customer invoices and credit notes dated from this day on, and their payments, are sent to "
+        "Xero. A past date sends older ones too (after a preview); a future date starts sending on that day.",
+    )
+    accounting_active = fields.Boolean(
+        string="Sending accounting data", readonly=True, tracking=True, help="Switched on by confirming the preview."
+    )
+    accounting_locked = fields.Boolean(compute="_compute_accounting_lock", string="Start date locked")
+    accounting_lock_reason = fields.Char(compute="_compute_accounting_lock")
+    no_tax_rate_id = fields.Many2one(
+        "xero.tax.rate",
+        string="Xero tax rate for lines without tax",
+        domain="[('connection_id', '=', id), ('status', '=', 'ACTIVE')]",
+        check_company=True,
+        help="Xero needs a tax rate on every line: lines without an Odoo tax take this one.",
+    )
+    accounting_reference_read_at = fields.Datetime(string="Accounts and tax rates read", readonly=True)
+    xero_account_ids = fields.One2many("xero.account", "connection_id", string="Xero accounts")
+    xero_tax_rate_ids = fields.One2many("xero.tax.rate", "connection_id", string="Xero tax rates")
+    account_mapping_ids = fields.One2many("xero.account.mapping", "connection_id")
+    tax_mapping_ids = fields.One2many("xero.tax.mapping", "connection_id")
+    journal_mapping_ids = fields.One2many("xero.journal.mapping", "connection_id")
+    document_ids = fields.One2many("xero.document", "connection_id", string="Documents in Xero")
+    lock_date_shift = fields.Boolean(
+        string="Send locked-period documents after the lock date",
+        help="Documents and payments dated on or before Xero's lock date are sent dated the day after it "
+        "(the Odoo date is kept in the reference and in Xero's history note) instead of being held back.",
+    )
+    attach_pdf = fields.Boolean(
+        string="Attach the invoice PDF in Xero",
+        help="Each invoice sent is attached to its Xero invoice as a PDF. Needs Xero's permission for "
+        "attachments: reconnect after switching it on.",
+    )
+    attach_pdf_online = fields.Boolean(
+        string="Show the PDF on Xero's online invoice", help="The attached PDF is shown to the customer online."
+    )
+    show_online_invoice = fields.Boolean(
+        string="Show Xero's online invoice link",
+        help="Approved invoices sent to Xero show, in Odoo, the link at which the customer sees them in Xero.",
+    )
+
+    # What was read from Xero: how far the background read of the sales ledger and of the
+    # payments made in Xero got (synchronizers/ledger_reader.py, payment_reader.py).
+    ledger_invoices_read_to = fields.Datetime(
+        readonly=True, help="Xero's time of the newest sales invoice read: the next read asks only for newer changes."
+    )
+    ledger_credit_notes_read_to = fields.Datetime(
+        readonly=True, help="Xero's time of the newest sales credit note read."
+    )
+    ledger_read_at = fields.Datetime(string="Sales ledger read", readonly=True)
+    payments_from_xero = fields.Boolean(
+        string="Payments made in Xero come back",
+        help="Payments recorded in Xero (e.g. reconciling the bank feed there) on invoices and credit notes "
+        "sent from Odoo are registered and reconciled in Odoo, in the journal mapped to the Xero bank account.",
+    )
+    payments_read_to = fields.Datetime(
+        readonly=True, help="Xero's time of the newest payment read: the next read asks only for newer changes."
+    )
+    payments_read_at = fields.Datetime(string="Payments read", readonly=True)
 
     _company_uniq = models.Constraint("UNIQUE(company_id)", "A company has one Xero connection.")
 
@@ -153,6 +268,45 @@ class XeroConnection(models.Model):
                 conn.health = self.env._("Waiting for Xero's rate limit until %s", conn.paused_until)
             else:
                 conn.health = self.env._("Healthy")
+        for conn in self.filtered(lambda c: c.state == "connected"):
+            idle = conn.refresh_token_idle_days
+            conn.health = self.env._(
+                "%(health)s; refresh token unused for %(days)s days (Xero drops it after %(limit)s)",
+                health=conn.health,
+                days=idle,
+                limit=REFRESH_TOKEN_LIFETIME_DAYS,
+            )
+
+    def _compute_refresh_token_idle_days(self):
+        tokens = self.env["xero.token"].sudo().search([("connection_id", "in", self.ids)])
+        used = {t.connection_id.id: t.write_date for t in tokens}
+        now = fields.Datetime.now()
+        for conn in self:
+            last = used.get(conn.id)
+            conn.refresh_token_idle_days = (now - last).days if last and conn.state == "connected" else 0
+
+    @api.depends("document_ids.sent_at")
+    def _compute_accounting_lock(self):
+        for conn in self:
+            reason = conn._lock_reason()
+            conn.accounting_locked = bool(reason)
+            conn.accounting_lock_reason = reason
+
+    def _lock_reason(self):
+        """Why the start date can no longer change (a document was sent), or False."""
+        first = (
+            self.env["xero.document"]
+            .sudo()
+            .search([("connection_id", "=", self.id), ("sent_at", "!=", False)], order="sent_at, id", limit=1)
+        )
+        if not first:
+            return False
+        return self.env._(
+            "Locked: %(doc)s was sent to Xero on %(when)s. Another start date now could leave documents "
+            "out of Xero or send them twice.",
+            doc=first.move_id.name,
+            when=fields.Date.to_string(first.sent_at.date()),
+        )
 
     @api.constrains("service_url")
     def _check_service_url(self):
@@ -166,6 +320,12 @@ class XeroConnection(models.Model):
                 )
 
     def write(self, vals):
+        if "accounting_start_date" in vals:
+            new = fields.Date.to_date(vals["accounting_start_date"])
+            for conn in self.filtered(lambda c: c.accounting_start_date != new):
+                reason = conn._lock_reason()
+                if reason:
+                    raise UserError(reason)
         check_technical_write(self, vals, SETTING_FIELDS)
         result = super().write(vals)
         if MASTER_FIELDS.intersection(vals):
@@ -536,6 +696,255 @@ class XeroConnection(models.Model):
             if moved:
                 self._requeue_blocked()  # what the old lock date held back may go now
         return org
+
+    # -- sending accounting data ----------------------------------------------------------
+
+    def _accounting_due(self):
+        """Sending is on and its start date has come."""
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        return bool(
+            self.accounting_active
+            and self.accounting_start_date
+            and self.accounting_start_date <= today
+            and self.state == "connected"
+            and self.enabled
+        )
+
+    def _check_ready_for_accounting(self):
+        self.ensure_one()
+        if self.state != "connected":
+            raise UserError(self.env._("Connect the company to Xero first."))
+        if not self.accounting_start_date:
+            raise UserError(self.env._("Choose the date from which accounting data is sent to Xero first."))
+
+    # -- Xero's accounts and tax rates ----------------------------------------------
+
+    def action_read_accounting_reference(self):
+        self.ensure_one()
+        xero_check_access(self, XERO_MANAGER, "write")
+        if self.state != "connected":
+            raise UserError(self.env._("Connect the company to Xero first."))
+        ReferenceReader(self).read_reference()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._(
+                    "Read %(accounts)s accounts and %(rates)s tax rates from Xero.",
+                    accounts=len(self.xero_account_ids),
+                    rates=len(self.xero_tax_rate_ids),
+                ),
+                "type": "success",
+            },
+        }
+
+    def _forget_accounting(self):
+        """Another organisation: what was sent to the previous one, and its accounts, mean nothing there."""
+        self.ensure_one()
+        conn = self.sudo()
+        domain = [("connection_id", "=", conn.id)]
+        for model in ACCOUNTING_MODELS:
+            self.env[model].sudo().search(domain).unlink()
+        conn.write({"accounting_active": False, "no_tax_rate_id": False, "accounting_reference_read_at": False})
+        conn.xero_account_ids.unlink()
+        conn.xero_tax_rate_ids.unlink()
+
+    def _accounting_mappings(self):
+        """The mappings and Xero's active codes, as the engine takes them."""
+        self.ensure_one()
+        conn = self.sudo()
+        active_accounts = conn.xero_account_ids.filtered(lambda a: a.status == "ACTIVE")
+        active_rates = conn.xero_tax_rate_ids.filtered(lambda r: r.status == "ACTIVE")
+        return accounting.Mappings(
+            accounts={m.account_id.id: m.xero_account_id.code for m in conn.account_mapping_ids if m.xero_account_id},
+            taxes={m.tax_id.id: m.xero_tax_rate_id.tax_type for m in conn.tax_mapping_ids if m.xero_tax_rate_id},
+            journals={
+                m.journal_id.id: m.xero_account_id.xero_id for m in conn.journal_mapping_ids if m.xero_account_id
+            },
+            no_tax=conn.no_tax_rate_id.tax_type or None,
+            xero_account_codes={a.code for a in active_accounts if a.code},
+            tax_rates={r.tax_type: r.rate for r in active_rates},
+        )
+
+    # -- the preview, the switch, the queue ------------------------------------------------
+
+    def action_accounting_preview(self):
+        """What a back-sync would send, before anything is sent."""
+        self.ensure_one()
+        xero_check_access(self, XERO_MANAGER, "write")
+        self._check_ready_for_accounting()
+        Preview = self.env["xero.accounting.preview"]
+        # A large preview this manager asked for opens again: its progress while it is prepared,
+        # the preview once ready (for a while: then it is prepared again, from Xero as it is then).
+        preview = Preview.search(
+            [
+                ("connection_id", "=", self.id),
+                ("connection_id.accounting_active", "=", False),
+                ("create_uid", "=", self.env.uid),
+                ("job_id.state", "in", ("pending", "running", "done")),
+                ("create_date", ">=", fields.Datetime.now() - PREVIEW_KEPT),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if not preview:
+            preview = Preview.create({"connection_id": self.id})
+            preview.sudo()._build()
+        return preview._open()
+
+    def action_accounting_stop(self):
+        xero_check_access(self, XERO_MANAGER, "write")
+        self.sudo().accounting_active = False
+        return True
+
+    def _enqueue_accounting_push(self, delay=None):
+        """Queue the organisation's sending once; `delay` gathers postings made meanwhile into it."""
+        self.ensure_one()
+        return self.env["xero.job"]._enqueue(
+            self,
+            "accounting_push",
+            self.env._("Send invoices, credit notes and payments to Xero"),
+            records=self.env["xero.document"],
+            identity_key=f"accounting_push:{self.id}",
+            **({"next_try": fields.Datetime.now() + delay} if delay else {}),
+        )
+
+    def _enqueue_accounting_if_due(self, delay=POSTING_DELAY):
+        for conn in self.sudo():
+            if conn._accounting_due():
+                conn._enqueue_accounting_push(delay=delay)
+
+    def _requeue_blocked(self):
+        """A mapping changed: what waited for one is tried again.
+
+        Not what a neutralized copy holds back: that waits for a deliberate Send again.
+        """
+        for conn in self.sudo():
+            domain = [("connection_id", "=", conn.id), ("state", "=", "blocked")]
+            domain.append(("error", "not like", NEUTRALIZED_HOLD))
+            docs = self.env["xero.document"].sudo().search(domain)
+            docs._requeue()  # no call was made for them: the same attempt
+            payments = self.env["xero.payment"].sudo().search(domain)
+            payments._requeue()
+            if docs or payments:
+                conn._enqueue_accounting_if_due()
+
+    @api.model
+    def _accounting_connection(self, company):
+        """The connection of `company` when it sends accounting data, else an empty recordset."""
+        return self.sudo().search([("company_id", "=", company.id), ("accounting_active", "=", True)], limit=1)
+
+    # -- reading the sales ledger and the payments made in Xero -------------------------------
+
+    def _enqueue_ledger_fetch(self):
+        return self._enqueue_once("ledger_fetch", self.env._("Read the sales ledger from Xero"), "xero.ledger.entry")
+
+    def action_read_payments_from_xero(self):
+        """Read the payments made in Xero now (with the sales ledger), not at the next periodic read."""
+        self.ensure_one()
+        xero_check_access(self, XERO_MANAGER, "write")
+        if self.state != "connected":
+            raise UserError(self.env._("Connect the company to Xero first."))
+        if not self.payments_from_xero:
+            raise UserError(self.env._('Switch on "Payments made in Xero come back" first.'))
+        self.sudo()._enqueue_ledger_fetch()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": self.env._("The payments made in Xero will be read in the background."),
+                "type": "info",
+            },
+        }
+
+    # -- Xero's webhooks ------------------------------------------------------------------
+
+    def _webhook_receive(self, events):
+        """Queue a contacts read for each connection (already verified) whose organisation has new events.
+
+        Xero resends a delivery it thinks failed, and anyone who captured a
+        signed delivery can replay it: events already seen queue nothing.
+        """
+        for conn in self.sudo().filtered(lambda c: c.state == "connected" and c.tenant_id):
+            digests = webhooks.contact_change_digests(events, conn.tenant_id)
+            seen = conn.webhook_seen_events or []
+            if not digests or set(digests) <= set(seen):
+                continue
+            conn.webhook_seen_events = webhooks.remember(seen, digests)
+            conn._enqueue_contacts_fetch()
+
+    # -- the lock-date shift, follow-ups ---------------------------------------------------
+
+    def _shifted_date(self, when):
+        """The day after Xero's lock date, for a date on or before it when the connection sends such
+        documents after the lock date (`lock_date_shift`); else None."""
+        when = accounting.as_date(when or None)
+        if self.lock_date_shift and self.lock_date and when and when <= self.lock_date:
+            return self.lock_date + timedelta(days=1)
+        return None
+
+    def _enqueue_followups(self):
+        return self._enqueue_once(
+            "accounting_followup", self.env._("Notes, PDFs and online links of sent documents"), "xero.document"
+        )
+
+    # -- telling the managers ------------------------------------------------------
+
+    def _xero_managers(self):
+        users = self.env.ref(XERO_MANAGER).sudo().all_user_ids
+        return users.filtered(lambda u: u.active and not u.share and not u._is_superuser()).sorted("id")
+
+    def _tell_managers(self, problem, summary, note, starter=None):
+        """One open activity per `problem` (a key of PROBLEM_TYPES) on this connection, for the
+        Xero Managers: an open one is updated, not repeated. `starter`, the user who started
+        the work, gets a notification in the browser."""
+        self.ensure_one()
+        conn = self.sudo()
+        activity_type = self.env.ref(PROBLEM_TYPES[problem])
+        managers = self._xero_managers()
+        existing = conn.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)[:1]
+        changed = existing.summary != summary
+        if existing:
+            existing.write({"summary": summary, "note": note, "date_deadline": fields.Date.context_today(self)})
+        elif managers:
+            conn.activity_schedule(
+                activity_type_id=activity_type.id, summary=summary, note=note, user_id=managers[0].id
+            )
+        if changed and starter and starter.active and not starter._is_superuser():
+            starter.partner_id._bus_send(
+                "simple_notification",
+                {"type": "warning", "title": self.env._("Xero"), "message": summary, "sticky": False},
+            )
+
+    def _problem_settled(self, problem):
+        """The problem is gone: its open activity is marked done."""
+        activity_type = self.env.ref(PROBLEM_TYPES[problem])
+        settled = self.sudo().activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+        if settled:
+            settled.action_feedback(feedback=self.env._("Settled."))
+
+    def _tell_low_budget(self, starter=None):
+        """Tell the managers when less than a tenth of the day's calls is left."""
+        self.ensure_one()
+        budget = self.env["xero.rate.budget"].sudo().search([("tenant_id", "=", self.tenant_id)], limit=1)
+        if not budget or budget.day_date != fields.Date.context_today(self):
+            return
+        limit = int(self.env["ir.config_parameter"].sudo().get_param("xero_connector.day_limit", DAY_LIMIT))
+        if budget.day_remaining < limit * LOW_BUDGET_SHARE:
+            self._tell_managers(
+                "budget",
+                self.env._("Xero's API budget for today is almost used up (%s calls left)", budget.day_remaining),
+                self.env._(
+                    "Less than a tenth of today's %(limit)s calls to Xero is left for %(org)s: work waits for "
+                    "tomorrow once it is used up.",
+                    limit=limit,
+                    org=self.tenant_name or self.company_id.name,
+                ),
+                starter=starter,
+            )
+        else:
+            self._problem_settled("budget")
 
 
 class _TokenSource:

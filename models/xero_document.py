@@ -67,6 +67,9 @@ class XeroDocument(models.Model):
     xero_id = fields.Char(string="Xero id", readonly=True, index="btree_not_null")
     xero_number = fields.Char(string="Number in Xero", readonly=True)
     xero_status = fields.Char(string="Status in Xero", readonly=True, help="As Xero last said: AUTHORISED, PAID...")
+    # Voided in Xero, not from Odoo: shown on the Odoo invoice, left for the accountant to settle
+    # (see LedgerReader.notice_voided).
+    voided_in_xero = fields.Boolean(string="Voided in Xero", readonly=True)
     sent_at = fields.Datetime(string="Sent", readonly=True)
     attempt = fields.Integer(
         readonly=True, help="Raised when the user sends it again: Xero then takes it as a new write, not a retry."

@@ -16,7 +16,7 @@ def _lines(lines):
 
 class XeroJob(models.Model):
     """After each run: what failed for good, what Xero's lock dates or mappings held back,
-    and a low day budget are told to the Xero Managers (see xero_connection_notify.py)."""
+    and a low day budget are told to the Xero Managers (see xero_connection.py)."""
 
     _inherit = "xero.job"
 

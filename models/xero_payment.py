@@ -2,6 +2,11 @@ from odoo import api, fields, models
 
 from ..xero_connector import accounting
 from .xero_document import STATES
+from .xero_ledger_entry import XERO_APP_URL
+
+XERO_DEEP_LINK = "https://go.xero.com/organisationlogin/default.aspx?shortcode={code}&redirecturl={path}"
+# Where Xero shows a payment (a bank transaction of the bank account it went into).
+XERO_PAYMENT_PATH = "/Bank/ViewTransaction.aspx?bankTransactionID={id}"
 
 
 class XeroPayment(models.Model):
@@ -59,6 +64,9 @@ class XeroPayment(models.Model):
             *STATES,
             ("to_delete", "Removed in Odoo, to delete in Xero"),
             ("deleted", "Deleted in Xero"),
+            ("received", "Made in Xero, registered in Odoo"),
+            ("held", "Made in Xero, held back"),
+            ("removed", "Deleted in Xero, cancelled in Odoo"),
         ],
         default="to_send",
         required=True,
@@ -73,6 +81,36 @@ class XeroPayment(models.Model):
     _partial_uniq = models.UniqueIndex(
         "(connection_id, partial_id) WHERE partial_id IS NOT NULL", "A reconciliation is sent once per organisation."
     )
+
+    # -- payments made in Xero, read back (synchronizers/payment_reader.py) ------------------------
+
+    origin = fields.Selection(
+        [("odoo", "Made in Odoo"), ("xero", "Made in Xero")], default="odoo", required=True, readonly=True
+    )
+    account_payment_id = fields.Many2one(
+        "account.payment", string="Odoo payment", readonly=True, check_company=True, index="btree_not_null"
+    )
+    xero_account_id = fields.Char(string="Xero bank account id", readonly=True)
+    xero_account_name = fields.Char(string="Xero bank account", readonly=True)
+    reference = fields.Char(readonly=True)
+    xero_url = fields.Char(string="Open in Xero", compute="_compute_xero_url")
+
+    _xero_id_uniq = models.UniqueIndex(
+        "(connection_id, kind, xero_id) WHERE xero_id IS NOT NULL",
+        "A Xero payment or allocation is recorded once per organisation.",
+    )
+
+    @api.depends("connection_id.short_code", "xero_id", "kind")
+    def _compute_xero_url(self):
+        for payment in self:
+            code = payment.connection_id.short_code
+            if code and payment.xero_id and payment.kind == "payment":
+                path = XERO_PAYMENT_PATH.format(id=payment.xero_id)
+                payment.xero_url = XERO_DEEP_LINK.format(code=code, path=path)
+            elif code and payment.kind == "allocation" and payment.credit_note_id.xero_id:
+                payment.xero_url = f"{XERO_APP_URL}/{code}/invoicing/view/{payment.credit_note_id.xero_id}"
+            else:
+                payment.xero_url = False
 
     def _hold_locked(self, connection):
         """Hold back those dated on or before Xero's lock date (Xero would refuse the whole

@@ -6,11 +6,13 @@ import time
 
 import requests
 
+from odoo.addons.xero_connector.synchronizers.reference_reader import ReferenceReader
+
 # `connection` comes from bench_odoo_connect.py.
 company = env.company
 # The sandbox organisation is kept in NZD: so is the company (no entry exists yet).
 company.write({"currency_id": env.ref("base.NZD").id, "tax_calculation_rounding_method": "round_per_line"})
-connection._read_accounting_reference()
+ReferenceReader(connection).read_reference()
 income = env["account.account"].search([("company_ids", "in", company.id), ("account_type", "=", "income")], limit=1)
 tax = env["account.tax"].search([("company_id", "=", company.id), ("type_tax_use", "=", "sale"), ("amount", "=", 15)])
 xero_sales = connection.xero_account_ids.filtered(lambda a: a.code == "200")

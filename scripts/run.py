@@ -20,6 +20,8 @@ from pathlib import Path
 import devenv
 
 CONFIGURE = """
+from odoo.addons.xero_connector.synchronizers.reference_reader import ReferenceReader
+
 conn = env["xero.connection"]._for_company(env.company)
 if not conn.sudo().service_url and conn.state == "connected":
     print("The company is connected to Xero itself: the sandbox is left alone.")
@@ -40,7 +42,7 @@ else:
     if company.currency_id.name != "NZD" and not env["account.move"].search_count([("company_id", "=", company.id)]):
         company.currency_id = env.ref("base.NZD")
     # Its accounts and tax rates, and the obvious mappings for a first try (Settings > Xero).
-    conn._read_accounting_reference()
+    ReferenceReader(conn).read_reference()
     sales = conn.xero_account_ids.filtered(lambda a: a.code == "200")
     for mapping in conn.account_mapping_ids.filtered(lambda m: not m.xero_account_id):
         mapping.xero_account_id = sales

@@ -1,12 +1,14 @@
 from odoo import fields
 
-from ..models.xero_connection_accounting import READ_MAX_AGE
+from ..models.xero_connection import READ_MAX_AGE
 from ..models.xero_i18n import write_translated
 from ..xero_connector import accounting, outbox
 from ..xero_connector.outbox import Answer
 from . import contact_reader, contact_writer
 from .base import Synchronizer
+from .ledger_reader import LedgerReader
 from .payment_writer import PaymentWriter
+from .reference_reader import ReferenceReader
 
 # Xero's words when a paid or credited document is edited.
 PAID_LOCK = "has a payment or credit note allocated to it"
@@ -50,12 +52,12 @@ class DocumentWriter(Synchronizer):
             if not self.work_pending():
                 return True
             # Fresh knowledge of Xero first: what it holds is linked, not sent again.
-            connection._read_accounting_reference(max_age=READ_MAX_AGE)
+            ReferenceReader(connection).read_reference(max_age=READ_MAX_AGE)
             recent = fields.Datetime.now() - READ_MAX_AGE
             if not connection.last_sync_at or connection.last_sync_at < recent:
                 contact_reader.ContactReader(connection.with_env(self.env)).fetch_changes()
             if not connection.ledger_read_at or connection.ledger_read_at < recent:
-                self.env["xero.ledger.entry"]._read_changes(connection)
+                LedgerReader(connection).read_changes()
             self.discover()
             job.write(
                 {
@@ -372,7 +374,7 @@ class DocumentWriter(Synchronizer):
             return {}  # an update or a void sent again changes nothing more
         connection = batch.connection_id
         kind = batch.kind[: -len("_create")]
-        self.env["xero.ledger.entry"]._read_changes(connection)
+        LedgerReader(connection).read_changes()
         docs = {i: self.info_doc(kind, batch.info[i]) for i in indexes}
         held = dict((d.key, xero_id) for d, xero_id in self.in_xero(list(docs.values())).already_in_xero)
         _type, number_field, id_field, _words = accounting.KINDS[kind]
@@ -432,7 +434,7 @@ class DocumentWriter(Synchronizer):
 
     def settle_clashes(self, clashes):
         """Xero already had these numbers: read what changed in Xero, link ours, name the others."""
-        self.env["xero.ledger.entry"]._read_changes(self.connection)
+        LedgerReader(self.connection).read_changes()
         plan = self.in_xero([doc for _b, doc in clashes])
         by_move = {b.move_id.id: b for b, _d in clashes}
         self.link_found([(by_move[d.key], d, xero_id) for d, xero_id in plan.already_in_xero])
@@ -524,7 +526,7 @@ class DocumentWriter(Synchronizer):
 
     def keep_paid(self, kept):
         connection = self.connection
-        self.env["xero.ledger.entry"]._read_changes(connection)  # Xero's total and status as they are now
+        LedgerReader(connection).read_changes()  # Xero's total and status as they are now
         entries = {
             e.xero_id: e
             for e in self.env["xero.ledger.entry"]

@@ -16,6 +16,7 @@ from odoo.tests.test_cursor import TestCursor
 
 from odoo.addons.xero_connector.models.xero_job import STALE_AFTER
 from odoo.addons.xero_connector.synchronizers.contact_reader import ContactReader
+from odoo.addons.xero_connector.synchronizers.reference_reader import ReferenceReader
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_sandbox import XeroSandbox
 
@@ -291,7 +292,7 @@ class XeroAccountingCase(XeroCase):
     def setUp(self):
         super().setUp()
         # The start of the sandbox's demo organisation, as an accountant would set it up.
-        self.connection._read_accounting_reference()
+        ReferenceReader(self.connection).read_reference()
         xero = {a.code: a for a in self.connection.xero_account_ids}
         rates = {r.tax_type: r for r in self.connection.xero_tax_rate_ids}
         self.connection.account_mapping_ids.filtered(lambda m: m.account_id == self.sales).xero_account_id = xero["200"]

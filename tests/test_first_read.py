@@ -9,9 +9,9 @@ from urllib.parse import parse_qs
 
 from odoo.tests import tagged
 
-from odoo.addons.xero_connector.models import xero_ledger_entry
-from odoo.addons.xero_connector.models.xero_ledger_entry import XeroLedgerEntry
+from odoo.addons.xero_connector.synchronizers import ledger_reader
 from odoo.addons.xero_connector.synchronizers.contact_reader import ContactReader
+from odoo.addons.xero_connector.synchronizers.ledger_reader import LedgerReader
 
 from .common import RealCursorCase
 
@@ -74,12 +74,12 @@ class TestFirstReadResumes(RealCursorCase):
     def test_ledger_read_stopped_midway_resumes_at_its_page(self):
         documents = [d for d in self.sandbox_ledger() if d]
         self.assertGreater(len(documents), 6)
-        with patch.object(xero_ledger_entry, "FETCH_PAGE_SIZE", 3), self.registry.cursor() as cr:
+        with patch.object(ledger_reader, "FETCH_PAGE_SIZE", 3), self.registry.cursor() as cr:
             env = self.env_of(cr)
             job = env["xero.connection"].browse(self.connection_id)._enqueue_ledger_fetch()
             cr.commit()
-        with patch.object(xero_ledger_entry, "FETCH_PAGE_SIZE", 3):
-            self.killed_in_second_step(XeroLedgerEntry, "_store")
+        with patch.object(ledger_reader, "FETCH_PAGE_SIZE", 3):
+            self.killed_in_second_step(LedgerReader, "store")
             with self.registry.cursor() as cr:
                 env = self.env_of(cr)
                 self.assertEqual(env["xero.job"].browse(job.id).progress_done, 3, "the first page was committed")

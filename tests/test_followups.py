@@ -18,6 +18,7 @@ from odoo import SUPERUSER_ID, Command, fields
 from odoo.tests import new_test_user, tagged
 
 from odoo.addons.xero_connector.synchronizers.contact_reader import ContactReader
+from odoo.addons.xero_connector.synchronizers.reference_reader import ReferenceReader
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.gateway import parse_xero_datetime
 from odoo.addons.xero_connector.xero_sandbox import extras
@@ -53,7 +54,7 @@ class TestFollowups(RealCursorCase):
         cls.sales_id = sales.id
         bank = env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
         cls.bank_id = bank.id
-        conn._read_accounting_reference()
+        ReferenceReader(conn).read_reference()
         xero = {a.code: a for a in conn.xero_account_ids}
         rates = {r.tax_type: r for r in conn.xero_tax_rate_ids}
         conn.account_mapping_ids.filtered(lambda m: m.account_id == sales).xero_account_id = xero["200"]

@@ -14,7 +14,7 @@ import requests
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from odoo.addons.xero_connector.models.xero_connection_accounting import POSTING_DELAY
+from odoo.addons.xero_connector.models.xero_connection import POSTING_DELAY
 
 from .common import XeroAccountingCase, run_queue
 

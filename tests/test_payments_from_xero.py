@@ -9,6 +9,8 @@ from odoo.exceptions import AccessError
 from odoo.service.model import call_kw
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.xero_connector.synchronizers.reference_reader import ReferenceReader
+
 from .common import XeroAccountingCase, run_queue
 
 
@@ -92,7 +94,7 @@ class TestPaymentsFromXero(XeroAccountingCase):
         move = self.sent_invoice()
         for day in ("2026-11-20", "2026-11-21", "2026-11-22"):
             self.sandbox.record_payment(move.xero_document_id.xero_id, 100.0, date=day)
-        with patch("odoo.addons.xero_connector.models.xero_payment_read.READ_PAGE_SIZE", 2):
+        with patch("odoo.addons.xero_connector.synchronizers.payment_reader.READ_PAGE_SIZE", 2):
             self.read_from_xero()
         self.assertEqual(sorted(self.odoo_payments(move).mapped("amount")), [100.0, 100.0, 100.0])
         self.assertEqual(move.amount_residual, 217.5)
@@ -160,7 +162,7 @@ class TestPaymentsFromXero(XeroAccountingCase):
         savings = self.env["account.journal"].create(
             {"name": "Savings", "type": "bank", "code": "SAV", "company_id": self.company.id}
         )
-        self.connection._read_accounting_reference()
+        ReferenceReader(self.connection).read_reference()
         mapping = self.connection.journal_mapping_ids.filtered(lambda m: m.journal_id == savings)
         mapping.xero_account_id = self.connection.xero_account_ids.filtered(lambda a: a.code == "091")
         self.read_from_xero()

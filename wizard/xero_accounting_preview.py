@@ -6,6 +6,8 @@ from ..models.access import XERO_MANAGER, xero_check_access
 from ..models.xero_i18n import translate
 from ..synchronizers.contact_reader import ContactReader
 from ..synchronizers.document_writer import DocumentWriter
+from ..synchronizers.ledger_reader import LedgerReader
+from ..synchronizers.reference_reader import ReferenceReader
 from ..xero_connector import accounting, reading
 
 KIND_WORDS = {accounting.INVOICE: "Invoices", accounting.CREDIT_NOTE: "Credit notes"}
@@ -97,9 +99,9 @@ class XeroAccountingPreview(models.TransientModel):
             )
             return
         # Xero as it is now: what it already holds is linked, not sent again.
-        connection._read_accounting_reference()
+        ReferenceReader(connection).read_reference()
         ContactReader(connection.with_env(self.env)).fetch_changes()
-        self.env["xero.ledger.entry"]._read_changes(connection)
+        LedgerReader(connection).read_changes()
         self._plan(connection)
 
     def _xero_job_accounting_preview(self, job):
@@ -113,7 +115,7 @@ class XeroAccountingPreview(models.TransientModel):
         payload = dict(job.payload or {})
         phase, read, left = payload.get("phase") or "reference", 0, 0
         if phase == "reference":
-            connection._read_accounting_reference()
+            ReferenceReader(connection).read_reference()
             if not connection.short_code:
                 connection._refresh_organisation()
             payload.update(phase="contacts", cursor=reading.start(connection.contacts_fetched_at))
@@ -121,10 +123,9 @@ class XeroAccountingPreview(models.TransientModel):
             cursor, finished, read, left = ContactReader(connection.with_env(self.env)).fetch_page(payload["cursor"])
             payload.update(cursor=cursor)
             if finished:
-                ledger = self.env["xero.ledger.entry"]
-                payload.update(phase="ledger", cursor=None, position=ledger._ledger_start(connection))
+                payload.update(phase="ledger", cursor=None, position=LedgerReader(connection).start())
         elif phase == "ledger":
-            position, finished, read, left = self.env["xero.ledger.entry"]._read_page(connection, payload["position"])
+            position, finished, read, left = LedgerReader(connection).read_page(payload["position"])
             payload.update(position=position, phase="plan" if finished else "ledger")
         else:
             preview._plan(connection)
