@@ -50,11 +50,6 @@ OAUTH_PENDING_MAX = 5
 # What makes Odoo the master of an organisation's contacts.
 MASTER_FIELDS = frozenset({"push_started", "odoo_is_master", "state", "enabled"})
 
-# What was read from Xero this recently (accounts, tax rates, contacts, sales
-# documents) is not read again before a sending: a preview just read it. What
-# changed in Xero meanwhile is refused by Xero (an archived account) or found
-# when Xero refuses a number it already has, never written twice.
-READ_MAX_AGE = timedelta(minutes=5)
 # Postings wait this long before being sent, so that those of the next
 # moments go in the same requests (Xero's budget is per call, not per record).
 POSTING_DELAY = timedelta(minutes=1)

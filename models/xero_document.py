@@ -1,11 +1,11 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..synchronizers.document_writer import DocumentWriter
 from ..xero_connector import accounting
 from .access import XERO_USER, xero_check_access
 from .xero_ledger_entry import XERO_APP_URL
 
-SENT_STATES = ("sent", "linked", "to_update")
 # Where a document, a payment or an allocation stands with Xero.
 STATES = [
     ("to_send", "Waiting to be sent"),
@@ -192,9 +192,6 @@ class XeroDocument(models.Model):
     @api.model
     def _cron_send(self):
         """Start sending where the start date has come (a future date waits for it), and catch up."""
-        # Imported here: the synchronizers import this module (SENT_STATES).
-        from ..synchronizers.document_writer import DocumentWriter
-
         for conn in self.env["xero.connection"].sudo().search([("accounting_active", "=", True)]):
             if conn._accounting_due() and DocumentWriter(conn).work_pending():
                 conn._enqueue_accounting_push()

@@ -1,3 +1,7 @@
+# The states of a document binding whose document Xero holds.
+SENT_STATES = ("sent", "linked", "to_update")
+
+
 class Synchronizer:
     """The work of one entity in one direction, for one organisation.
 

@@ -1,6 +1,7 @@
+from datetime import timedelta
+
 from odoo import fields
 
-from ..models.xero_connection import READ_MAX_AGE
 from ..models.xero_i18n import write_translated
 from ..xero_connector import accounting, outbox
 from ..xero_connector.outbox import Answer
@@ -10,6 +11,11 @@ from .ledger_reader import LedgerReader
 from .payment_writer import PaymentWriter
 from .reference_reader import ReferenceReader
 
+# What was read from Xero this recently (accounts, tax rates, contacts, sales
+# documents) is not read again before a sending: a preview just read it. What
+# changed in Xero meanwhile is refused by Xero (an archived account) or found
+# when Xero refuses a number it already has, never written twice.
+READ_MAX_AGE = timedelta(minutes=5)
 # Xero's words when a paid or credited document is edited.
 PAID_LOCK = "has a payment or credit note allocated to it"
 # Xero's words when a created document's number is already taken.

@@ -3,11 +3,10 @@ import logging
 from odoo import fields, models
 
 from ..models.access import XERO_MANAGER
-from ..models.xero_document import SENT_STATES
 from ..xero_connector import reading
 from ..xero_connector.errors import XeroError
 from ..xero_connector.gateway import parse_xero_datetime
-from .base import Synchronizer
+from .base import SENT_STATES, Synchronizer
 from .payment_reader import PaymentReader
 
 _logger = logging.getLogger(__name__)

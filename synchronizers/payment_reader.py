@@ -1,10 +1,9 @@
 from odoo import fields
 from odoo.tools import float_compare
 
-from ..models.xero_document import SENT_STATES
 from ..xero_connector import reading
 from ..xero_connector.gateway import parse_xero_datetime
-from .base import Synchronizer
+from .base import SENT_STATES, Synchronizer
 
 # Payments of sales invoices and refunds of sales credit notes (not bills).
 SALES_PAYMENTS = 'PaymentType=="ACCRECPAYMENT" OR PaymentType=="ARCREDITPAYMENT"'

@@ -1,9 +1,8 @@
 from odoo.tools import SQL
 
-from ..models.xero_document import SENT_STATES
 from ..xero_connector import accounting, outbox
 from ..xero_connector.outbox import Answer
-from .base import Synchronizer
+from .base import SENT_STATES, Synchronizer
 
 
 class PaymentWriter(Synchronizer):
