@@ -306,15 +306,19 @@ class DocumentWriter(Synchronizer):
             )
         return len(todo)
 
+    def _next_batch(self, domain, order):
+        """The next batch of these bindings: one kind (invoices or credit notes) a batch."""
+        todo = (
+            self.env["xero.document"]
+            .sudo()
+            .search([("connection_id", "=", self.connection.id), *domain], order=order, limit=outbox.BATCH_SIZE)
+        )
+        return todo.filtered(lambda b: b.kind == todo[:1].kind)
+
     def plan_updates(self):
         connection = self.connection
         Document = self.env["xero.document"]
-        todo = Document.sudo().search(
-            [("connection_id", "=", connection.id), ("state", "=", "to_update"), ("move_id.state", "=", "posted")],
-            order="kind, date, id",
-            limit=outbox.BATCH_SIZE,
-        )
-        todo = todo.filtered(lambda b: b.kind == todo[:1].kind)
+        todo = self._next_batch([("state", "=", "to_update"), ("move_id.state", "=", "posted")], "kind, date, id")
         if not todo:
             return 0
         kind = todo[:1].kind
@@ -345,16 +349,7 @@ class DocumentWriter(Synchronizer):
 
     def plan_voids(self):
         connection = self.connection
-        todo = (
-            self.env["xero.document"]
-            .sudo()
-            .search(
-                [("connection_id", "=", connection.id), ("state", "=", "to_void"), ("xero_id", "!=", False)],
-                order="kind, id",
-                limit=outbox.BATCH_SIZE,
-            )
-        )
-        todo = todo.filtered(lambda b: b.kind == todo[:1].kind)
+        todo = self._next_batch([("state", "=", "to_void"), ("xero_id", "!=", False)], "kind, id")
         if not todo:
             return 0
         kind = todo[:1].kind

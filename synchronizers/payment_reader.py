@@ -77,12 +77,7 @@ class PaymentReader(Synchronizer):
             (r.get("Invoice") or {}).get("InvoiceID") or (r.get("CreditNote") or {}).get("CreditNoteID")
             for r in records
         ]
-        docs = {
-            d.xero_id: d
-            for d in self.env["xero.document"]
-            .sudo()
-            .search([("connection_id", "=", connection.id), ("xero_id", "in", [i for i in doc_ids if i])])
-        }
+        docs = self._documents(doc_ids)
         new = Payment.browse()
         for data, doc_xero_id in zip(records, doc_ids, strict=True):
             binding = known.get(data.get("PaymentID"))
@@ -116,6 +111,15 @@ class PaymentReader(Synchronizer):
                 }
             )
         self.register_in_odoo(new)
+
+    def _documents(self, xero_ids):
+        """The organisation's document bindings of these Xero ids, by Xero id."""
+        found = (
+            self.env["xero.document"]
+            .sudo()
+            .search([("connection_id", "=", self.connection.id), ("xero_id", "in", [i for i in xero_ids if i])])
+        )
+        return {d.xero_id: d for d in found}
 
     def _is_echo(self, doc, data):
         """Odoo's own payment sent a moment ago, its answer not yet recorded: it carries the
@@ -245,12 +249,7 @@ class PaymentReader(Synchronizer):
         notes = [n for n in notes if n.get("Type") == "ACCRECCREDIT" and n.get("CreditNoteID")]
         ids = [n["CreditNoteID"] for n in notes]
         ids += [(a.get("Invoice") or {}).get("InvoiceID") for n in notes for a in n.get("Allocations") or []]
-        docs = {
-            d.xero_id: d
-            for d in self.env["xero.document"]
-            .sudo()
-            .search([("connection_id", "=", connection.id), ("xero_id", "in", [i for i in ids if i])])
-        }
+        docs = self._documents(ids)
         new = Payment.browse()
         for data in notes:
             note = docs.get(data["CreditNoteID"])

@@ -332,6 +332,14 @@ class XeroAccountingCase(XeroCase):
             move.action_post()
         return move
 
+    def pay(self, move, amount=None, date="2026-11-20", journal=None):
+        """Register a payment of `move` in Odoo (the whole amount unless said), as an accountant does."""
+        wizard = self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids)
+        values = {"journal_id": (journal or self.bank).id, "payment_date": date}
+        if amount is not None:
+            values["amount"] = amount
+        return wizard.create(values)._create_payments()
+
     def start(self, start_date="2026-01-01"):
         """Set the start date, preview, confirm: what an accountant does in Settings > Xero."""
         self.connection.accounting_start_date = start_date

@@ -79,9 +79,7 @@ class TestAccounting(XeroAccountingCase):
         move = self.invoice(currency=aud, lines=[("Licence", 4, 99.95, self.gst), ("Shipping", 1, 25.0, None)])
         self.start()
         self.send()
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
-            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
-        )._create_payments()
+        self.pay(move)
         self.assertEqual(move.payment_state, "paid")
         self.send()
         [xero] = self.xero_named(move.name)
@@ -110,9 +108,7 @@ class TestAccounting(XeroAccountingCase):
     def test_a_credit_note_refunded_to_the_customer(self):
         note = self.invoice(move_type="out_refund", lines=[("Returned goods", 1, 80.0, self.gst)])
         self.start()
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=note.ids).create(
-            {"journal_id": self.bank.id, "payment_date": "2026-11-21"}
-        )._create_payments()
+        self.pay(note, date="2026-11-21")
         self.assertEqual(note.payment_state, "paid")
         self.send()
         [xero] = self.xero_named(note.name, "CreditNotes")
@@ -294,9 +290,7 @@ class TestAccounting(XeroAccountingCase):
     def test_a_paid_invoice_cancelled_in_odoo_loses_its_payment_then_is_voided(self):
         move = self.invoice()
         self.start()
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
-            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
-        )._create_payments()
+        self.pay(move)
         self.send()
         self.assertEqual(self.xero_named(move.name)[0]["Status"], "PAID")
         move.button_cancel()
@@ -397,9 +391,7 @@ class TestAccounting(XeroAccountingCase):
         )
         move = self.invoice()
         self.start()
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
-            {"journal_id": cash.id, "payment_date": "2026-11-20"}
-        )._create_payments()
+        self.pay(move, journal=cash)
         self.send()
         payment = move.xero_document_id.payment_ids
         self.assertEqual(payment.state, "blocked")
@@ -578,9 +570,7 @@ class TestLockDates(XeroAccountingCase):
         move = self.invoice(date="2026-11-10")
         self.start()
         self.send()
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
-            {"journal_id": self.bank.id, "payment_date": "2026-11-12"}
-        )._create_payments()
+        self.pay(move, date="2026-11-12")
         self.sandbox.set_lock_dates(end_of_year="2026-11-30")
         self.connection._refresh_organisation()
         self.send()

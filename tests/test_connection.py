@@ -379,9 +379,7 @@ class TestNeutralizedCopy(XeroAccountingCase):
     def test_a_copy_has_nothing_left_to_write_to_xero(self):
         paid = self.invoice()
         self.start()
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=paid.ids).create(
-            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
-        )._create_payments()
+        self.pay(paid)
         changed = self.invoice(lines=[("Audit", 1, 500.0, self.gst)])
         self.send()
         Document, Payment = self.env["xero.document"], self.env["xero.payment"]
@@ -424,9 +422,7 @@ class TestNeutralizedCopy(XeroAccountingCase):
         move = self.invoice()
         self.start()
         self.send()
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
-            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
-        )._create_payments()
+        self.pay(move)
         PaymentWriter(self.connection).discover()
         payment = move.xero_document_ids.payment_ids
         self.assertEqual((move.xero_state, payment.state), ("sent", "to_send"))

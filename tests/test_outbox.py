@@ -43,10 +43,6 @@ class TestOutboxFaults(XeroAccountingCase):
             if p["Status"] == "AUTHORISED" and (p.get("Invoice") or {}).get("InvoiceNumber") == move.name
         ]
 
-    def pay(self, move, amount, date="2026-11-20"):
-        wizard = self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids)
-        return wizard.create({"journal_id": self.bank.id, "payment_date": date, "amount": amount})._create_payments()
-
     def unreconcile(self, payment):
         """What "Unreconcile" on the payment's entry does: the invoice is due again."""
         self.assertTrue(payment.move_id)

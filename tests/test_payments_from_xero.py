@@ -118,9 +118,7 @@ class TestPaymentsFromXero(XeroAccountingCase):
 
     def test_odoo_s_own_payment_is_not_read_back(self):
         move = self.invoice()
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
-            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
-        )._create_payments()
+        self.pay(move)
         self.start()
         self.run_jobs()  # the invoice, then its payment, sent to Xero
         [sent] = move.xero_document_id.payment_ids

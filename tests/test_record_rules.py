@@ -35,9 +35,7 @@ class TestRecordRules(XeroAccountingCase):
         move = self.invoice()
         self.start()
         self.send()
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=move.ids).create(
-            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
-        )._create_payments()
+        self.pay(move)
         self.send()
         self.env["xero.ledger.entry"]._cron_fetch()
         run_queue(self.env)

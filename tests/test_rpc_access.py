@@ -276,9 +276,7 @@ class TestPublicMethods(RpcCase):
 class TestTechnicalFields(RpcCase):
     def test_unmatching_a_payment_over_rpc_is_refused_before_its_binding_changes(self):
         """Unlinking a reconciliation is Odoo's own check: a refused caller leaves the Xero payment as it was."""
-        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=self.move.ids).create(
-            {"journal_id": self.bank.id, "payment_date": "2026-11-20"}
-        )._create_payments()
+        self.pay(self.move)
         partial = self.move.line_ids.matched_credit_ids
         self.assertTrue(partial)
         payment = self.env["xero.payment"].create(
