@@ -4,24 +4,15 @@ from lxml import etree
 
 from odoo.tests import HttpCase, tagged
 
-from .common import XeroAccountingCase, connect, run_queue, start_sandbox
+from .common import XeroAccountingCase, XeroCase, run_queue
 from .test_ledger import LedgerMixin
 
 
 @tagged("post_install", "-at_install")
-class TestLayoutTours(LedgerMixin, HttpCase):
+class TestLayoutTours(LedgerMixin, XeroCase, HttpCase):
     """What an accountant sees on a 1440 px wide screen."""
 
     browser_size = "1440x900"
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.sandbox = start_sandbox(cls, seed="demo")
-
-    def setUp(self):
-        super().setUp()
-        self.connection = connect(self.env, self.sandbox)
 
     def test_sync_page_title_and_columns_are_whole(self):
         self.connection._enqueue_contacts_fetch()

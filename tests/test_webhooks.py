@@ -4,25 +4,18 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.xero_connector.xero_connector import webhooks
 
-from .common import connect, run_queue, start_sandbox
+from .common import XeroCase, connect, run_queue
 
 KEY_A = "webhook-key-from-xero"
 KEY_B = "company-b-webhook-key"
 
 
 @tagged("post_install", "-at_install")
-class TestWebhooks(HttpCase):
+class TestWebhooks(XeroCase, HttpCase):
     """Xero's change notifications at /xero/webhooks, as Xero (or anyone on the Internet) posts them."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.sandbox = start_sandbox(cls, seed="demo")
 
     def setUp(self):
         super().setUp()
-        self.sandbox.reset(seed="demo")
-        self.connection = connect(self.env, self.sandbox)
         self.connection.webhook_key = KEY_A
         self.fetch_jobs().unlink()
         self.body = self.delivery(self.event(self.sandbox.tenant_id, "x"))
