@@ -14,7 +14,6 @@ from . import (
     xero_document,
     xero_i18n,
     xero_job,
-    xero_job_notify,
     xero_journal_mapping,
     xero_ledger_entry,
     xero_outbox,

@@ -3,6 +3,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import psycopg2.errors
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -22,6 +23,8 @@ STALE_AFTER = timedelta(minutes=15)
 # Finished jobs are kept this many days (ir.config_parameter xero_connector.job_retention_days).
 JOB_RETENTION_DAYS = 30
 GC_BATCH = 10000
+# How many failed jobs or held-back documents an activity lists (the rest is counted).
+LISTED = 10
 # Another worker wrote the same rows at the same moment: trying again later succeeds.
 CONCURRENCY_ERRORS = (
     psycopg2.errors.SerializationFailure,
@@ -29,6 +32,10 @@ CONCURRENCY_ERRORS = (
     psycopg2.errors.LockNotAvailable,
     psycopg2.errors.DeadlockDetected,
 )
+
+
+def _lines(lines):
+    return Markup("<br/>").join(lines)
 
 
 class XeroJob(models.Model):
@@ -39,6 +46,10 @@ class XeroJob(models.Model):
     `_xero_job_<kind>(job)` on the model named by `res_model` (or on
     `xero.job` itself): each call does one step and returns True when the
     whole job is finished.
+
+    After each run, what failed for good, what Xero's lock dates or mappings
+    held back, and a low day budget are told to the Xero Managers (see
+    models/xero_connection.py).
     """
 
     _name = "xero.job"
@@ -48,13 +59,13 @@ class XeroJob(models.Model):
     name = fields.Char(required=True)
     kind = fields.Selection(
         [
-            ("ping", "Check the connection"),
             ("contacts_fetch", "Read contacts from Xero"),
             ("contacts_import", "Import Xero contacts"),
             ("contacts_push", "Push customers and suppliers to Xero"),
             ("ledger_fetch", "Read the sales ledger from Xero"),
             ("accounting_push", "Send invoices, credit notes and payments to Xero"),
             ("accounting_preview", "Prepare the preview of the accounting data sent to Xero"),
+            ("accounting_followup", "Notes, PDFs and online links of sent documents"),
         ],
         required=True,
     )
@@ -353,7 +364,15 @@ class XeroJob(models.Model):
         return self.browse(row[0] if row else [])
 
     def _run(self):
-        """Run this claimed job step by step; return the cron's time left."""
+        """Run this claimed job step by step, then tell what it left; return the cron's time left."""
+        time_left = self._run_steps()
+        job = self.browse(self.id)
+        if job.state == "done":
+            job._telling(job._tell_after_run)
+        return time_left
+
+    def _run_steps(self):
+        """The steps themselves (see `_run`)."""
         self.ensure_one()
         token = self.claim_token
         # Handlers see the claim: their waits for Xero's budget report a sign of
@@ -417,6 +436,14 @@ class XeroJob(models.Model):
         self.env.invalidate_all()
 
     def _fail(self, exc, token=None, unexpected=False):
+        """Record the failure (or the next try), then tell a failure for good."""
+        self._record_failure(exc, token=token, unexpected=unexpected)
+        job = self.browse(self.id)
+        if job.state == "failed":
+            job._telling(job._tell_failed)
+
+    def _record_failure(self, exc, token=None, unexpected=False):
+        """Undo the step, then write what went wrong and what comes next (a retry, a wait, or failed)."""
         self.env.cr.rollback()
         self.env.invalidate_all()
         job = self.browse(self.id)
@@ -473,8 +500,57 @@ class XeroJob(models.Model):
         self.progress_done = min(self.progress_done + self.batch_size, self.progress_total)
         return self.progress_done >= self.progress_total
 
-    def _xero_job_ping(self, job):
-        """Read the organisation: proves the connection and refreshes its name."""
-        job.connection_id._refresh_organisation()
-        job.progress_total = job.progress_done = 1
-        return True
+    # -- telling the managers -------------------------------------------------
+
+    def _telling(self, tell):
+        """Tell, in a commit of its own: telling never stops the runner nor undoes the job's work."""
+        try:
+            tell()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+        except Exception:
+            _logger.exception("Xero job %s: telling the managers failed", self.id)
+            self.env.cr.rollback()
+
+    def _tell_failed(self):
+        self.ensure_one()
+        conn = self.connection_id
+        failed = self.sudo().search([("connection_id", "=", conn.id), ("state", "=", "failed")], order="id")
+        summary = self.env._("%s Xero job(s) failed", len(failed))
+        note = _lines(
+            [self.env._("Retry them from Xero > Jobs once the cause is fixed; a job that failed again is listed once.")]
+            + [Markup("<b>%s</b>: %s") % (job.name, job.error or "") for job in failed[:LISTED]]
+        )
+        conn._tell_managers("job_failed", summary, note, starter=self.create_uid)
+
+    def _tell_after_run(self):
+        """A job finished: problems it settled are closed, the ones it left are told."""
+        self.ensure_one()
+        conn = self.connection_id
+        if not self.sudo().search_count([("connection_id", "=", conn.id), ("state", "=", "failed")], limit=1):
+            conn._problem_settled("job_failed")
+        if self.kind == "accounting_push":
+            self._tell_held_back()
+        if (
+            self.env["xero.document"]
+            .sudo()
+            .search_count([("connection_id", "=", conn.id), ("followup_pending", "=", True)], limit=1)
+        ):
+            # Planned while a follow-up job was finishing (it saw none left): queue another.
+            conn._enqueue_followups()
+        conn._tell_low_budget(starter=self.create_uid)
+
+    def _tell_held_back(self):
+        conn = self.connection_id
+        domain = [("connection_id", "=", conn.id), ("state", "in", ("blocked", "error"))]
+        docs = self.env["xero.document"].sudo().search(domain, order="date, id")
+        payments = self.env["xero.payment"].sudo().search(domain, order="date, id")
+        count = len(docs) + len(payments)
+        if not count:
+            conn._problem_settled("held_back")
+            return
+        summary = self.env._("%s document(s) or payment(s) held back or refused by Xero", count)
+        listed = [Markup("<b>%s</b>: %s") % (d.name, d.error or "") for d in docs[:LISTED]]
+        listed += [Markup("<b>%s</b>: %s") % (p.display_name, p.error or "") for p in payments[: LISTED - len(listed)]]
+        if count > len(listed):
+            listed.append(self.env._("... and %s more (Xero > Documents sent).", count - len(listed)))
+        conn._tell_managers("held_back", summary, _lines(listed), starter=self.create_uid)

@@ -37,6 +37,9 @@ worker = subprocess.Popen(
     stderr=subprocess.DEVNULL,
     text=True,
 )
+# The killed worker is a process of its own: told the compressed minute too.
+worker.stdin.write("from odoo.addons.xero_connector.models import xero_rate_budget\n")
+worker.stdin.write(f"xero_rate_budget.XERO_MINUTE = {float(MINUTE_SECONDS)!r}\n")
 worker.stdin.write('env["xero.job"]._cron_run()\n')
 worker.stdin.close()
 started = time.perf_counter()

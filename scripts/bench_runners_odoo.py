@@ -1,12 +1,11 @@
 # Run inside `odoo shell` by scripts/bench.py (bench_runners), which sets TENANTS, TOKENS,
-# SANDBOX_URL, N, WORKERS and MINUTE_SECONDS first: one company per Xero organisation,
+# SANDBOX_URL, N and WORKERS first: one company per Xero organisation,
 # each connected and with N customers to push; the pushes are queued, not run: the
 # Odoo server started next runs them on its cron workers.
 import time
 
 from odoo.addons.xero_connector.xero_connector import oauth
 
-env["ir.config_parameter"].sudo().set_param("xero_connector.minute_seconds", MINUTE_SECONDS)
 env["xero.job"]._set_runner_count(WORKERS)
 nz = env.ref("base.nz")
 for index, (tenant, token) in enumerate(zip(TENANTS, TOKENS, strict=True)):

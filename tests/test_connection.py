@@ -21,7 +21,7 @@ from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 from odoo.addons.xero_connector.xero_connector.gateway import XeroGateway
 
-from .common import XeroAccountingCase, XeroCase, connect, run_queue, start_sandbox
+from .common import XeroAccountingCase, XeroCase, checking_jobs, connect, enqueue_check, run_queue, start_sandbox
 
 
 @tagged("post_install", "-at_install")
@@ -239,7 +239,7 @@ class TestConnection(XeroCase):
             company_id=company_b.id,
             company_ids=[(6, 0, company_b.ids)],
         )
-        self.env["xero.job"]._enqueue(self.connection, "ping", "Check A")
+        enqueue_check(self.env, self.connection, "Check A")
         self.assertFalse(self.env["xero.connection"].with_user(user_b).search([]))
         self.assertFalse(self.env["xero.job"].with_user(user_b).search([]))
         self.assertTrue(self.env["xero.job"].search([("company_id", "=", self.env.company.id)]))
@@ -294,21 +294,23 @@ class TestConnection(XeroCase):
         self.assertIn("accounting.transactions", dict(parse_qsl(urlsplit(url).query))["scope"].split())
 
     def test_identity_key_queues_the_same_work_once(self):
-        first = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
-        second = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
+        self.startPatcher(checking_jobs())
+        first = enqueue_check(self.env, self.connection, "Check", identity_key="check-1")
+        second = enqueue_check(self.env, self.connection, "Check", identity_key="check-1")
         self.assertEqual(first, second)
         run_queue(self.env)
         self.assertEqual(first.state, "done")
-        third = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", identity_key="ping-1")
+        third = enqueue_check(self.env, self.connection, "Check", identity_key="check-1")
         self.assertNotEqual(third, first)
 
     def test_autovacuum_removes_old_finished_jobs_only(self):
         Job = self.env["xero.job"]
         # Odoo's daily autovacuum calls it (the methods marked @api.autovacuum).
         self.assertTrue(is_autovacuum(type(Job)._gc_finished_jobs))
+        self.startPatcher(checking_jobs())
 
         def check(state, **values):
-            return Job._enqueue(self.connection, "ping", f"Check {state}", identity_key=f"gc-{state}", **values)
+            return enqueue_check(self.env, self.connection, f"Check {state}", identity_key=f"gc-{state}", **values)
 
         # Xero keeps failing a check tried once: it fails.
         self.sandbox.inject_fault("503", count=5, path_contains="/Organisation")
@@ -348,9 +350,10 @@ class TestConnection(XeroCase):
         # A runner takes another organisation's job before a second one of a busy organisation.
         company_b = self.env["res.company"].create({"name": "Runner Co B"})
         other = connect(self.env, self.sandbox, company_b)
-        busy = Job._enqueue(self.connection, "ping", "Busy")
-        waiting = Job._enqueue(self.connection, "ping", "Waiting behind it")
-        idle = Job._enqueue(other, "ping", "Other organisation")
+        self.startPatcher(checking_jobs())
+        busy = enqueue_check(self.env, self.connection, "Busy")
+        waiting = enqueue_check(self.env, self.connection, "Waiting behind it")
+        idle = enqueue_check(self.env, other, "Other organisation")
         # While the runner runs the first job, what would a second runner take?
         seen = []
         run = XeroJob._run

@@ -24,7 +24,7 @@ from odoo.addons.xero_connector.xero_connector.gateway import parse_xero_datetim
 from odoo.addons.xero_connector.xero_sandbox import extras
 from odoo.addons.xero_connector.xero_sandbox.server import DEFAULT_SCOPE
 
-from .common import RealCursorCase, give_token, invoice_line, setup_nz_company
+from .common import RealCursorCase, checking_jobs, enqueue_check, give_token, invoice_line, setup_nz_company
 
 
 @tagged("post_install", "-at_install")
@@ -298,13 +298,14 @@ class TestFollowups(RealCursorCase):
     # -- people are told ----------------------------------------------------------------------
 
     def test_failed_jobs_give_one_activity_to_the_managers_and_tell_who_started_them(self):
-        # Each ping tries 5 times (the gateway retries a 503 four times): two pings fail for good.
+        # Each check tries 5 times (the gateway retries a 503 four times): two checks fail for good.
+        self.startPatcher(checking_jobs())
         self.sandbox.inject_fault("503", count=10, path_contains="/Organisation")
         for attempt in (1, 2):
             with self.registry.cursor() as cr:
                 env = self.env_of(cr, self.manager_id)
                 connection = env["xero.connection"].browse(self.connection_id)
-                env["xero.job"]._enqueue(connection, "ping", f"Check {attempt}", max_attempts=1)
+                enqueue_check(env, connection, f"Check {attempt}", max_attempts=1)
             self.run_jobs()
             with self.registry.cursor() as cr:
                 activity = self.activities(cr, "xero_connector.mail_activity_type_xero_job_failed")
@@ -351,11 +352,12 @@ class TestFollowups(RealCursorCase):
     def test_a_day_budget_under_a_tenth_gives_one_activity(self):
         self.addCleanup(setattr, self.sandbox, "day_limit", self.sandbox.day_limit)
         self.sandbox.day_limit = 450  # Xero's answers now say fewer than 500 calls (a tenth of 5,000) are left
+        self.startPatcher(checking_jobs())
         for attempt in (1, 2):
             with self.registry.cursor() as cr:
                 env = self.env_of(cr)
                 connection = env["xero.connection"].browse(self.connection_id)
-                env["xero.job"]._enqueue(connection, "ping", f"Check {attempt}")
+                enqueue_check(env, connection, f"Check {attempt}")
             self.run_jobs()
         with self.registry.cursor() as cr:
             activity = self.activities(cr, "xero_connector.mail_activity_type_xero_budget")

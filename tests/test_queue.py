@@ -15,13 +15,14 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.xero_connector.models import xero_rate_budget
 from odoo.addons.xero_connector.models.xero_job import XeroJob
 from odoo.addons.xero_connector.models.xero_outbox import XeroOutbox
 from odoo.addons.xero_connector.synchronizers.contact_reader import ContactReader
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
-from .common import RealCursorCase, connect, give_token, stuck_threads_report
+from .common import RealCursorCase, checking_jobs, connect, enqueue_check, give_token, stuck_threads_report
 
 
 @tagged("post_install", "-at_install")
@@ -30,6 +31,7 @@ class TestAcrossTransactions(RealCursorCase):
 
     def setUp(self):
         super().setUp()
+        self.startPatcher(checking_jobs())
         self.sandbox.reset(seed="demo")
         with self.registry.cursor() as cr:
             connection = self.connection(cr)
@@ -99,14 +101,14 @@ class TestAcrossTransactions(RealCursorCase):
         # A compressed minute (3 s) with Xero's 60 calls: the same limiter code.
         self.sandbox.minute_limit, self.sandbox.minute_seconds = 60, 3.0
         self.addCleanup(setattr, self.sandbox, "minute_seconds", 60.0)
+        self.startPatcher(patch.object(xero_rate_budget, "XERO_MINUTE", 3.0))
         with self.registry.cursor() as cr:
             env = self.env_of(cr)
-            env["ir.config_parameter"].set_param("xero_connector.minute_seconds", 3)
             connection = self.connection(cr)
             connection._get_access_token()
             jobs = env["xero.job"]
             for n in range(300):
-                jobs |= jobs._enqueue(connection, "ping", f"Check {n}", identity_key=f"queue-test-{n}")
+                jobs |= enqueue_check(env, connection, f"Check {n}", identity_key=f"queue-test-{n}")
             job_ids = jobs.ids
             cr.commit()
         calls_before = len([r for r in self.sandbox.request_log if r["path"].endswith("/Organisation")])
@@ -158,14 +160,14 @@ class TestAcrossTransactions(RealCursorCase):
                 with self.registry.cursor() as cr:
                     cr.execute("SELECT pg_backend_pid()")
                     outcome["pid"] = cr.fetchone()[0]
-                    self.env_of(cr)["xero.job"]._enqueue(self.connection(cr), "ping", "Check", identity_key="race")
+                    enqueue_check(self.env_of(cr), self.connection(cr), "Check", identity_key="race")
                     cr.commit()
                     outcome["done"] = True
             except Exception as exc:  # noqa: BLE001 - reported below
                 outcome["error"] = exc
 
         with self.registry.cursor() as cr:
-            self.env_of(cr)["xero.job"]._enqueue(self.connection(cr), "ping", "Check", identity_key="race")
+            enqueue_check(self.env_of(cr), self.connection(cr), "Check", identity_key="race")
             thread = threading.Thread(target=second_user)
             thread.start()
             # Commit only once the second transaction waits for this one's row lock (the unique key).
@@ -183,11 +185,10 @@ class TestAcrossTransactions(RealCursorCase):
             env = self.env_of(cr)
             company_b = env["res.company"].create({"name": f"Queue Test Co B {uuid.uuid4().hex[:8]}"})
             other = connect(env, self.sandbox, company_b, tenant_id=tenant_b)
-            Job = env["xero.job"]
             jobs = [
-                Job._enqueue(self.connection(cr), "ping", "First check"),
-                Job._enqueue(self.connection(cr), "ping", "Second check"),
-                Job._enqueue(other, "ping", "Their check"),
+                enqueue_check(env, self.connection(cr), "First check"),
+                enqueue_check(env, self.connection(cr), "Second check"),
+                enqueue_check(env, other, "Their check"),
             ]
             job_ids = [job.id for job in jobs]
             other_id = other.id
@@ -227,7 +228,7 @@ class TestAcrossTransactions(RealCursorCase):
         self.sandbox.inject_fault("503", count=20, path_contains="/Organisation")
         with self.registry.cursor() as cr:
             env = self.env_of(cr)
-            job = env["xero.job"]._enqueue(self.connection(cr), "ping", "Check", max_attempts=1)
+            job = enqueue_check(env, self.connection(cr), "Check", max_attempts=1)
             job_id = job.id
             cr.commit()
             env["xero.job"]._cron_run()
@@ -250,7 +251,7 @@ class TestAcrossTransactions(RealCursorCase):
         with self.registry.cursor() as cr:
             connection = self.connection(cr)
             connection._token().refresh_token = "revoked-long-ago"
-            job_id = self.env_of(cr)["xero.job"]._enqueue(connection, "ping", "Check").id
+            job_id = enqueue_check(self.env_of(cr), connection, "Check").id
             cr.commit()
             with self.assertRaises(XeroAuthError):
                 connection._get_access_token()

@@ -25,7 +25,7 @@ from odoo.addons.xero_connector.models import xero_rate_budget
 from odoo.addons.xero_connector.models.xero_connection import XeroConnection
 from odoo.addons.xero_connector.xero_connector import gateway
 
-from .common import RealCursorCase, give_token, stuck_threads_report
+from .common import RealCursorCase, checking_jobs, enqueue_check, give_token, stuck_threads_report
 
 
 @tagged("post_install", "-at_install")
@@ -34,6 +34,7 @@ class TestQueueSafety(RealCursorCase):
 
     def setUp(self):
         super().setUp()
+        self.startPatcher(checking_jobs())
         self.sandbox.reset(seed="demo")
         with self.registry.cursor() as cr:
             connection = self.connection(cr)
@@ -50,11 +51,14 @@ class TestQueueSafety(RealCursorCase):
             self.env_of(cr)["ir.config_parameter"].set_param("xero_connector.job_stale_seconds", seconds)
             cr.commit()
 
-    def enqueue(self, kind="ping", **values):
+    def enqueue(self, kind=None, **values):
+        """Queue a job of `kind` (a contacts_fetch), or else a check job (one call: the organisation)."""
         with self.registry.cursor() as cr:
             env = self.env_of(cr)
-            records = env["xero.contact"] if kind == "contacts_fetch" else None
-            job = env["xero.job"]._enqueue(self.connection(cr), kind, kind, records=records, **values)
+            if kind == "contacts_fetch":
+                job = env["xero.job"]._enqueue(self.connection(cr), kind, kind, records=env["xero.contact"], **values)
+            else:
+                job = enqueue_check(env, self.connection(cr), "Check", **values)
             cr.commit()
             return job.id
 
@@ -74,6 +78,20 @@ class TestQueueSafety(RealCursorCase):
 
     def calls(self, path_part, status=None):
         return [r for r in self.sandbox.request_log if path_part in r["path"] and status in (None, r["status"])]
+
+    def worker_silent_for(self, job_id, delay):
+        """As if `delay` (a timedelta) passed without news from the job's worker: its signs of life are moved back."""
+        with self.registry.cursor() as cr:
+            cr.execute("UPDATE xero_job SET heartbeat = heartbeat - %s WHERE id = %s", [delay, job_id])
+            cr.execute("UPDATE xero_job_beat SET beat = beat - %s WHERE job_id = %s", [delay, job_id])
+            cr.commit()
+
+    def beat(self, job_id):
+        """The job's last sign of life written during a wait (None before the first)."""
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT beat FROM xero_job_beat WHERE job_id = %s", [job_id])
+            row = cr.fetchone()
+            return row and row[0]
 
     def wait_for(self, condition, timeout=20):
         deadline = time.monotonic() + timeout
@@ -98,7 +116,7 @@ class TestQueueSafety(RealCursorCase):
                     self.env_of(cr)["xero.job"]._cron_run()
                 self.assertEqual(len(runs), death)
                 self.assertEqual(self.job(job_id)["state"], "running", "the dead worker left it running")
-                time.sleep(2.1)  # the stale delay (1 s, to the second) passes without news from the worker
+                self.worker_silent_for(job_id, timedelta(seconds=2))  # longer than the stale delay (1 s)
             self.cron_run()
         self.assertEqual(len(runs), 3, "not run a fourth time")
         job = self.job(job_id)
@@ -136,7 +154,7 @@ class TestQueueSafety(RealCursorCase):
             thread.start()
             self.wait_for(lambda: self.sandbox.stats["per_path"][self.contacts_path()] >= 1)
             claim_a = self.job(job_id)["claim_token"]
-            time.sleep(2.1)  # A's heartbeat is older than the stale delay
+            self.worker_silent_for(job_id, timedelta(seconds=2))  # A's heartbeat is older than the stale delay
             self.cron_run()  # worker B takes the job over and runs it to its end
             b = self.job(job_id)
             self.assertEqual(b["state"], "done")
@@ -179,13 +197,11 @@ class TestQueueSafety(RealCursorCase):
             thread.start()
             self.wait_for(lambda: self.calls("/Organisation", 429))
             claimed = self.job(job_id)["heartbeat"]
-            time.sleep(3.1)  # past the stale delay since the claim
+            # Until A's sign of life, written during its wait, is past the stale delay (2 s, to the
+            # second) since the claim: Xero's wait is real, and the database's clock writes the beat.
+            self.wait_for(lambda: (self.beat(job_id) or claimed) - claimed >= timedelta(seconds=3))
             self.cron_run()  # worker B: nothing to take over
             self.assertEqual(self.job(job_id)["state"], "running")
-            with self.registry.cursor() as cr:
-                cr.execute("SELECT beat FROM xero_job_beat WHERE job_id = %s", [job_id])
-                beat = cr.fetchone()[0]
-            self.assertGreaterEqual(beat - claimed, timedelta(seconds=2), "the heartbeat moved during the wait")
             thread.join(30)
         self.assertFalse(thread.is_alive(), stuck_threads_report())
         self.assertEqual(failures, [])

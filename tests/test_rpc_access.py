@@ -19,7 +19,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.gateway import XeroGateway
 
-from .common import XeroAccountingCase, invoice_line, run_queue, setup_nz_company
+from .common import XeroAccountingCase, enqueue_check, invoice_line, run_queue, setup_nz_company
 
 USER, MANAGER = "Xero User", "Xero Manager"
 # Settings > Xero: administrators (Odoo's settings page), who are Xero Managers.
@@ -394,7 +394,7 @@ class TestTechnicalFields(RpcCase):
         self.assertTrue(all(m.subtype_id.internal for m in messages), "portal followers never see Xero values")
 
     def test_unexpected_job_errors_are_plain_for_users_detailed_for_managers(self):
-        job = self.env["xero.job"]._enqueue(self.connection, "ping", "Check", records=None)
+        job = enqueue_check(self.env, self.connection, "Check")
         job.write(job._error_values(ZeroDivisionError("division by zero")))
         self.assertNotIn("ZeroDivisionError", job.with_user(self.xero_user).error)
         self.assertIn("a Xero Manager can see the details", job.with_user(self.xero_user).error)
