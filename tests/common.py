@@ -13,6 +13,7 @@ from odoo.modules.registry import Registry
 from odoo.orm.environments import Transaction
 from odoo.tests import BaseCase, TransactionCase, get_db_name
 from odoo.tests.test_cursor import TestCursor
+from odoo.tools import SQL
 
 from odoo.addons.xero_connector import synchronizers
 from odoo.addons.xero_connector.models.xero_job import STALE_AFTER
@@ -265,6 +266,22 @@ class RealCursorCase(BaseCase):
 
     def connection(self, cr):
         return self.env_of(cr)["xero.connection"].browse(self.connection_id)
+
+    def start_connected(self, **token):
+        """The demo sandbox; this company connected with a fresh token (`give_token(**token)`), no
+        budget, jobs, contacts or outbox left by the test before; jobs that check the connection
+        (`enqueue_check`) run as such. Returns the refresh token."""
+        self.startPatcher(checking_jobs())
+        self.sandbox.reset(seed="demo")
+        with self.registry.cursor() as cr:
+            connection = self.connection(cr)
+            connection.state = "connected"
+            refresh_token = give_token(connection, self.sandbox, **token)
+            cr.execute("DELETE FROM xero_rate_budget")
+            for table in ("xero_job", "xero_contact", "xero_outbox"):
+                cr.execute(SQL("DELETE FROM %s WHERE connection_id = %s", SQL.identifier(table), self.connection_id))
+            cr.commit()  # pylint: disable=invalid-commit
+        return refresh_token
 
 
 def setup_nz_company(env, name="Xero NZ Test Ltd"):

@@ -22,7 +22,7 @@ from odoo.addons.xero_connector.synchronizers.contact_reader import ContactReade
 from odoo.addons.xero_connector.xero_connector import oauth
 from odoo.addons.xero_connector.xero_connector.errors import XeroAuthError
 
-from .common import RealCursorCase, checking_jobs, connect, enqueue_check, give_token, stuck_threads_report
+from .common import RealCursorCase, connect, enqueue_check, give_token, stuck_threads_report
 
 
 @tagged("post_install", "-at_install")
@@ -31,16 +31,8 @@ class TestAcrossTransactions(RealCursorCase):
 
     def setUp(self):
         super().setUp()
-        self.startPatcher(checking_jobs())
-        self.sandbox.reset(seed="demo")
-        with self.registry.cursor() as cr:
-            connection = self.connection(cr)
-            connection.state = "connected"
-            # Expired: the next call refreshes.
-            self.first_refresh_token = give_token(connection, self.sandbox, expires_at=0)
-            cr.execute("DELETE FROM xero_rate_budget")
-            cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
-            cr.commit()
+        # Expired: the next call refreshes.
+        self.first_refresh_token = self.start_connected(expires_at=0)
 
     def wait_for_lock(self, outcome, timeout=30):
         """Until the transaction of the backend `outcome["pid"]` waits for a lock another holds."""

@@ -25,7 +25,7 @@ from odoo.addons.xero_connector.models import xero_rate_budget
 from odoo.addons.xero_connector.models.xero_connection import XeroConnection
 from odoo.addons.xero_connector.xero_connector import gateway
 
-from .common import RealCursorCase, checking_jobs, enqueue_check, give_token, stuck_threads_report
+from .common import RealCursorCase, enqueue_check, give_token, stuck_threads_report
 
 
 @tagged("post_install", "-at_install")
@@ -34,17 +34,19 @@ class TestQueueSafety(RealCursorCase):
 
     def setUp(self):
         super().setUp()
-        self.startPatcher(checking_jobs())
-        self.sandbox.reset(seed="demo")
-        with self.registry.cursor() as cr:
-            connection = self.connection(cr)
-            connection.state = "connected"
-            give_token(connection, self.sandbox)
-            cr.execute("DELETE FROM xero_rate_budget")
-            cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
-            cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
-            cr.execute("DELETE FROM xero_outbox WHERE connection_id = %s", [self.connection_id])
-            cr.commit()
+        self.start_connected()
+
+    def worker(self):
+        """Worker A: a cron run in a thread of its own; (thread, the exceptions it raised)."""
+        failures = []
+
+        def run():
+            try:
+                self.cron_run()
+            except Exception as exc:  # noqa: BLE001 - reported by the test
+                failures.append(exc)
+
+        return threading.Thread(target=run), failures
 
     def set_stale_seconds(self, seconds):
         with self.registry.cursor() as cr:
@@ -139,15 +141,7 @@ class TestQueueSafety(RealCursorCase):
         # Worker A's read of the contacts takes 5 s at Xero: longer than the stale delay.
         self.sandbox.fault_delay = 5.0
         self.sandbox.inject_fault("timeout", method="GET", path_contains="/Contacts")
-        failures = []
-
-        def worker_a():
-            try:
-                self.cron_run()
-            except Exception as exc:  # noqa: BLE001 - reported below
-                failures.append(exc)
-
-        thread = threading.Thread(target=worker_a)
+        thread, failures = self.worker()
         # A's late writes meet B's committed ones (the database refuses them, and logs it):
         # that is the case the claim token makes harmless.
         with mute_logger("odoo.sql_db"):
@@ -184,16 +178,8 @@ class TestQueueSafety(RealCursorCase):
         job_id = self.enqueue()
         # Xero asks for 5 s: longer than the stale delay; the job waits in place.
         self.sandbox.inject_fault("429", path_contains="/Organisation", retry_after=5)
-        failures = []
-
-        def worker_a():
-            try:
-                self.cron_run()
-            except Exception as exc:  # noqa: BLE001 - reported below
-                failures.append(exc)
-
         with patch.object(xero_rate_budget, "HEARTBEAT_EVERY", 0.5):
-            thread = threading.Thread(target=worker_a)
+            thread, failures = self.worker()
             thread.start()
             self.wait_for(lambda: self.calls("/Organisation", 429))
             claimed = self.job(job_id)["heartbeat"]
