@@ -155,7 +155,7 @@ class Listing:
         for i in ids:
             self.times[i] = self.clock  # to the end of the list
 
-    def read(self, cursor, page_size, between_steps=None):
+    def read_through(self, cursor, page_size, between_steps=None):
         """(record ids and versions read, the last cursor), the cursor through JSON."""
         seen, finished, steps = [], False, 0
         while not finished:
@@ -174,7 +174,7 @@ def test_a_long_read_costs_its_pages_of_1000_and_one_call():
     # 50 pages of 1,000: the first page, then 50 pages of 998 from the last one down.
     for count, calls in ((50000, 51), (20000, 21), (1000, 1), (1001, 2), (2500, 3)):
         listing = Listing(count, per_second=5000)  # an import: thousands of records a second
-        seen, cursor = listing.read(reading.start(), 1000)
+        seen, cursor = listing.read_through(reading.start(), 1000)
         assert sorted(seen) == sorted((i, moment(t)) for i, t in listing.times.items())  # each once
         assert listing.calls == calls, count
         last = moment(max(listing.times.values()))
@@ -191,7 +191,7 @@ def test_records_of_the_first_page_changed_meanwhile_read_it_again_from_its_anch
         if step == 1:  # three records of the first page change: the others move three places down
             listing.change(*moved)
 
-    seen, _cursor = listing.read(reading.start(), 100, someone_edits)
+    seen, _cursor = listing.read_through(reading.start(), 100, someone_edits)
     # The first page, pages 4, 3 and 2 of 98: the second no longer starts with the first
     # page's last records (c00098, c00099), c00100 has slipped into the first page. Read
     # again from those records on, it is read, and nothing twice.
@@ -209,7 +209,7 @@ def test_records_moving_down_meanwhile_are_not_read_twice():
         if step == 3:  # unread records change: the records read (above them) move down
             listing.change("c00150", "c00151", "c00152")
 
-    seen, cursor = listing.read(reading.start(), 100, someone_edits)
+    seen, cursor = listing.read_through(reading.start(), 100, someone_edits)
     moved = {"c00150", "c00151", "c00152"}
     assert len(seen) == len(set(seen)) == 497  # the others each once
     assert sorted(seen) == sorted((i, moment(t)) for i, t in listing.times.items() if i not in moved)
