@@ -17,7 +17,7 @@ Scenarios:
   first_read     the first read of an organisation of 50,000 contacts and 20,000
                  sales invoices, page by page; its worker is killed midway and
                  another one resumes at its page: every HTTP call of both workers
-                 against the distinct pages Xero served (sandbox request log).
+                 (sandbox request log) against the pages of 1,000 the lists hold.
   core_overhead  Odoo's own partner writes, invoice posting and payment registration
                  on records the addon does not sync: with the addon installed and
                  connected against the same modules without it (same process, the

@@ -5,15 +5,32 @@ one page per step, each step committed with the cursor below, so memory holds
 one page and a worker stopped midway resumes where it stopped.
 
 The read asks for the changes after one moment (`since`, kept for the whole
-read), oldest change first (`UpdatedDateUTC ASC`), and counts the records read
-(`skip`). A record changed while the read goes on leaves its place for the end
-of the list, where it is read again; the records after its old place move up by
-one, so counting alone would skip one. The cursor therefore keeps the ids of the
-last records read (`anchors`) and each step asks for a page that starts a few
-records before where it stopped: the records after the last anchor found are
-the new ones. Anchors not found there are looked for a page further back (more
-records changed); if every anchor itself changed, the read starts again from
-its beginning (records read twice, none lost).
+read), oldest change first (`UpdatedDateUTC ASC`). A record changed while the
+read goes on leaves its place for the end of the list: every record after its
+old place moves one place towards the start. Read from the start page after
+page, the record at the edge of the next page would slip into the page read
+already and be skipped. Read from the end towards the start, nothing unread
+can slip past the read: an unread record only moves towards the start (away
+from what is read) or to the end (changed: then the next read takes it).
+
+So the first page (oldest changes) comes first: Xero's pagination tells how
+many records the list holds, and a list of one page is read in one call. Then
+the read goes from the list's last page down to the second, in Xero's numbered
+pages of `page_size - ANCHORS` records (a tenth of a page at most), so that the
+second page starts with the first page's last records (`first`). Found there,
+nothing slipped into the first page; else (records of the first page changed)
+the first page is read again from them on: one call more, only then. Records
+read twice because records moved towards the start (the lowest ones read,
+`anchors`, found at the end of the next page) are passed over. The watermark
+(`latest`) is the latest change read: changes made after the read took the
+list's last page are the next read's, which starts there.
+
+Without Xero's count of records (`left` unknown), or for a cursor of an older
+version, the read goes from the start with pages that start a few records
+before where it stopped (`skip`, `anchors`, `back`): records after the last
+anchor found are the new ones; anchors not found there are looked for a page
+further back (more records changed); if every anchor itself changed, the read
+starts again from its beginning (records read twice, none lost).
 """
 
 from .gateway import parse_xero_datetime
@@ -28,11 +45,16 @@ def start(since=None):
 
 
 def request(cursor, page_size):
-    """(page, page size, records of that page to pass over) for the next step.
-
-    The page starts at or before the anchors and ends after them: of the page
-    sizes from page_size down to half of it, the one whose page reaches furthest.
-    """
+    """(page, page size, records of that page to pass over) for the next step."""
+    down = cursor.get("down")
+    if down:
+        # From the last page down: pages of a few records less than the first one,
+        # the second starting with the first page's anchors; page 1 again (down == 1)
+        # when records slipped into it.
+        return (down, _grid(page_size), 0) if down > 1 else (1, page_size, 0)
+    # From the start (see the module's doc): the page starts at or before the
+    # anchors and ends after them; of the page sizes from page_size down to half
+    # of it, the one whose page reaches furthest.
     skip = cursor["skip"]
     begin = max(skip - len(cursor["anchors"]) - cursor.get("back", 0), 0)
     if begin == skip:
@@ -47,9 +69,23 @@ def advance(cursor, records, asked, key, left=None):
     not read before, the next cursor, and whether the list is read to its end.
 
     `key` gives a record's id (ContactID, InvoiceID...); `left`, the records after
-    this page when Xero said it (its pagination): none left ends the read without
-    asking for an empty page."""
+    this page when Xero said it (its pagination): none left ends a read of one
+    page without asking for an empty page."""
+    if cursor.get("down"):
+        return _advance_down(cursor, records, asked, key)
+    latest = _latest(cursor, records)
     page, size, passed = asked
+    if page == 1 and not passed and not cursor["anchors"] and left and len(records) == size:
+        # The first page of a longer list: the rest is read from its last page down.
+        count = min(ANCHORS, size // 10)
+        after = {
+            "since": cursor["since"],
+            "latest": latest,
+            "down": -(-(size + left) // _grid(size)),  # the page holding the last record
+            "first": _marks(records[len(records) - count :], key) if count else [],
+            "anchors": [],
+        }
+        return records, after, False
     window = records[passed:]
     if cursor["anchors"]:
         ids = [key(r) for r in window]
@@ -59,17 +95,58 @@ def advance(cursor, records, asked, key, left=None):
                 return [], dict(cursor, back=cursor.get("back", 0) + size), False
             return [], dict(cursor, skip=0, anchors=[], back=0), False  # every anchor changed
         window = window[max(found) + 1 :]
-    times = [parse_xero_datetime(r.get("UpdatedDateUTC")) for r in records]
-    latest = max([t for t in (parse_xero_datetime(cursor["latest"]), *times) if t], default=None)
     read = cursor["anchors"] + [key(r) for r in window]
     after = {
         "since": cursor["since"],
         "skip": (page - 1) * size + len(records),
         "anchors": _last_ones(read, size),
         "back": 0,
-        "latest": _text(latest),
+        "latest": latest,
     }
     return window, after, len(records) < size or left == 0
+
+
+def _advance_down(cursor, records, asked, key):
+    """A step of the read from the last page down (see the module's doc)."""
+    page, count = asked[0], len(cursor["first"])
+    # Records moved down since the page above was read: its lowest ones end this page.
+    above = _found(cursor["anchors"], records, key)
+    end = min(above) if above else len(records)
+    # The first page's anchors, unchanged, can only have stayed at the start of the
+    # second page or moved down into the first one.
+    first = _found(cursor["first"], records[: count if page == 2 else end], key) if page <= 2 else []
+    fresh = records[max(first) + 1 if first else 0 : end]
+    # Not the records after the page above's: among them, the changes made since
+    # the last page was read, which the next read takes.
+    after = dict(cursor, latest=_latest(cursor, records[:end]), anchors=_marks(records[:count], key))
+    if page > 2:
+        return fresh, dict(after, down=page - 1), False
+    if page == 2 and count and not first:
+        # Records of the first page changed (or its anchors did): records may have
+        # slipped into it; it is read again from its anchors on.
+        return fresh, dict(after, down=1), False
+    return fresh, dict(after, down=None), True
+
+
+def _marks(records, key):
+    # A record as read: its id and the version (a changed record is another one).
+    return [[key(r), _text(parse_xero_datetime(r.get("UpdatedDateUTC")))] for r in records]
+
+
+def _found(marks, records, key):
+    """Where the records of `marks`, as they were read, are in `records`."""
+    seen = {tuple(m) for m in marks}
+    return [i for i, mark in enumerate(_marks(records, key)) if tuple(mark) in seen]
+
+
+def _latest(cursor, records):
+    times = [parse_xero_datetime(r.get("UpdatedDateUTC")) for r in records]
+    return _text(max([t for t in (parse_xero_datetime(cursor["latest"]), *times) if t], default=None))
+
+
+def _grid(page_size):
+    # The pages after the first: page 2 starts with the first page's anchors.
+    return page_size - min(ANCHORS, page_size // 10)
 
 
 def _last_ones(ids, page_size):

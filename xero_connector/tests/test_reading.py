@@ -1,6 +1,7 @@
 """A list read in resumable steps of one page (reading.py), against the sandbox."""
 
 import json
+import random
 from datetime import datetime, timedelta, timezone
 
 from xero_connector import reading
@@ -125,3 +126,156 @@ def test_the_page_asked_always_holds_a_record_after_the_anchors():
         first = (page - 1) * size
         assert first + passed == skip - reading.ANCHORS and 500 < size <= 1000
         assert first + size - skip >= 490  # each step reads at least half a page of new records
+
+
+# -- a list of several pages: the first page, then from the last page down ------------------
+
+
+def moment(second):
+    return f"/Date({1793610000000 + second * 1000}+0000)/"
+
+
+class Listing:
+    """A list as Xero pages it, oldest change first (ties by id), with the changes
+    someone makes between two steps of the read."""
+
+    def __init__(self, count, per_second=1):
+        self.times = {f"c{i:05d}": i // per_second for i in range(count)}
+        self.clock = count
+        self.calls = 0
+
+    def page(self, page, size):
+        self.calls += 1
+        rows = sorted(self.times.items(), key=lambda item: (item[1], item[0]))
+        records = [{"ContactID": i, "UpdatedDateUTC": moment(t)} for i, t in rows[(page - 1) * size : page * size]]
+        return records, max(len(rows) - page * size, 0)
+
+    def change(self, *ids):
+        self.clock += 1
+        for i in ids:
+            self.times[i] = self.clock  # to the end of the list
+
+    def read_through(self, cursor, page_size, between_steps=None):
+        """(record ids and versions read, the last cursor), the cursor through JSON."""
+        seen, finished, steps = [], False, 0
+        while not finished:
+            asked = reading.request(cursor, page_size)
+            records, left = self.page(*asked[:2])
+            fresh, cursor, finished = reading.advance(cursor, records, asked, KEY, left)
+            cursor = json.loads(json.dumps(cursor))
+            seen += [(r["ContactID"], r["UpdatedDateUTC"]) for r in fresh]
+            steps += 1
+            if between_steps and not finished:
+                between_steps(steps, cursor)
+        return seen, cursor
+
+
+def test_a_long_read_costs_its_pages_of_1000_and_one_call():
+    # 50 pages of 1,000: the first page, then 50 pages of 998 from the last one down.
+    for count, calls in ((50000, 51), (20000, 21), (1000, 1), (1001, 2), (2500, 3)):
+        listing = Listing(count, per_second=5000)  # an import: thousands of records a second
+        seen, cursor = listing.read_through(reading.start(), 1000)
+        assert sorted(seen) == sorted((i, moment(t)) for i, t in listing.times.items())  # each once
+        assert listing.calls == calls, count
+        last = moment(max(listing.times.values()))
+        assert reading.parse_xero_datetime(cursor["latest"]) == reading.parse_xero_datetime(last)
+
+
+def test_records_of_the_first_page_changed_meanwhile_read_it_again_from_its_anchors():
+    listing = Listing(300)
+    original = dict(listing.times)
+
+    moved = ("c00010", "c00020", "c00030")
+
+    def someone_edits(step, _cursor):
+        if step == 1:  # three records of the first page change: the others move three places down
+            listing.change(*moved)
+
+    seen, _cursor = listing.read_through(reading.start(), 100, someone_edits)
+    # The first page, pages 4, 3 and 2 of 98: the second no longer starts with the first
+    # page's last records (c00098, c00099), c00100 has slipped into the first page. Read
+    # again from those records on, it is read, and nothing twice.
+    assert listing.calls == 5
+    unchanged = {(i, moment(t)) for i, t in original.items() if i not in moved}
+    assert unchanged <= set(seen) and len(seen) == len(set(seen))
+    assert seen[-1] == ("c00100", moment(100))
+    assert ("c00010", moment(listing.clock)) in seen  # read again after its change (on the last page)
+
+
+def test_records_moving_down_meanwhile_are_not_read_twice():
+    listing = Listing(500)
+
+    def someone_edits(step, _cursor):
+        if step == 3:  # unread records change: the records read (above them) move down
+            listing.change("c00150", "c00151", "c00152")
+
+    seen, cursor = listing.read_through(reading.start(), 100, someone_edits)
+    moved = {"c00150", "c00151", "c00152"}
+    assert len(seen) == len(set(seen)) == 497  # the others each once
+    assert sorted(seen) == sorted((i, moment(t)) for i, t in listing.times.items() if i not in moved)
+    # Changed after the last page was read: the next read's (at or after the watermark).
+    assert reading.parse_xero_datetime(cursor["latest"]) < reading.parse_xero_datetime(moment(listing.clock))
+
+
+def test_a_change_after_the_last_page_was_read_is_the_next_reads(sandbox, make_gateway):
+    base = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+    sandbox.freeze_clock(base)
+    try:
+        ids = sandbox.seed_contacts(250)
+        listed = [c["ContactID"] for c in make_gateway().read_page("contacts", 1, None, page_size=1000)[0]]
+        unread = listed[120]  # on the second page (98 to 195), not read yet when the last one is
+        gateway = make_gateway()
+
+        def someone_edits(step):
+            if step == 2:  # the last page is read: the change goes where the read has been
+                sandbox.freeze_clock(base + timedelta(minutes=5))
+                sandbox.update_contact(unread, EmailAddress="meanwhile@example.com")
+
+        seen, cursor, _steps = read_all(gateway, reading.start(), 100, between_steps=someone_edits)
+        assert sorted(seen) == sorted(set(ids) - {unread}) and gateway.calls == 3
+        assert cursor["latest"].startswith("2026-11-02T09:00:00")  # its change is after the watermark
+        again, _cursor, _steps = read_all(gateway, reading.start(cursor["latest"]), 100)
+        assert unread in again  # (with the watermark's second again, all of them here)
+    finally:
+        sandbox.freeze_clock(None)
+
+
+def test_no_record_is_lost_whatever_changes_meanwhile():
+    """Random edits, new records and records leaving the list between steps, and workers
+    stopped before their step was committed: every record unchanged during the read is
+    read, and every change is read or after the watermark (the next read's)."""
+    for seed in range(300):
+        rng = random.Random(seed)
+        size = rng.choice([10, 100])
+        listing = Listing(rng.choice([9, 10, 11, 25, 99, 100, 101, 250, 1001]), per_second=rng.choice([1, 7, 300]))
+        original = dict(listing.times)
+        changed = set()
+        cursor, finished, seen = reading.start(), False, set()
+        while not finished:
+            asked = reading.request(cursor, size)
+            records, left = listing.page(*asked[:2])
+            if rng.random() < 0.2:
+                continue  # the worker died before committing: its page is asked again
+            fresh, cursor, finished = reading.advance(cursor, records, asked, KEY, left)
+            cursor = json.loads(json.dumps(cursor))
+            seen |= {(r["ContactID"], r["UpdatedDateUTC"]) for r in fresh}
+            for _ in range(rng.choice([0, 1, 3])):
+                ids = sorted(listing.times)
+                edit = rng.choice(["change", "new", "gone"])
+                if edit == "change":
+                    picked = rng.choice(ids)
+                    changed.add(picked)
+                    listing.change(picked)
+                elif edit == "new":
+                    listing.clock += 1
+                    changed.add(f"n{listing.clock:05d}")
+                    listing.times[f"n{listing.clock:05d}"] = listing.clock
+                else:
+                    gone = rng.choice(ids)
+                    changed.add(gone)
+                    del listing.times[gone]
+        assert {(i, moment(t)) for i, t in original.items() if i not in changed} <= seen, seed
+        watermark = reading.parse_xero_datetime(cursor["latest"])
+        for i in changed & set(listing.times):
+            version = (i, moment(listing.times[i]))
+            assert version in seen or reading.parse_xero_datetime(version[1]) >= watermark, seed
