@@ -38,6 +38,7 @@ class ContactReader(Synchronizer):
         asked = reading.request(cursor, FETCH_PAGE_SIZE)
         contacts, left = connection._gateway().read_page("contacts", asked[0], cursor["since"], page_size=asked[1])
         contacts, cursor, finished = reading.advance(cursor, contacts, asked, lambda c: c["ContactID"], left)
+        left = reading.to_read(cursor, left, FETCH_PAGE_SIZE)
         # Xero's second of the last change is read again: contacts known exactly as
         # Xero sends them are skipped.
         known = {

@@ -87,6 +87,7 @@ class LedgerReader(Synchronizer):
             kind, asked[0], cursor["since"], page_size=asked[1], where=spec["where"]
         )
         docs, cursor, done = reading.advance(cursor, docs, asked, lambda d: d[spec["id"]], left)
+        left = reading.to_read(cursor, left, FETCH_PAGE_SIZE)
         # Xero's second of the last change is read again: documents stored exactly as
         # Xero sends them are skipped.
         docs = self._unknown(spec["type"], docs)

@@ -29,8 +29,8 @@ class PaymentReader(Synchronizer):
         them; True when the last page is done (the watermark then moves).
 
         The same resumable reading as the ledger's (xero_connector/reading.py): one
-        `since` for the whole read, oldest change first, so a payment changed while
-        the read goes on is read again, none is skipped."""
+        `since` for the whole read, none skipped; a payment changed while the read
+        goes on is taken by this read or the next."""
         connection = job.connection_id.sudo()
         payload = dict(job.payload or {})
         cursor = (payload.get("payments") or {}).get("cursor") or reading.start(connection.payments_read_to)
@@ -41,6 +41,7 @@ class PaymentReader(Synchronizer):
             "payments", asked[0], cursor["since"], page_size=asked[1], where=SALES_PAYMENTS
         )
         records, cursor, finished = reading.advance(cursor, records, asked, lambda r: r.get("PaymentID"), left)
+        left = reading.to_read(cursor, left, READ_PAGE_SIZE)
         self.take_payments(records)
         job.write(
             {

@@ -106,6 +106,18 @@ def advance(cursor, records, asked, key, left=None):
     return window, after, len(records) < size or left == 0
 
 
+def to_read(cursor, left, page_size):
+    """About how many records a read has still to read after a step (a progress bar's):
+    Xero's count of those after the page for a read from the start; for a read going
+    down, the pages still below (`left` then counts records read already)."""
+    down = cursor.get("down")
+    if down:
+        return (down - 1) * _grid(page_size) if down > 1 else page_size
+    if "down" in cursor:
+        return 0  # read down to its end
+    return left
+
+
 def _advance_down(cursor, records, asked, key):
     """A step of the read from the last page down (see the module's doc)."""
     page, count = asked[0], len(cursor["first"])

@@ -279,3 +279,20 @@ def test_no_record_is_lost_whatever_changes_meanwhile():
         for i in changed & set(listing.times):
             version = (i, moment(listing.times[i]))
             assert version in seen or reading.parse_xero_datetime(version[1]) >= watermark, seed
+
+
+def test_what_is_left_to_read_goes_down_to_nothing_step_after_step(sandbox, make_gateway):
+    """The job's progress bar: about the records not read yet, fewer after each step, none at the end."""
+    sandbox.seed_contacts(1000)
+    gateway, cursor, finished, read, steps = make_gateway(), reading.start(), False, 0, []
+    while not finished:
+        asked = reading.request(cursor, 100)
+        records, left = gateway.read_page("contacts", asked[0], cursor["since"], page_size=asked[1])
+        fresh, cursor, finished = reading.advance(cursor, records, asked, KEY, left)
+        read += len(fresh)
+        steps.append((read, reading.to_read(cursor, left, 100)))
+    # The first page, then pages of 98 from the last one (page 11, 20 records) down: about 900 left.
+    assert steps[0][0] == 100 and 900 <= steps[0][1] <= 1000
+    assert all(done + left >= 1000 for done, left in steps)
+    assert [left for _done, left in steps] == sorted((left for _done, left in steps), reverse=True)
+    assert steps[-1] == (1000, 0)
