@@ -42,9 +42,9 @@ class XeroJob(models.Model):
     """A unit of background work against Xero, run by the `_cron_run` cron.
 
     Work is done in steps; after each step the job's progress is committed,
-    so a crash resumes from the last committed step. Handlers are methods
-    `_xero_job_<kind>(job)` on the model named by `res_model` (or on
-    `xero.job` itself): each call does one step and returns True when the
+    so a crash resumes from the last committed step. Each kind's steps are a
+    synchronizer's (`synchronizers.JOBS`: the step method of the class built on
+    the job's organisation): each call does one step and returns True when the
     whole job is finished.
 
     After each run, what failed for good, what Xero's lock dates or mappings
@@ -384,9 +384,7 @@ class XeroJob(models.Model):
             # In the job's company: company-dependent values (an account's code) are that company's,
             # not those of the cron user's main company.
             job = job.with_company(self.company_id)
-            handler = synchronizers.job_step(job) or getattr(
-                job.env[self.res_model or self._name], f"_xero_job_{self.kind}"
-            )
+            handler = synchronizers.job_step(job)
             while True:
                 before = job.progress_done
                 finished = handler(job)

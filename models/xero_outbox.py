@@ -38,9 +38,9 @@ class XeroOutbox(models.Model):
     there), then sent, as it is, as many times as it takes: a retry (the same
     step, a later try, another worker) sends the same payload under the same
     key, and new work waits for the next batch. Xero's answers are matched to
-    the records by a key each item carries, and recorded by the kind's synchronizer
-    (`synchronizers.writer`), else by the records' model (`_outbox_record(batch,
-    records, answers)`, one small callback).
+    the records by a key each item carries, and recorded by the kind's writer
+    (`synchronizers.writer`: `_outbox_record(batch, records, answers)` and
+    `_outbox_read_back(batch, gateway, indexes)`).
 
     Each job delivers the batches of its own queue (`queue`): the accounting push
     those it planned (its customers' contacts included), the contacts push its
@@ -123,13 +123,13 @@ class XeroOutbox(models.Model):
     def _deliver(self):
         """Send this batch and record Xero's answers; return how many records it settled."""
         self.ensure_one()
-        Model = synchronizers.writer(self) or self.env[self.res_model].sudo()
+        writer = synchronizers.writer(self)
         records = [self.env[self.res_model].sudo().browse(i) for i in self.record_ids]
         gateway = self.connection_id._gateway()
         if self.kind in READ_BACK_FIRST:
-            found = Model._outbox_read_back(self, gateway, list(range(len(records))))
+            found = writer._outbox_read_back(self, gateway, list(range(len(records))))
             if found:
-                Model._outbox_record(self, records, [found.get(i) for i in range(len(records))], partial=True)
+                writer._outbox_record(self, records, [found.get(i) for i in range(len(records))], partial=True)
                 rest = [i for i in range(len(records)) if i not in found]
                 if rest:
                     # What Xero lacks is a new, smaller batch: committed (the step ends) before it is sent.
@@ -145,10 +145,10 @@ class XeroOutbox(models.Model):
         if unsure:
             # Xero did not answer for them, or refused what it may hold already: what it
             # holds is read back; the rest goes again later (or keeps Xero's refusal).
-            found = Model._outbox_read_back(self, gateway, unsure)
+            found = writer._outbox_read_back(self, gateway, unsure)
             for i in unsure:
                 answers[i] = found.get(i, answers[i])
-        Model._outbox_record(self, records, answers)
+        writer._outbox_record(self, records, answers)
         self._settle()
         return len(records)
 

@@ -30,15 +30,11 @@ WRITERS = {kind: cls for module in _MODULES for kind, cls in module.WRITERS.item
 
 
 def job_step(job):
-    """The step of this job's kind, `step(job) -> finished`, or None if a model still runs it."""
-    entry = JOBS.get(job.kind)
-    if not entry:
-        return None
-    cls, method = entry
+    """The step of this job's kind, `step(job) -> finished`, on its organisation's synchronizer."""
+    cls, method = JOBS[job.kind]
     return getattr(cls(job.connection_id), method)
 
 
 def writer(batch):
-    """The synchronizer that records this outbox batch's answers, or None if a model still does."""
-    cls = WRITERS.get(batch.kind)
-    return cls(batch.connection_id.sudo()) if cls else None
+    """The writer that records this outbox batch's answers (and reads back what Xero holds)."""
+    return WRITERS[batch.kind](batch.connection_id.sudo())

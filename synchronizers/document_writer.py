@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import fields
 
 from ..models.xero_i18n import write_translated
-from ..xero_connector import accounting, outbox
+from ..xero_connector import accounting, outbox, reading
 from ..xero_connector.outbox import Answer
 from . import contact_reader, contact_writer
 from .base import Synchronizer
@@ -565,9 +565,48 @@ class DocumentWriter(Synchronizer):
                 binding.write({"state": "error", "error": "\n".join(answer.problems)})
         self.env["account.move"].browse(list(logs))._message_log_batch(bodies=logs)
 
+    # The job kinds this module runs: kind -> (synchronizer class, name of its step method).
 
-# The job kinds this module runs: kind -> (synchronizer class, name of its step method).
-JOBS = {"accounting_push": (DocumentWriter, "send_step")}
+    def preview_step(self, job):
+        """One step of a large preview (the `accounting_preview` job), a dry run of the sending:
+        Xero's accounts and tax rates, then one page of its changed contacts, then one page of
+        its sales ledger, then the plan (each step committed, so a stopped worker resumes at
+        its page)."""
+        preview = self.env["xero.accounting.preview"].sudo().browse(job.res_ids or []).exists()
+        if not preview:
+            return True  # closed and vacuumed meanwhile: nothing to prepare
+        connection = self.connection
+        payload = dict(job.payload or {})
+        phase, read, left = payload.get("phase") or "reference", 0, 0
+        if phase == "reference":
+            ReferenceReader(connection).read_reference()
+            if not connection.short_code:
+                connection._refresh_organisation()
+            payload.update(phase="contacts", cursor=reading.start(connection.contacts_fetched_at))
+        elif phase == "contacts":
+            cursor, finished, read, left = contact_reader.ContactReader(connection.with_env(self.env)).fetch_page(
+                payload["cursor"]
+            )
+            payload.update(cursor=cursor)
+            if finished:
+                payload.update(phase="ledger", cursor=None, position=LedgerReader(connection).start())
+        elif phase == "ledger":
+            position, finished, read, left = LedgerReader(connection).read_page(payload["position"])
+            payload.update(position=position, phase="plan" if finished else "ledger")
+        else:
+            preview._plan(connection)
+            job.progress_total = job.progress_done
+            preview._tell_ready()
+            return True
+        job.payload = payload
+        job.progress_done += read
+        # The records Xero said are left in the list being read, and a step for the plan.
+        job.progress_total = job.progress_done + (left or 0) + 1
+        preview.write({"state": "building"})  # a sign of life: a transient record kept while prepared
+        return False
+
+
+JOBS = {"accounting_push": (DocumentWriter, "send_step"), "accounting_preview": (DocumentWriter, "preview_step")}
 # The outbox kinds whose answers this module records: kind -> synchronizer class.
 WRITERS = {
     f"{kind}_{action}": DocumentWriter

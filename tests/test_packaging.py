@@ -3,6 +3,8 @@ from pathlib import Path
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import file_path
 
+from odoo.addons.xero_connector import synchronizers
+
 
 @tagged("post_install", "-at_install")
 class TestPackaging(TransactionCase):
@@ -24,3 +26,12 @@ class TestPackaging(TransactionCase):
         self.assertTrue(info["maintainers"])
         self.assertEqual(module.license, "LGPL-3")
         self.assertIn("GNU LESSER GENERAL PUBLIC LICENSE", Path(file_path("xero_connector/LICENSE")).read_text())
+
+    def test_every_job_kind_and_write_kind_has_its_synchronizer(self):
+        """A job or a batch of a kind no synchronizer runs would fail at its first step."""
+        job_kinds = {kind for kind, _label in self.env["xero.job"]._fields["kind"].selection}
+        write_kinds = {kind for kind, _label in self.env["xero.outbox"]._fields["kind"].selection}
+        self.assertEqual(set(synchronizers.JOBS), job_kinds)
+        self.assertEqual(set(synchronizers.WRITERS), write_kinds)
+        for cls, method in synchronizers.JOBS.values():
+            self.assertTrue(callable(getattr(cls, method)), f"{cls.__name__}.{method}")

@@ -8,7 +8,7 @@ from ..synchronizers.contact_reader import ContactReader
 from ..synchronizers.document_writer import DocumentWriter
 from ..synchronizers.ledger_reader import LedgerReader
 from ..synchronizers.reference_reader import ReferenceReader
-from ..xero_connector import accounting, reading
+from ..xero_connector import accounting
 
 KIND_WORDS = {accounting.INVOICE: "Invoices", accounting.CREDIT_NOTE: "Credit notes"}
 # A preview of more documents than this (ir.config_parameter xero_connector.preview_inline_limit)
@@ -103,41 +103,6 @@ class XeroAccountingPreview(models.TransientModel):
         ContactReader(connection.with_env(self.env)).fetch_changes()
         LedgerReader(connection).read_changes()
         self._plan(connection)
-
-    def _xero_job_accounting_preview(self, job):
-        """One step of a large preview: Xero's accounts and tax rates, then one page of its
-        changed contacts, then one page of its sales ledger, then the plan (each step committed,
-        so a stopped worker resumes at its page)."""
-        preview = self.sudo().browse(job.res_ids or []).exists()
-        if not preview:
-            return True  # closed and vacuumed meanwhile: nothing to prepare
-        connection = job.connection_id.sudo()
-        payload = dict(job.payload or {})
-        phase, read, left = payload.get("phase") or "reference", 0, 0
-        if phase == "reference":
-            ReferenceReader(connection).read_reference()
-            if not connection.short_code:
-                connection._refresh_organisation()
-            payload.update(phase="contacts", cursor=reading.start(connection.contacts_fetched_at))
-        elif phase == "contacts":
-            cursor, finished, read, left = ContactReader(connection.with_env(self.env)).fetch_page(payload["cursor"])
-            payload.update(cursor=cursor)
-            if finished:
-                payload.update(phase="ledger", cursor=None, position=LedgerReader(connection).start())
-        elif phase == "ledger":
-            position, finished, read, left = LedgerReader(connection).read_page(payload["position"])
-            payload.update(position=position, phase="plan" if finished else "ledger")
-        else:
-            preview._plan(connection)
-            job.progress_total = job.progress_done
-            preview._tell_ready()
-            return True
-        job.payload = payload
-        job.progress_done += read
-        # The records Xero said are left in the list being read, and a step for the plan.
-        job.progress_total = job.progress_done + (left or 0) + 1
-        preview.write({"state": "building"})  # a sign of life: a transient record kept while prepared
-        return False
 
     def _tell_ready(self):
         """The manager who asked is told in their browser (the preview itself opens from its button)."""
