@@ -25,7 +25,7 @@ from odoo.addons.xero_connector.models import xero_rate_budget
 from odoo.addons.xero_connector.models.xero_connection import XeroConnection
 from odoo.addons.xero_connector.xero_connector import gateway
 
-from .common import RealCursorCase, enqueue_check, give_token, stuck_threads_report
+from .common import RealCursorCase, enqueue_check, stuck_threads_report
 
 
 @tagged("post_install", "-at_install")
@@ -290,22 +290,20 @@ class TestLostAnswers(RealCursorCase):
 
     def setUp(self):
         super().setUp()
-        self.sandbox.reset(seed="demo")
-        with self.registry.cursor() as cr:
-            connection = api.Environment(cr, SUPERUSER_ID, {})["xero.connection"].browse(self.connection_id)
-            give_token(connection, self.sandbox)
-            cr.execute("DELETE FROM xero_job WHERE connection_id = %s", [self.connection_id])
-            cr.execute("DELETE FROM xero_contact WHERE connection_id = %s", [self.connection_id])
-            cr.execute("DELETE FROM xero_outbox WHERE connection_id = %s", [self.connection_id])
-            cr.commit()
+        self.start_connected()
 
-    def test_a_tls_error_after_xero_saved_then_success_writes_one_contact(self):
-        name = f"Secure Partner {uuid.uuid4().hex[:6]}"
+    def push_new_partner(self, name):
+        """A new customer and the contacts push that sends it: (partner, job)."""
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             partner = env["res.partner"].create({"name": name, "customer_rank": 1, "company_id": self.company_id})
             job = env["xero.connection"].browse(self.connection_id)._enqueue_contacts_push()
-            cr.commit()
+            cr.commit()  # pylint: disable=invalid-commit
+        return partner, job
+
+    def test_a_tls_error_after_xero_saved_then_success_writes_one_contact(self):
+        name = f"Secure Partner {uuid.uuid4().hex[:6]}"
+        partner, job = self.push_new_partner(name)
         # Xero creates the contact, then the answer is lost in a TLS failure.
         self.sandbox.inject_fault("tls_error", method="POST", path_contains="/Contacts", when="after")
         with self.registry.cursor() as cr:
@@ -326,11 +324,7 @@ class TestLostAnswers(RealCursorCase):
 
     def test_tls_errors_on_every_try_keep_the_job_for_retry_not_refused(self):
         name = f"Unlucky Partner {uuid.uuid4().hex[:6]}"
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            partner = env["res.partner"].create({"name": name, "customer_rank": 1, "company_id": self.company_id})
-            job = env["xero.connection"].browse(self.connection_id)._enqueue_contacts_push()
-            cr.commit()
+        partner, job = self.push_new_partner(name)
         # Every try of the step loses Xero's answer (the gateway tries 5 times).
         self.sandbox.inject_fault("tls_error", count=5, method="POST", path_contains="/Contacts", when="after")
         with self.registry.cursor() as cr:
