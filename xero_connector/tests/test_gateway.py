@@ -1,7 +1,6 @@
 """The gateway against the running sandbox, through the real xero-python SDK."""
 
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
@@ -38,11 +37,16 @@ def test_exact_pages_need_no_extra_call(sandbox, make_gateway):
 def test_incremental_read_returns_only_the_changed_contact(sandbox, make_gateway):
     ids = sandbox.seed_contacts(30)
     gateway = make_gateway()
-    time.sleep(1.1)  # If-Modified-Since has a resolution of one second
-    sandbox.update_contact(ids[3], FirstName="Seen")
-    since = max(parse_xero_datetime(c["UpdatedDateUTC"]) for c in gateway.get_contacts())
-    time.sleep(1.1)
-    sandbox.update_contact(ids[7], FirstName="Changed")
+    # If-Modified-Since has a resolution of one second: the sandbox's clock moves by hours.
+    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    try:
+        sandbox.freeze_clock(later)
+        sandbox.update_contact(ids[3], FirstName="Seen")
+        since = max(parse_xero_datetime(c["UpdatedDateUTC"]) for c in gateway.get_contacts())
+        sandbox.freeze_clock(later + timedelta(hours=1))
+        sandbox.update_contact(ids[7], FirstName="Changed")
+    finally:
+        sandbox.freeze_clock(None)
     changed = gateway.get_contacts(modified_since=since)
     # the changed contact, and the one of the last second already seen (read again: see below)
     assert {c["ContactID"]: c["FirstName"] for c in changed} == {ids[3]: "Seen", ids[7]: "Changed"}
@@ -69,7 +73,6 @@ def test_incremental_read_reads_the_last_second_again(sandbox, make_gateway):
 def test_not_modified_is_an_empty_answer_not_an_error(sandbox, make_gateway):
     sandbox.seed_contacts(3)
     gateway = make_gateway()
-    time.sleep(1.1)
     assert gateway.get_contacts(modified_since=parse_xero_datetime("2100-01-01T00:00:00")) == []
     assert api_requests(sandbox, "/Contacts")[-1]["status"] == 304
 
