@@ -280,24 +280,6 @@ def allocation_payload(invoice_xero_id, amount, date):
 # -- totals ---------------------------------------------------------------------
 
 
-def xero_totals(doc, tax_rates):
-    """SubTotal, TotalTax and Total as Xero computes them, before sending.
-
-    Xero rounds each line's amount and tax to the cent and adds them up; a
-    line's given `tax_amount` replaces Xero's calculation, as it does in
-    Xero. `tax_rates` is the gateway's `get_tax_rates()` list, or a dict
-    TaxType -> percent.
-    """
-    tax_rates = _rates(tax_rates)
-    sub, tax = Decimal(0), Decimal(0)
-    for line in doc.lines:
-        amount = _line_amount(line)
-        line_tax = money(line.tax_amount) if line.tax_amount is not None else _xero_line_tax(doc, line, tax_rates)
-        sub += amount - line_tax if doc.tax_included else amount
-        tax += line_tax
-    return {"SubTotal": money(sub), "TotalTax": money(tax), "Total": money(sub + tax)}
-
-
 def _rates(tax_rates):
     if isinstance(tax_rates, dict):
         return tax_rates
@@ -370,7 +352,7 @@ def check_totals(doc, xero_record, only=None):
     """How Odoo's totals differ from the ones Xero computed, in plain words; [] when equal.
 
     `xero_record` is the saved invoice or credit note as Xero returned it
-    (or `xero_totals(doc, ...)` to check before sending). `only` limits the
+    (or totals computed as Xero would, to check before sending). `only` limits the
     check to some of the Xero fields (e.g. ("Total",) when only it is known).
     """
     problems = []
