@@ -22,6 +22,30 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from . import matching
 from .messages import Message, _lt
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = [
+    "CREDIT_NOTE",
+    "INVOICE",
+    "KINDS",
+    "Document",
+    "Mappings",
+    "PaymentDoc",
+    "allocation_payload",
+    "as_date",
+    "check_totals",
+    "document_payload",
+    "lock_date",
+    "locked",
+    "missing_mappings",
+    "odoo_label",
+    "odoo_line",
+    "payment_payload",
+    "preview",
+    "signature",
+    "tax_mismatches",
+    "void_payload",
+]
+
 INVOICE, CREDIT_NOTE = "invoice", "credit_note"
 KINDS = {
     # kind: (Xero Type, number field, id field, words)

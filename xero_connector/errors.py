@@ -10,6 +10,16 @@ import re
 
 from .messages import Message, _lt
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = [
+    "XeroAuthError",
+    "XeroError",
+    "XeroNotFoundError",
+    "XeroRateLimitError",
+    "XeroRequestError",
+    "XeroValidationError",
+]
+
 
 class XeroError(Exception):
     """Base of every error the gateway raises."""

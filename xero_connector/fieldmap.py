@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from . import matching, phones, places
 from .messages import _lt
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["KEYS", "clean_for_odoo", "compare", "from_xero", "label", "same", "signature", "to_xero"]
+
 PHONE_TYPE = "DEFAULT"
 ADDRESS_TYPE = "POBOX"
 _PHONE_PARTS = ("PhoneCountryCode", "PhoneAreaCode", "PhoneNumber")

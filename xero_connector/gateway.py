@@ -41,6 +41,9 @@ from xero_python.exceptions import ApiException, ApiSSLException
 
 from . import errors
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["MAX_RETRY_AFTER", "XeroGateway", "idempotency_key", "parse_xero_datetime"]
+
 _logger = logging.getLogger(__name__)
 
 XERO_API_URL = "https://api.xero.com/api.xro/2.0"

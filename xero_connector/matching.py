@@ -15,6 +15,9 @@ from stdnum.util import get_cc_module
 
 from .places import country_code
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["PartnerIndex", "bank_account_key", "normalise_email", "vat_key", "xero_key"]
+
 # Legal forms that do not tell two organisations apart.
 _LEGAL_FORMS = {
     "ltd",

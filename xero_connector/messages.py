@@ -7,6 +7,9 @@ each user's language. Templates are marked with `_lt(...)`, the name Odoo's
 translation export looks for, so they land in `i18n/xero_connector.pot`.
 """
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["Message", "_lt"]
+
 
 def _lt(template):
     """Mark `template` for the translation export (the Odoo layer translates it later)."""

@@ -1,5 +1,8 @@
 """Odoo keeps a person's name in one field; Xero has first name and surname."""
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["split_person_name"]
+
 
 def split_person_name(full_name, known_last_name=None):
     """(first name, surname) of `full_name`.

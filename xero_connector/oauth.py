@@ -19,6 +19,23 @@ import requests
 
 from .errors import XeroAuthError, XeroUnavailableError
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = [
+    "Endpoints",
+    "authorize_url",
+    "client_credentials",
+    "delete_connection",
+    "exchange_code",
+    "get_connections",
+    "new_nonce",
+    "pkce_pair",
+    "refresh",
+    "revoke",
+    "scopes",
+    "sign_state",
+    "verify_state",
+]
+
 # Exactly what the features need (https://developer.xero.com/documentation/guides/oauth2/scopes/):
 # offline_access to refresh; contacts and groups read and written; invoices, credit
 # notes and payments written; organisation, accounts and tax rates only read. No

@@ -15,6 +15,22 @@ from decimal import Decimal, InvalidOperation
 
 from . import matching
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = [
+    "BATCH_SIZE",
+    "KINDS",
+    "Answer",
+    "batch_size",
+    "found_allocations",
+    "found_payments",
+    "item_key",
+    "match",
+    "may_be_held",
+    "operation",
+    "payment_reference",
+    "same_amount",
+]
+
 BATCH_SIZE = 50  # records a request: Xero's recommendation, for every kind but one
 # Adding contacts to a group names only their ids: Xero takes far more of them a request.
 BATCH_SIZES = {"contact_group_members": 500}

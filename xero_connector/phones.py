@@ -8,6 +8,9 @@ Xero's `64 9 3794567` are one number.
 
 import phonenumbers
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["e164"]
+
 
 def parse(text, region=None):
     """The number `text` (national numbers read in `region`, an ISO code), or None.

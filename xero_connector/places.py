@@ -13,6 +13,9 @@ import unicodedata
 
 import pycountry
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["country_code", "region_key"]
+
 # Names people use that ISO 3166 (and so pycountry) does not list.
 COUNTRY_ALIASES = {
     "aotearoa": "NZ",

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 
 from . import fieldmap, matching
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["PartnerToPush", "XeroContactInfo", "candidate_names", "payload", "plan"]
+
 
 @dataclass
 class PartnerToPush:

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 from . import errors
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["REQUEST_MAX_WAIT", "Budget", "Limits", "acquire"]
+
 # Waiting for one of the organisation's concurrent calls to end: from 50 ms,
 # doubling up to 2 s, each with jitter so that waiting workers do not all
 # ask again at the same moment (instead of polling every 50 ms).

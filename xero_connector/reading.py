@@ -35,6 +35,9 @@ starts again from its beginning (records read twice, none lost).
 
 from .gateway import parse_xero_datetime
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["advance", "request", "start", "to_read"]
+
 ANCHORS = 2
 
 

@@ -5,6 +5,9 @@ import hashlib
 import hmac
 import json
 
+# What the addon uses (its public API; the rest may change without notice).
+__all__ = ["MAX_BODY", "contact_change_digests", "events", "is_signed_by", "remember"]
+
 # A delivery is a few kilobytes; anything near this is not from Xero.
 MAX_BODY = 1024 * 1024
 # Event digests remembered per organisation against replays (about 20 bytes each).

@@ -49,3 +49,42 @@ def test_the_sandbox_stays_beside_the_product():
     assert len(product) > 30
     offenders = [f"{p.relative_to(root)}: {m}" for p in product for m in _imports(p) if "xero_sandbox" in m]
     assert offenders == []
+
+
+def _engine_names_used_by_the_addon():
+    """(file, engine module, name) for every engine name the addon's code uses."""
+    for folder in ("models", "synchronizers", "wizard", "controllers"):
+        for path in (REPO / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text(), str(path))
+            modules = {}  # local name -> engine module imported whole
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.ImportFrom) or node.level != 2 or not node.module:
+                    continue
+                if node.module == "xero_connector":
+                    for alias in node.names:
+                        modules[alias.asname or alias.name] = alias.name
+                        yield path.name, None, alias.name
+                elif node.module.startswith("xero_connector."):
+                    for alias in node.names:
+                        yield path.name, node.module.split(".", 1)[1], alias.name
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules:
+                    yield path.name, modules[node.value.id], node.attr
+
+
+def test_the_addon_uses_only_the_engine_s_public_api():
+    """The engine's API is its `__all__`s: the addon imports no other module nor name of it."""
+    import importlib
+
+    engine = importlib.import_module("xero_connector")
+    used = list(_engine_names_used_by_the_addon())
+    assert len(used) > 100
+    outside = []
+    for path, module, name in used:
+        if module is None:
+            public = engine.__all__
+        else:
+            public = importlib.import_module(f"xero_connector.{module}").__all__
+        if name not in public:
+            outside.append(f"{path}: {module or 'xero_connector'}.{name}")
+    assert outside == []
