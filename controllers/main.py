@@ -48,6 +48,8 @@ class XeroController(http.Controller):
         if raw is None:
             return request.make_response("", status=413)
         received = request.httprequest.headers.get("x-xero-signature")
+        # Xero posts without a session: the check is the signature. The sudo() only reads the
+        # keys to verify it with; nothing is done for a delivery no key signed.
         connections = request.env["xero.connection"].sudo().search([("webhook_key", "!=", False)])
         # Several companies may share one Xero app (one key): each gets the events of its own organisation.
         signers = connections.filtered(lambda c: webhooks.is_signed_by(c.webhook_key, raw, received))

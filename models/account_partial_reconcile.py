@@ -8,6 +8,8 @@ class AccountPartialReconcile(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # Created with the caller's own rights (the ORM checks them): only then does the sudo()
+        # below read which documents Xero holds, to queue their sending; nothing else is written.
         partials = super().create(vals_list)
         moves = (partials.debit_move_id | partials.credit_move_id).move_id
         sent = self.env["xero.document"].sudo().search([("move_id", "in", moves.ids), ("xero_id", "!=", False)])
