@@ -83,10 +83,9 @@ class LedgerReader(Synchronizer):
         kind, cursor = position["list"], position["cursor"]
         spec = LEDGER_LISTS[kind]
         asked = reading.request(cursor, FETCH_PAGE_SIZE)
-        docs, left = connection._gateway().read_page(
-            kind, asked[0], cursor["since"], page_size=asked[1], where=spec["where"]
-        )
-        docs, cursor, done = reading.advance(cursor, docs, asked, lambda d: d[spec["id"]], left)
+        gateway = connection._gateway()
+        docs, left = gateway.read_page(kind, asked[0], cursor["since"], page_size=asked[1], where=spec["where"])
+        docs, cursor, done = reading.advance(cursor, docs, asked, lambda d: d[spec["id"]], left, gateway.served_at)
         left = reading.to_read(cursor, left, FETCH_PAGE_SIZE)
         # Xero's second of the last change is read again: documents stored exactly as
         # Xero sends them are skipped.

@@ -37,10 +37,13 @@ class PaymentReader(Synchronizer):
         if not connection.short_code:
             connection._refresh_organisation()
         asked = reading.request(cursor, READ_PAGE_SIZE)
-        records, left = connection._gateway().read_page(
+        gateway = connection._gateway()
+        records, left = gateway.read_page(
             "payments", asked[0], cursor["since"], page_size=asked[1], where=SALES_PAYMENTS
         )
-        records, cursor, finished = reading.advance(cursor, records, asked, lambda r: r.get("PaymentID"), left)
+        records, cursor, finished = reading.advance(
+            cursor, records, asked, lambda r: r.get("PaymentID"), left, gateway.served_at
+        )
         left = reading.to_read(cursor, left, READ_PAGE_SIZE)
         self.take_payments(records)
         job.write(

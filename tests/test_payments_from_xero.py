@@ -1,5 +1,6 @@
 """Payments made in Xero (the accountant reconciling the bank feed there) come back to Odoo."""
 
+from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 from urllib.parse import parse_qs, unquote
 
@@ -206,6 +207,21 @@ class TestPaymentsFromXero(XeroAccountingCase):
         self.read_from_xero()
         self.assertEqual(binding.state, "removed")
         self.assertEqual((move.payment_state, note.payment_state), ("not_paid", "not_paid"))
+
+    def test_each_read_moves_its_watermark_up_to_xero_s_clock_less_an_hour(self):
+        """A second holding many changes (a bulk import into Xero) is not read again by
+        every later read: the watermark goes up to Xero's clock at the read, less an hour."""
+        served = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=3)
+        self.sandbox.freeze_clock(served)
+        try:
+            self.connection._enqueue_contacts_fetch()
+            self.read_from_xero()
+        finally:
+            self.sandbox.freeze_clock(None)
+        settled = (served - timedelta(hours=1)).replace(tzinfo=None)
+        for field in ("contacts_fetched_at", "ledger_invoices_read_to", "ledger_credit_notes_read_to"):
+            self.assertEqual(self.connection[field], settled, field)
+        self.assertEqual(self.connection.payments_read_to, settled)
 
     def test_nothing_is_read_while_the_setting_is_off(self):
         move = self.sent_invoice()

@@ -19,6 +19,7 @@ models never handle SDK classes.
 """
 
 import contextlib
+import email.utils
 import hashlib
 import json
 import logging
@@ -218,6 +219,9 @@ class XeroGateway:
         self.sleep = sleep
         self.calls = 0
         self.last_limits = {}
+        # Xero's clock at its last answer (the Date header): a read's watermark
+        # may move up to it (reading.py), whatever the dates of what it read.
+        self.served_at = None
         self._token = None
         config = Configuration(oauth2_token=OAuth2Token())
         self._client = _ApiClient(config, oauth2_token_getter=self._sdk_token, oauth2_token_saver=lambda token: None)
@@ -531,6 +535,7 @@ class XeroGateway:
         return {"access_token": self._token, "token_type": "Bearer", "scope": None, "expires_in": None}
 
     def _observe(self, headers):
+        self.served_at = _http_date(headers.get("Date")) or self.served_at
         limits = {
             name: headers.get(header)
             for name, header in (
@@ -608,6 +613,15 @@ def _ms_date(value):
         aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # Xero's dates are UTC midnights
         return f"/Date({int(aware.timestamp() * 1000)}+0000)/"
     return value
+
+
+def _http_date(value):
+    """An HTTP date header as an aware datetime; None when absent or unreadable."""
+    try:
+        moment = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _retry_after(headers, problem=None):

@@ -31,7 +31,18 @@ before where it stopped (`skip`, `anchors`, `back`): records after the last
 anchor found are the new ones; anchors not found there are looked for a page
 further back (more records changed); if every anchor itself changed, the read
 starts again from its beginning (records read twice, none lost).
+
+Xero dates changes to the second and If-Modified-Since is read to the second:
+the second of the last change read is asked again by the next read, in case a
+change was made later in that second. After a bulk import into Xero, that
+second holds thousands of records, read again at every read. So a read that
+ends also moves its watermark up to Xero's clock when its first page was
+served (`served`, the answer's Date header) less `SETTLE`: a change Xero dated
+before then was saved before that page was served, so it is in this read; one
+made after it is dated after it and is the next read's.
 """
+
+from datetime import timedelta
 
 from .gateway import parse_xero_datetime
 
@@ -40,11 +51,15 @@ __all__ = ["advance", "request", "start", "to_read"]
 
 ANCHORS = 2
 
+# How long Xero may take to save a change it has dated (its longest request,
+# with room to spare): a change dated that long before a page was served is in it.
+SETTLE = timedelta(hours=1)
+
 
 def start(since=None):
     """A cursor for the changes after `since` (None: the whole list)."""
     text = _text(parse_xero_datetime(since)) if since else None
-    return {"since": text, "skip": 0, "anchors": [], "back": 0, "latest": text}
+    return {"since": text, "skip": 0, "anchors": [], "back": 0, "latest": text, "served": None}
 
 
 def request(cursor, page_size):
@@ -67,15 +82,27 @@ def request(cursor, page_size):
     return first // size + 1, size, begin - first
 
 
-def advance(cursor, records, asked, key, left=None):
+def advance(cursor, records, asked, key, left=None, served_at=None):
     """After reading `records`, the page `asked` (what `request` said): the records
     not read before, the next cursor, and whether the list is read to its end.
 
     `key` gives a record's id (ContactID, InvoiceID...); `left`, the records after
     this page when Xero said it (its pagination): none left ends a read of one
-    page without asking for an empty page."""
-    if cursor.get("down"):
-        return _advance_down(cursor, records, asked, key)
+    page without asking for an empty page; `served_at`, Xero's clock when it
+    served the page (the gateway's `served_at`)."""
+    if cursor.get("served", "") is None:  # the read's first page ("" when Xero did not say)
+        cursor = dict(cursor, served=_text(parse_xero_datetime(served_at)) or "")
+    records, after, finished = (_advance_down if cursor.get("down") else _advance_from_start)(
+        cursor, records, asked, key, left
+    )
+    if finished and after.get("served"):
+        settled = parse_xero_datetime(after["served"]) - SETTLE
+        after["latest"] = _text(max(settled, parse_xero_datetime(after["latest"]) or settled))
+    return records, after, finished
+
+
+def _advance_from_start(cursor, records, asked, key, left):
+    """A step of the read from the start (see the module's doc)."""
     latest = _latest(cursor, records)
     page, size, passed = asked
     if page == 1 and not passed and not cursor["anchors"] and left and len(records) == size:
@@ -83,6 +110,7 @@ def advance(cursor, records, asked, key, left=None):
         count = min(ANCHORS, size // 10)
         after = {
             "since": cursor["since"],
+            "served": cursor.get("served"),
             "latest": latest,
             "down": -(-(size + left) // _grid(size)),  # the page holding the last record
             "first": _marks(records[len(records) - count :], key) if count else [],
@@ -101,6 +129,7 @@ def advance(cursor, records, asked, key, left=None):
     read = cursor["anchors"] + [key(r) for r in window]
     after = {
         "since": cursor["since"],
+        "served": cursor.get("served"),
         "skip": (page - 1) * size + len(records),
         "anchors": _last_ones(read, size),
         "back": 0,
@@ -121,7 +150,7 @@ def to_read(cursor, left, page_size):
     return left
 
 
-def _advance_down(cursor, records, asked, key):
+def _advance_down(cursor, records, asked, key, _left=None):
     """A step of the read from the last page down (see the module's doc)."""
     page, count = asked[0], len(cursor["first"])
     # Records moved down since the page above was read: its lowest ones end this page.

@@ -77,6 +77,31 @@ def test_not_modified_is_an_empty_answer_not_an_error(sandbox, make_gateway):
     assert api_requests(sandbox, "/Contacts")[-1]["status"] == 304
 
 
+def test_xero_s_clock_at_its_last_answer_is_kept_even_when_nothing_changed(sandbox, make_gateway):
+    gateway = make_gateway()
+    assert gateway.served_at is None
+    served = datetime(2026, 11, 2, 9, 30, 15, tzinfo=timezone.utc)
+    sandbox.freeze_clock(served)
+    try:
+        gateway.get_contacts()
+        assert gateway.served_at == served  # from the answer's Date header
+        sandbox.freeze_clock(served + timedelta(hours=2))
+        assert gateway.get_contacts(modified_since=served + timedelta(hours=3)) == []  # a 304
+        assert gateway.served_at == served + timedelta(hours=2)
+    finally:
+        sandbox.freeze_clock(None)
+
+
+def test_an_answer_without_a_readable_date_keeps_the_clock_seen_before(make_gateway):
+    gateway = make_gateway()
+    gateway.served_at = seen = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+    for header in ({}, {"Date": ""}, {"Date": "yesterday"}):
+        gateway._observe(header)
+        assert gateway.served_at == seen
+    gateway._observe({"Date": "Mon, 02 Nov 2026 10:00:00"})  # no zone: HTTP dates are GMT
+    assert gateway.served_at == seen + timedelta(hours=1)
+
+
 def test_429_waits_as_long_as_xero_asks(sandbox_server, make_gateway):
     sandbox = sandbox_server
     sandbox.reset(seed="empty")

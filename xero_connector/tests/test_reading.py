@@ -15,7 +15,7 @@ def read_all(gateway, cursor, page_size, between_steps=None, kind="contacts"):
     while not finished:
         asked = reading.request(cursor, page_size)
         records, left = gateway.read_page(kind, asked[0], cursor["since"], page_size=asked[1])
-        fresh, cursor, finished = reading.advance(cursor, records, asked, KEY, left)
+        fresh, cursor, finished = reading.advance(cursor, records, asked, KEY, left, gateway.served_at)
         seen += [r["ContactID"] for r in fresh]
         cursor = json.loads(json.dumps(cursor))
         steps += 1
@@ -85,6 +85,73 @@ def test_the_next_read_asks_only_for_later_changes(sandbox, make_gateway):
     assert ids[7] in seen and steps == 1
 
 
+def test_after_a_bulk_import_into_xero_the_next_read_asks_only_for_later_changes(sandbox, make_gateway):
+    imported = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+    sandbox.freeze_clock(imported)
+    try:
+        ids = sandbox.seed_contacts(2500)  # one second holds them all
+        # Read ten minutes later: a change dated in that second may still be saved, so
+        # the watermark stays there and the next read asks for that second again.
+        sandbox.freeze_clock(imported + timedelta(minutes=10))
+        _seen, cursor, _steps = read_all(make_gateway(), reading.start(), 1000)
+        assert reading.parse_xero_datetime(cursor["latest"]) == imported
+        # Read the next day: the watermark is Xero's clock at the read's first page, less an hour.
+        sandbox.freeze_clock(imported + timedelta(days=1))
+        gateway = make_gateway()
+        again, cursor, _steps = read_all(gateway, reading.start(cursor["latest"]), 1000)
+        assert len(again) == 2500 and gateway.calls == 3
+        assert reading.parse_xero_datetime(cursor["latest"]) == imported + timedelta(days=1, hours=-1)
+        sandbox.freeze_clock(imported + timedelta(days=1, minutes=5))
+        for contact_id in ids[:5]:
+            sandbox.update_contact(contact_id, EmailAddress="later@example.com")
+        gateway = make_gateway()
+        seen, _cursor, _steps = read_all(gateway, reading.start(cursor["latest"]), 1000)
+    finally:
+        sandbox.freeze_clock(None)
+    assert sorted(seen) == sorted(ids[:5]) and gateway.calls == 1
+
+
+def test_a_change_dated_before_the_first_page_and_saved_after_the_read_is_the_next_reads(sandbox, make_gateway):
+    served = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+    sandbox.freeze_clock(served - timedelta(days=2))
+    try:
+        ids = sandbox.seed_contacts(250)
+        sandbox.freeze_clock(served)
+        listed = [c["ContactID"] for c in make_gateway().read_page("contacts", 1, None, page_size=1000)[0]]
+        late = listed[120]  # on the second page (98 to 195), not read yet when the last one is
+
+        def a_long_request_ends(step):
+            if step == 2:  # the first and the last page are read
+                # Xero saves a change it dated half an hour before the first page was
+                # served (a long request): it goes where the read has been.
+                sandbox.freeze_clock(served - timedelta(minutes=30))
+                sandbox.update_contact(late, EmailAddress="late@example.com")
+                sandbox.freeze_clock(served + timedelta(hours=2))  # the read goes on later
+
+        gateway = make_gateway()
+        seen, cursor, _steps = read_all(gateway, reading.start(), 100, between_steps=a_long_request_ends)
+        assert gateway.calls == 3 and sorted(seen) == sorted(set(ids) - {late})
+        # The first page's clock less an hour, not the last page's: the change is after it.
+        assert reading.parse_xero_datetime(cursor["latest"]) == served - timedelta(hours=1)
+        again, _cursor, _steps = read_all(make_gateway(), reading.start(cursor["latest"]), 100)
+    finally:
+        sandbox.freeze_clock(None)
+    assert again == [late]
+
+
+def test_a_read_without_xero_s_clock_at_its_first_page_keeps_the_latest_change_read():
+    rows = [{"ContactID": f"c{i}", "UpdatedDateUTC": moment(i)} for i in range(3)]
+    later = datetime(2027, 1, 1, tzinfo=timezone.utc)
+    # Xero did not say (no Date header), then said on a later page: the later clock is not the read's.
+    _fresh, cursor, finished = reading.advance(reading.start(), rows[:2], (1, 2, 0), KEY, 1, None)
+    _fresh, cursor, finished = reading.advance(cursor, rows[2:], (2, 2, 0), KEY, 0, later)
+    assert finished and cursor["latest"] == reading.parse_xero_datetime(moment(2)).isoformat()
+    # A cursor an older version stored mid-read has no first page's clock either.
+    older = {k: v for k, v in reading.start().items() if k != "served"}
+    _fresh, cursor, finished = reading.advance(older, rows, (1, 100, 0), KEY, 0, later)
+    assert finished and cursor["latest"] == reading.parse_xero_datetime(moment(2)).isoformat()
+
+
 def test_advance_without_records():
     fresh, cursor, finished = reading.advance(reading.start("2026-11-02T09:00:00+00:00"), [], (1, 100, 0), KEY)
     assert finished and not fresh and cursor["latest"] == "2026-11-02T09:00:00+00:00"
@@ -139,10 +206,15 @@ class Listing:
     """A list as Xero pages it, oldest change first (ties by id), with the changes
     someone makes between two steps of the read."""
 
-    def __init__(self, count, per_second=1):
+    def __init__(self, count, per_second=1, idle=0):
         self.times = {f"c{i:05d}": i // per_second for i in range(count)}
-        self.clock = count
+        # Xero's clock, in seconds after the first change: the second after the last
+        # one, or `idle` seconds later.
+        self.clock = (count - 1) // per_second + 1 + idle
         self.calls = 0
+
+    def served_at(self):
+        return moment(self.clock)
 
     def page(self, page, size):
         self.calls += 1
@@ -161,7 +233,7 @@ class Listing:
         while not finished:
             asked = reading.request(cursor, page_size)
             records, left = self.page(*asked[:2])
-            fresh, cursor, finished = reading.advance(cursor, records, asked, KEY, left)
+            fresh, cursor, finished = reading.advance(cursor, records, asked, KEY, left, self.served_at())
             cursor = json.loads(json.dumps(cursor))
             seen += [(r["ContactID"], r["UpdatedDateUTC"]) for r in fresh]
             steps += 1
@@ -247,7 +319,8 @@ def test_no_record_is_lost_whatever_changes_meanwhile():
     for seed in range(300):
         rng = random.Random(seed)
         size = rng.choice([10, 100])
-        listing = Listing(rng.choice([9, 10, 11, 25, 99, 100, 101, 250, 1001]), per_second=rng.choice([1, 7, 300]))
+        count = rng.choice([9, 10, 11, 25, 99, 100, 101, 250, 1001])
+        listing = Listing(count, per_second=rng.choice([1, 7, 300]), idle=rng.choice([0, 3000, 7200]))
         original = dict(listing.times)
         changed = set()
         cursor, finished, seen = reading.start(), False, set()
@@ -256,7 +329,7 @@ def test_no_record_is_lost_whatever_changes_meanwhile():
             records, left = listing.page(*asked[:2])
             if rng.random() < 0.2:
                 continue  # the worker died before committing: its page is asked again
-            fresh, cursor, finished = reading.advance(cursor, records, asked, KEY, left)
+            fresh, cursor, finished = reading.advance(cursor, records, asked, KEY, left, listing.served_at())
             cursor = json.loads(json.dumps(cursor))
             seen |= {(r["ContactID"], r["UpdatedDateUTC"]) for r in fresh}
             for _ in range(rng.choice([0, 1, 3])):
