@@ -3,6 +3,7 @@
 import argparse
 import signal
 import threading
+from datetime import datetime, timedelta, timezone
 
 from .server import XeroSandbox
 
@@ -18,6 +19,12 @@ def main(argv=None):
     parser.add_argument("--auto-consent", action="store_true", help="skip the consent page")
     parser.add_argument("--contacts", type=int, default=0, help="add this many generated contacts (benchmarks)")
     parser.add_argument("--invoices", type=int, default=0, help="add this many sales invoices for them (benchmarks)")
+    parser.add_argument(
+        "--made-hours-ago",
+        type=float,
+        default=0,
+        help="date the generated records that many hours back (an import into Xero before the connection)",
+    )
     args = parser.parse_args(argv)
 
     sandbox = XeroSandbox(
@@ -29,10 +36,13 @@ def main(argv=None):
         minute_seconds=args.minute_seconds,
     )
     sandbox.auto_consent = args.auto_consent
+    if args.made_hours_ago:
+        sandbox.freeze_clock(datetime.now(timezone.utc) - timedelta(hours=args.made_hours_ago))
     if args.contacts:
         sandbox.seed_contacts(args.contacts)
     if args.invoices:
         sandbox.seed_invoices(args.invoices)
+    sandbox.freeze_clock(None)
     url = sandbox.start()
     # The command's one line of output, for the person who started it.
     print(  # pylint: disable=print-used
