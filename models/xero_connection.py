@@ -153,7 +153,8 @@ class XeroConnection(models.Model):
     last_error = fields.Text(readonly=True)
     last_sync_at = fields.Datetime(string="Last sync", readonly=True)
     contacts_fetched_at = fields.Datetime(
-        readonly=True, help="Xero's time of the newest contact read: the next read asks only for newer changes."
+        readonly=True,
+        help="Xero's time up to which every contact change has been read: the next read asks only for later changes.",
     )
     day_remaining = fields.Integer(string="API calls left today", compute="_compute_budget")
     budget_text = fields.Char(string="API budget", compute="_compute_budget")
@@ -218,10 +219,11 @@ class XeroConnection(models.Model):
     # What was read from Xero: how far the background read of the sales ledger and of the
     # payments made in Xero got (synchronizers/ledger_reader.py, payment_reader.py).
     ledger_invoices_read_to = fields.Datetime(
-        readonly=True, help="Xero's time of the newest sales invoice read: the next read asks only for newer changes."
+        readonly=True,
+        help="Xero's time up to which every sales invoice change has been read: the next read asks for later ones.",
     )
     ledger_credit_notes_read_to = fields.Datetime(
-        readonly=True, help="Xero's time of the newest sales credit note read."
+        readonly=True, help="Xero's time up to which every sales credit note change has been read."
     )
     ledger_read_at = fields.Datetime(string="Sales ledger read", readonly=True)
     payments_from_xero = fields.Boolean(
@@ -230,7 +232,8 @@ class XeroConnection(models.Model):
         "sent from Odoo are registered and reconciled in Odoo, in the journal mapped to the Xero bank account.",
     )
     payments_read_to = fields.Datetime(
-        readonly=True, help="Xero's time of the newest payment read: the next read asks only for newer changes."
+        readonly=True,
+        help="Xero's time up to which every payment change has been read: the next read asks only for later ones.",
     )
     payments_read_at = fields.Datetime(string="Payments read", readonly=True)
 

@@ -38,8 +38,8 @@ change was made later in that second. After a bulk import into Xero, that
 second holds thousands of records, read again at every read. So a read that
 ends also moves its watermark up to Xero's clock when its first page was
 served (`served`, the answer's Date header) less `SETTLE`: a change Xero dated
-before then was saved before that page was served, so it is in this read; one
-made after it is dated after it and is the next read's.
+that long before the first page had been saved by then, so this read has it;
+a change dated later is above the watermark, so the next read has it.
 """
 
 from datetime import timedelta
