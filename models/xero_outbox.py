@@ -124,7 +124,8 @@ class XeroOutbox(models.Model):
         """Send this batch and record Xero's answers; return how many records it settled."""
         self.ensure_one()
         writer = synchronizers.writer(self)
-        records = [self.env[self.res_model].sudo().browse(i) for i in self.record_ids]
+        # One recordset iterated: the records share their prefetch (one query a field, not one a record).
+        records = list(self.env[self.res_model].sudo().browse(self.record_ids))
         gateway = self.connection_id._gateway()
         if self.kind in READ_BACK_FIRST:
             found = writer._outbox_read_back(self, gateway, list(range(len(records))))
