@@ -275,7 +275,10 @@ class ContactWriter(Synchronizer):
         for values in [v for v in to_create if v["xero_id"] in seen]:
             seen[values["xero_id"]].write(values)
             updated |= seen[values["xero_id"]]
-        created = Contact.create([v for v in to_create if v["xero_id"] not in seen])
+        # Made by a job, for partners whose chatter says so below: no creation message nor
+        # follower on each binding (a push creates thousands), as the read makes them.
+        new = Contact.with_context(tracking_disable=True).create([v for v in to_create if v["xero_id"] not in seen])
+        created = new.with_env(Contact.env)
         (created | updated)._refresh_differences()
         # One chatter line per partner, written in one go (thousands per job).
         self.env["res.partner"].browse(list(messages))._message_log_batch(bodies=messages)
