@@ -621,7 +621,10 @@ def _http_date(value):
         moment = email.utils.parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError):
         return None
-    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if moment is None:
+        return None
+    # HTTP dates are GMT; one with another offset is put in UTC, as the watermarks are.
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _retry_after(headers, problem=None):

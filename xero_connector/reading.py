@@ -37,9 +37,11 @@ the second of the last change read is asked again by the next read, in case a
 change was made later in that second. After a bulk import into Xero, that
 second holds thousands of records, read again at every read. So a read that
 ends also moves its watermark up to Xero's clock when its first page was
-served (`served`, the answer's Date header) less `SETTLE`: a change Xero dated
-that long before the first page had been saved by then, so this read has it;
-a change dated later is above the watermark, so the next read has it.
+served (`served`, the answer's Date header) less `SETTLE`, when the last
+change it read is older than that: a change Xero dated that long before the
+first page had been saved by then, so this read has it; a change dated later
+is above the watermark, so the next read has it. Otherwise the watermark is
+the last change read, as without Xero's clock.
 """
 
 from datetime import timedelta

@@ -100,6 +100,8 @@ def test_an_answer_without_a_readable_date_keeps_the_clock_seen_before(make_gate
         assert gateway.served_at == seen
     gateway._observe({"Date": "Mon, 02 Nov 2026 10:00:00"})  # no zone: HTTP dates are GMT
     assert gateway.served_at == seen + timedelta(hours=1)
+    gateway._observe({"Date": "Mon, 02 Nov 2026 12:00:00 +0100"})  # not GMT: put in UTC
+    assert gateway.served_at == seen + timedelta(hours=2) and gateway.served_at.utcoffset() == timedelta(0)
 
 
 def test_429_waits_as_long_as_xero_asks(sandbox_server, make_gateway):
