@@ -35,13 +35,9 @@ class ContactReader(Synchronizer):
     def fetch_page(self, cursor):
         """One page of the read at `cursor`; (next cursor, finished, contacts stored, contacts left)."""
         connection = self.connection
-        asked = reading.request(cursor, FETCH_PAGE_SIZE)
-        gateway = connection._gateway()
-        contacts, left = gateway.read_page("contacts", asked[0], cursor["since"], page_size=asked[1])
-        contacts, cursor, finished = reading.advance(
-            cursor, contacts, asked, lambda c: c["ContactID"], left, gateway.served_at
+        contacts, cursor, finished, left = reading.read_step(
+            connection._gateway(), "contacts", cursor, FETCH_PAGE_SIZE, lambda c: c["ContactID"]
         )
-        left = reading.to_read(cursor, left, FETCH_PAGE_SIZE)
         # Xero's second of the last change is read again: contacts known exactly as
         # Xero sends them are skipped.
         known = {

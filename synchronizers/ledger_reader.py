@@ -82,11 +82,9 @@ class LedgerReader(Synchronizer):
         connection = self.connection
         kind, cursor = position["list"], position["cursor"]
         spec = LEDGER_LISTS[kind]
-        asked = reading.request(cursor, FETCH_PAGE_SIZE)
-        gateway = connection._gateway()
-        docs, left = gateway.read_page(kind, asked[0], cursor["since"], page_size=asked[1], where=spec["where"])
-        docs, cursor, done = reading.advance(cursor, docs, asked, lambda d: d[spec["id"]], left, gateway.served_at)
-        left = reading.to_read(cursor, left, FETCH_PAGE_SIZE)
+        docs, cursor, done, left = reading.read_step(
+            connection._gateway(), kind, cursor, FETCH_PAGE_SIZE, lambda d: d[spec["id"]], where=spec["where"]
+        )
         # Xero's second of the last change is read again: documents stored exactly as
         # Xero sends them are skipped.
         docs = self._unknown(spec["type"], docs)

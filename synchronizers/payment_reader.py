@@ -36,15 +36,14 @@ class PaymentReader(Synchronizer):
         cursor = (payload.get("payments") or {}).get("cursor") or reading.start(connection.payments_read_to)
         if not connection.short_code:
             connection._refresh_organisation()
-        asked = reading.request(cursor, READ_PAGE_SIZE)
-        gateway = connection._gateway()
-        records, left = gateway.read_page(
-            "payments", asked[0], cursor["since"], page_size=asked[1], where=SALES_PAYMENTS
+        records, cursor, finished, left = reading.read_step(
+            connection._gateway(),
+            "payments",
+            cursor,
+            READ_PAGE_SIZE,
+            lambda r: r.get("PaymentID"),
+            where=SALES_PAYMENTS,
         )
-        records, cursor, finished = reading.advance(
-            cursor, records, asked, lambda r: r.get("PaymentID"), left, gateway.served_at
-        )
-        left = reading.to_read(cursor, left, READ_PAGE_SIZE)
         self.take_payments(records)
         job.write(
             {

@@ -49,7 +49,7 @@ from datetime import timedelta
 from .gateway import parse_xero_datetime
 
 # What the addon uses (its public API; the rest may change without notice).
-__all__ = ["advance", "request", "start", "to_read"]
+__all__ = ["advance", "read_step", "request", "start", "to_read"]
 
 ANCHORS = 2
 
@@ -62,6 +62,16 @@ def start(since=None):
     """A cursor for the changes after `since` (None: the whole list)."""
     text = _text(parse_xero_datetime(since)) if since else None
     return {"since": text, "skip": 0, "anchors": [], "back": 0, "latest": text, "served": None}
+
+
+def read_step(gateway, kind, cursor, page_size, key, **filters):
+    """One step of the read at `cursor`, through `gateway` (its `read_page`): the records
+    not read before, the next cursor, whether the list is read to its end, and about
+    how many records are left to read (`to_read`)."""
+    asked = request(cursor, page_size)
+    records, left = gateway.read_page(kind, asked[0], cursor["since"], page_size=asked[1], **filters)
+    records, cursor, finished = advance(cursor, records, asked, key, left, gateway.served_at)
+    return records, cursor, finished, to_read(cursor, left, page_size)
 
 
 def request(cursor, page_size):
@@ -94,9 +104,10 @@ def advance(cursor, records, asked, key, left=None, served_at=None):
     served the page (the gateway's `served_at`)."""
     if cursor.get("served", "") is None:  # the read's first page ("" when Xero did not say)
         cursor = dict(cursor, served=_text(parse_xero_datetime(served_at)) or "")
-    records, after, finished = (_advance_down if cursor.get("down") else _advance_from_start)(
-        cursor, records, asked, key, left
-    )
+    if cursor.get("down"):
+        records, after, finished = _advance_down(cursor, records, asked, key)
+    else:
+        records, after, finished = _advance_from_start(cursor, records, asked, key, left)
     if finished and after.get("served"):
         settled = parse_xero_datetime(after["served"]) - SETTLE
         after["latest"] = _text(max(settled, parse_xero_datetime(after["latest"]) or settled))
@@ -152,7 +163,7 @@ def to_read(cursor, left, page_size):
     return left
 
 
-def _advance_down(cursor, records, asked, key, _left=None):
+def _advance_down(cursor, records, asked, key):
     """A step of the read from the last page down (see the module's doc)."""
     page, count = asked[0], len(cursor["first"])
     # Records moved down since the page above was read: its lowest ones end this page.

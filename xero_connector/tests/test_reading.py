@@ -13,9 +13,7 @@ def read_all(gateway, cursor, page_size, between_steps=None, kind="contacts"):
     """Step until the end, the cursor going through JSON as a job's payload does."""
     seen, steps, finished = [], 0, False
     while not finished:
-        asked = reading.request(cursor, page_size)
-        records, left = gateway.read_page(kind, asked[0], cursor["since"], page_size=asked[1])
-        fresh, cursor, finished = reading.advance(cursor, records, asked, KEY, left, gateway.served_at)
+        fresh, cursor, finished, _left = reading.read_step(gateway, kind, cursor, page_size, KEY)
         seen += [r["ContactID"] for r in fresh]
         cursor = json.loads(json.dumps(cursor))
         steps += 1
